@@ -1,0 +1,73 @@
+#include "ledger/hash.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/base64.h"
+
+namespace segledger {
+
+Hash Sha256(absl::string_view data) {
+  Hash out;
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         out.data());
+  return out;
+}
+
+Hash LeafHash(absl::string_view leaf) {
+  // RFC 9162 section 2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). The
+  // low-level SHA256_Update API is deprecated in OpenSSL 3, so the prefixed
+  // input is assembled in one buffer (on the stack for typical entries).
+  constexpr size_t kStack = 2048;
+  unsigned char stack_buf[kStack];
+  std::string heap_buf;
+  unsigned char* buf = stack_buf;
+  if (leaf.size() + 1 > kStack) {
+    heap_buf.resize(leaf.size() + 1);
+    buf = reinterpret_cast<unsigned char*>(heap_buf.data());
+  }
+  buf[0] = 0x00;
+  std::copy(leaf.begin(), leaf.end(), buf + 1);
+  Hash out;
+  SHA256(buf, leaf.size() + 1, out.data());
+  return out;
+}
+
+Hash NodeHash(const Hash& left, const Hash& right) {
+  // RFC 9162 section 2.1.1: SHA-256(0x01 || MTH(left) || MTH(right)).
+  unsigned char buf[1 + 2 * kHashSize];
+  buf[0] = 0x01;
+  std::copy(left.begin(), left.end(), buf + 1);
+  std::copy(right.begin(), right.end(), buf + 1 + kHashSize);
+  Hash out;
+  SHA256(buf, sizeof(buf), out.data());
+  return out;
+}
+
+absl::StatusOr<Hash> HashFromBytes(absl::string_view bytes,
+                                   absl::string_view what) {
+  if (bytes.size() != kHashSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": hash must be 32 bytes, got ", bytes.size()));
+  }
+  Hash h;
+  std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
+std::string HashHex(const Hash& h) { return absl::BytesToHexString(HashBytes(h)); }
+
+std::string HashBase64(const Hash& h) { return Base64Encode(HashBytes(h)); }
+
+absl::StatusOr<Hash> HashFromBase64(absl::string_view b64,
+                                    absl::string_view what) {
+  absl::StatusOr<std::string> bytes = Base64Decode(b64);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", bytes.status().message()));
+  }
+  return HashFromBytes(*bytes, what);
+}
+
+}  // namespace segledger

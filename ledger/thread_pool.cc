@@ -1,0 +1,80 @@
+#include "ledger/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/synchronization/blocking_counter.h"
+
+namespace segledger {
+
+ThreadPool::ThreadPool(size_t workers) {
+  threads_.reserve(workers);
+  for (size_t i = 0; i < workers; ++i) {
+    threads_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+}
+
+size_t ThreadPool::DefaultWorkers() {
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw > 1 ? hw - 1 : 0;
+}
+
+void ThreadPool::Schedule(std::function<void()> task) {
+  if (threads_.empty()) {
+    task();
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(task));
+}
+
+void ThreadPool::WorkerLoop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+void ThreadPool::ParallelFor(size_t n, size_t min_chunk,
+                             const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  min_chunk = std::max<size_t>(min_chunk, 1);
+  size_t chunks = std::min(parallelism(), (n + min_chunk - 1) / min_chunk);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  const size_t per = (n + chunks - 1) / chunks;
+  chunks = (n + per - 1) / per;
+  absl::BlockingCounter done(static_cast<int>(chunks - 1));
+  for (size_t c = 1; c < chunks; ++c) {
+    const size_t begin = c * per;
+    const size_t end = std::min(n, begin + per);
+    Schedule([&fn, &done, begin, end] {
+      fn(begin, end);
+      done.DecrementCount();
+    });
+  }
+  fn(0, std::min(n, per));  // the caller takes the first chunk
+  done.Wait();
+}
+
+}  // namespace segledger

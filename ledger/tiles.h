@@ -1,0 +1,67 @@
+// C2SP tlog-tiles (https://c2sp.org/tlog-tiles) coordinates and paths.
+//
+// A tile at level L, index N holds up to 256 hashes of tree level 8*L: the
+// nodes N*256 .. N*256+W-1 (W < 256 for a partial tile, path suffix ".p/W").
+// Entry bundles ("tile/entries/N") hold leaves N*256 .. as uint16 big-endian
+// length || bytes; segledger adds "signatures/N": the 64-byte entry
+// signatures of the same leaves, concatenated without prefix.
+//
+// Path index encoding: N in groups of three decimal digits, every group but
+// the last prefixed with 'x' (1234067 -> "x001/x234/067"). Pure, thread-safe.
+#ifndef SEGLEDGER_LEDGER_TILES_H_
+#define SEGLEDGER_LEDGER_TILES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace segledger {
+
+inline constexpr uint64_t kTileWidth = 256;
+inline constexpr int kTileHeight = 8;
+
+struct TileId {
+  uint8_t level = 0;   // tile level L (tree level 8*L)
+  uint64_t index = 0;  // tile index N at that level
+  uint16_t width = 0;  // 1..256 (256 = full tile)
+
+  friend bool operator==(const TileId& a, const TileId& b) {
+    return a.level == b.level && a.index == b.index && a.width == b.width;
+  }
+};
+
+// "x001/x234/067" for 1234067; "000" for 0.
+std::string TileIndexPath(uint64_t index);
+// "tile/<L>/<N>[.p/<W>]".
+std::string HashTilePath(const TileId& tile);
+// "tile/entries/<N>[.p/<W>]" (level ignored).
+std::string EntryBundlePath(const TileId& tile);
+// "signatures/<N>[.p/<W>]" (level ignored).
+std::string SignatureBundlePath(const TileId& tile);
+
+// Parses a path relative to a log directory back to (kind, tile).
+enum class TileKind { kHash, kEntries, kSignatures };
+struct ParsedTilePath {
+  TileKind kind;
+  TileId tile;
+};
+absl::StatusOr<ParsedTilePath> ParseTilePath(absl::string_view path);
+
+// Every hash tile needed to serve a tree of `size` leaves: for each level,
+// full tiles and at most one partial tile (for the right edge), lowest level
+// first. A tree of size 0 has none.
+std::vector<TileId> HashTilesForSize(uint64_t size);
+// Entry bundle tiles (level 0 widths) covering leaves [0, size).
+std::vector<TileId> EntryTilesForSize(uint64_t size);
+
+// The log directory name: `origin` with every byte outside [A-Za-z0-9._-]
+// written as %XX (upper-case hex).
+std::string LogDirName(absl::string_view origin);
+absl::StatusOr<std::string> OriginFromLogDirName(absl::string_view dir);
+
+}  // namespace segledger
+
+#endif  // SEGLEDGER_LEDGER_TILES_H_
