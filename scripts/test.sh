@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# README command 2: installs missing Debian packages, builds, runs every test.
+#
+#   scripts/test.sh            Release build + the whole suite (ctest)
+#   CI=true scripts/test.sh    also builds the ASan+UBSan configuration and
+#                              runs the core, store and node tests under it
+#   SEGLEDGER_SANITIZE_ONLY=1  only the sanitizer pass
+#
+# Build trees: build/release, build/asan (reused between runs; ccache when
+# installed). Exit status is ctest's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
+jobs=$(nproc)
+status=0
+
+run_suite() {  # run_suite <config> [ctest args...]
+  local config=$1
+  shift
+  scripts/build.sh "$config"
+  echo "== ctest ($config) =="
+  ctest --test-dir "build/$config" --output-on-failure --parallel "$jobs" \
+    --timeout 600 "$@" || status=1
+}
+
+if [[ -z ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
+  run_suite release
+fi
+
+if [[ ${CI:-} == true || -n ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
+  # ASan+UBSan over the core, store and node tests (issue: sanitizers in
+  # CI within budget). Long-running fault loops keep their short counts.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite asan -L 'core|store|domain|node'
+fi
+
+exit $status
