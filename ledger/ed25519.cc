@@ -1,0 +1,206 @@
+// Ed25519 through OpenSSL 3 EVP (RFC 8032 section 5.1, PureEdDSA).
+//
+// Every signature and every verification gets its own EVP_MD_CTX,
+// initialised for that one call: OpenSSL >= 3.2 refuses a second
+// EVP_DigestSign on one context, and a per-call context is what makes the
+// const methods thread-safe. The EVP_PKEY itself is only read after
+// construction, which OpenSSL 3 allows from many threads at once.
+#include "ledger/ed25519.h"
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace segledger {
+namespace {
+
+struct EvpPkeyDeleter {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct EvpMdCtxDeleter {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, EvpMdCtxDeleter>;
+
+const unsigned char* Bytes(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// The reason of the first queued OpenSSL error (and clears this thread's
+// queue, so a failure never leaks into a later, unrelated call).
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();  // NOLINT(runtime/int)
+  ERR_clear_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(code, buf, sizeof(buf));
+  return buf;
+}
+
+absl::Status InternalError(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", OpenSslError()));
+}
+
+}  // namespace
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept {
+  // Copy, then wipe the source: a moved-from std::string may keep its bytes
+  // (small-string buffer), so a plain move could leave a copy behind.
+  bytes_.assign(other.bytes_);
+  OPENSSL_cleanse(other.bytes_.data(), other.bytes_.size());
+  other.bytes_.clear();
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    OPENSSL_cleanse(bytes_.data(), bytes_.size());
+    bytes_.assign(other.bytes_);
+    OPENSSL_cleanse(other.bytes_.data(), other.bytes_.size());
+    other.bytes_.clear();
+  }
+  return *this;
+}
+
+SecretBytes::~SecretBytes() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// ---------------------------------------------------------------- signer
+
+struct Ed25519Signer::Impl {
+  EvpPkeyPtr pkey;
+};
+
+absl::StatusOr<std::unique_ptr<Ed25519Signer>> Ed25519Signer::New(
+    absl::string_view seed) {
+  if (seed.size() != kEd25519SeedSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Ed25519 private key length ", seed.size(), ", want ",
+                     kEd25519SeedSize));
+  }
+  EvpPkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                               Bytes(seed), seed.size()));
+  if (pkey == nullptr) return InternalError("EVP_PKEY_new_raw_private_key");
+  Ed25519PublicKey public_key{};
+  size_t len = public_key.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), public_key.data(), &len) != 1 ||
+      len != public_key.size()) {
+    return InternalError("EVP_PKEY_get_raw_public_key");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->pkey = std::move(pkey);
+  return std::unique_ptr<Ed25519Signer>(new Ed25519Signer(
+      std::move(impl), SecretBytes(std::string(seed)), public_key));
+}
+
+absl::StatusOr<std::unique_ptr<Ed25519Signer>> Ed25519Signer::Generate() {
+  // RFC 8032 section 5.1.5: the private key is 32 random bytes.
+  unsigned char seed[kEd25519SeedSize];
+  if (RAND_bytes(seed, sizeof(seed)) != 1) return InternalError("RAND_bytes");
+  auto signer =
+      New(absl::string_view(reinterpret_cast<const char*>(seed), sizeof(seed)));
+  OPENSSL_cleanse(seed, sizeof(seed));
+  return signer;
+}
+
+Ed25519Signer::Ed25519Signer(std::unique_ptr<Impl> impl, SecretBytes seed,
+                             const Ed25519PublicKey& public_key)
+    : impl_(std::move(impl)), seed_(std::move(seed)), public_key_(public_key) {}
+
+Ed25519Signer::~Ed25519Signer() = default;
+
+absl::StatusOr<std::string> Ed25519Signer::Sign(
+    absl::string_view message) const {
+  // A fresh context per signature (see the file comment).
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr) return InternalError("EVP_MD_CTX_new");
+  // Ed25519 is PureEdDSA: no digest is named, the whole message is signed.
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr,
+                         impl_->pkey.get()) != 1) {
+    return InternalError("EVP_DigestSignInit");
+  }
+  std::string sig(kEd25519SignatureSize, '\0');
+  size_t len = sig.size();
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
+                     &len, Bytes(message), message.size()) != 1) {
+    return InternalError("EVP_DigestSign");
+  }
+  if (len != kEd25519SignatureSize) {
+    return absl::InternalError(
+        absl::StrCat("EVP_DigestSign: signature length ", len));
+  }
+  return sig;
+}
+
+// -------------------------------------------------------------- verifier
+
+struct Ed25519Verifier::Impl {
+  EvpPkeyPtr pkey;
+};
+
+absl::StatusOr<std::unique_ptr<Ed25519Verifier>> Ed25519Verifier::New(
+    absl::string_view public_key) {
+  if (public_key.size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(absl::StrCat("Ed25519 public key length ",
+                                                   public_key.size(), ", want ",
+                                                   kEd25519PublicKeySize));
+  }
+  // OpenSSL does not decode the point here; an invalid encoding makes every
+  // verification fail (RFC 8032 section 5.1.7 step 1).
+  EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, Bytes(public_key), public_key.size()));
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Ed25519 public key rejected: ", OpenSslError()));
+  }
+  Ed25519PublicKey key{};
+  for (size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<uint8_t>(public_key[i]);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->pkey = std::move(pkey);
+  return std::unique_ptr<Ed25519Verifier>(
+      new Ed25519Verifier(std::move(impl), key));
+}
+
+Ed25519Verifier::Ed25519Verifier(std::unique_ptr<Impl> impl,
+                                 const Ed25519PublicKey& public_key)
+    : impl_(std::move(impl)), public_key_(public_key) {}
+
+Ed25519Verifier::~Ed25519Verifier() = default;
+
+absl::Status Ed25519Verifier::Verify(absl::string_view signature,
+                                     absl::string_view message) const {
+  if (signature.size() != kEd25519SignatureSize) {
+    return absl::InvalidArgumentError(absl::StrCat("signature length ",
+                                                   signature.size(), ", want ",
+                                                   kEd25519SignatureSize));
+  }
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr) return InternalError("EVP_MD_CTX_new");
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,
+                           impl_->pkey.get()) != 1) {
+    return InternalError("EVP_DigestVerifyInit");
+  }
+  const int ok = EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(),
+                                  Bytes(message), message.size());
+  if (ok != 1) {
+    ERR_clear_error();  // a bad signature is an answer, not an error
+    return absl::InvalidArgumentError("bad signature");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace segledger
