@@ -53,6 +53,7 @@ class NoteVerifier {
   absl::Status Verify(absl::string_view text, absl::string_view sig) const;
 
  private:
+  friend class NoteSigner;  // NoteSigner::Verifier() builds one directly.
   NoteVerifier(std::string name, uint32_t key_hash,
                std::shared_ptr<const Ed25519Verifier> verifier)
       : name_(std::move(name)),
@@ -64,7 +65,8 @@ class NoteVerifier {
   std::shared_ptr<const Ed25519Verifier> verifier_;
 };
 
-// Signs note text with a named key.
+// Signs note text with a named key. The name is checked when signing
+// (SignNote, AddNoteSignature), not here. `signer` must not be null.
 class NoteSigner {
  public:
   NoteSigner(std::string name, std::shared_ptr<const Ed25519Signer> signer);
@@ -101,25 +103,30 @@ std::string FormatNote(const Note& note);
 
 // Signs `text` (must end in '\n' and be a valid note text) and returns the
 // full signed note with one signature line per signer, in order.
-absl::StatusOr<std::string> SignNote(absl::string_view text,
-                                     absl::Span<const NoteSigner* const> signers);
+absl::StatusOr<std::string> SignNote(
+    absl::string_view text, absl::Span<const NoteSigner* const> signers);
 
 // Adds a signature line by `signer` to an already signed note (cosigning)
 // after checking the note parses. A signature by the same (name, key hash)
-// already present is replaced, never duplicated.
+// already present is replaced, never duplicated: as in sumdb/note's Sign,
+// the old line is dropped and the new one is written last. Existing
+// signatures are not verified here.
 absl::StatusOr<std::string> AddNoteSignature(absl::string_view msg,
                                              const NoteSigner& signer);
 
 struct VerifiedNote {
   std::string text;
-  std::vector<NoteSignature> verified;  // by a known key, checked
+  std::vector<NoteSignature> verified;    // by a known key, checked
   std::vector<NoteSignature> unverified;  // unknown keys: kept, not trusted
 };
 
 // Parses `msg` and checks every signature whose (name, key hash) matches a
 // verifier. Fails with INVALID_ARGUMENT if a signature by a known key is
-// invalid, or if no signature is by a known key (the message says which
-// names were present).
+// invalid, if two lines are by the same known key (sumdb/note ignores the
+// second; we refuse the note), if `known` holds two different keys under
+// one (name, key hash) that a line uses, or if no signature is by a known
+// key (the message says which names were present). Identical lines by an
+// unknown key are kept once.
 absl::StatusOr<VerifiedNote> OpenNote(absl::string_view msg,
                                       absl::Span<const NoteVerifier> known);
 
