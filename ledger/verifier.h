@@ -4,12 +4,22 @@
 // instead of stopping at the first problem. Pure (no I/O): segaudit, the
 // store's full check and the MAH follower feed it.
 //
+// Key validity (entry.proto key records): trusted keys are valid from the
+// start. Key records count only when their entry is validly signed by a
+// valid key. KeyRegistration adds a key for later entries within its
+// valid_from / valid_until; KeyRotation at entry i (possession signature
+// checked) retires the old key for entries after i and adds the new one;
+// KeyRevocation makes entries recorded at or after effective_at and signed
+// by that key findings, also entries before the revocation.
+//
 // Thread-compatible: one LogVerifier is driven by one thread; it fans
-// signature checks out to the ThreadPool it was given.
+// parsing, hashing and signature checks out to the ThreadPool it was given
+// (the caller's thread takes part). Findings do not depend on the pool.
 #ifndef SEGLEDGER_LEDGER_VERIFIER_H_
 #define SEGLEDGER_LEDGER_VERIFIER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,44 +82,77 @@ class LogVerifier {
   explicit LogVerifier(LogVerifierOptions options);
   ~LogVerifier();
 
-  // Feeds the entry at `index`. Entries must come in increasing index order
-  // starting at 0; a gap is reported as kMissingEntries.
+  // Feeds the entry at `index` (its position in the log; the body's own
+  // index is checked against it). Entries must come in increasing index
+  // order starting at 0: a gap is reported as kMissingEntries (no root is
+  // computed past it), an index already passed as kWrongIndex (the entry is
+  // ignored). Work happens in batches of options.batch_size.
   void AddEntry(uint64_t index, std::string body, std::string signature);
 
-  // Feeds a signed checkpoint of this log (any order, any time). Its root is
-  // checked when the entries reach its size; two different roots for one
-  // size are kEquivocation.
+  // Feeds a signed checkpoint of this log, in any order, but before the
+  // entries fed pass its size: its root is taken when the entries reach its
+  // size (a checkpoint fed later is reported as unchecked, severity
+  // warning). Signatures are checked in Finish with every key known by
+  // then. Unparseable notes are kBadCheckpoint at index -1; two different
+  // validly signed roots for one size are one kEquivocation finding.
   void AddCheckpoint(std::string note);
 
   // Verifies what is buffered and every pending checkpoint (those beyond the
   // entries fed become kMissingEntries) and returns all findings, sorted by
-  // index. The verifier can not be fed after Finish.
+  // index (stable). Feeding after Finish is ignored; calling it again
+  // returns the same findings.
   std::vector<Finding> Finish();
 
   // Progress, for progress bars.
   uint64_t entries_seen() const { return next_index_; }
-  // Root and size of the entries fed so far (after Finish or a flush).
+  // Root and size of the entries checked so far (after Finish or a flush;
+  // they stop at a gap).
   Hash Root() const { return range_.Root(); }
   uint64_t size() const { return range_.size(); }
-  // Leaf hash of entry i for i < size(), kept only when keep_leaf_hashes.
   // Every verifier key seen (trusted or learned from key records).
   std::vector<NoteVerifier> KnownKeys() const;
 
  private:
-  struct Pending;
-  struct KeyState;
+  struct Pending;   // one buffered entry (slots reused across batches)
+  struct KeyState;  // one signing key and its validity
+  // The checkpoints claimed for one tree size.
+  struct CheckpointGroup {
+    std::vector<std::string> notes;  // as received
+    bool have_root = false;          // the entries reached this size
+    Hash entries_root{};             // their root at this size
+  };
+
   void Flush();
-  void CheckCheckpointsAt(uint64_t size);
+  void ParseAndHash(size_t begin, size_t end);
+  void CheckInOrder(Pending& p);
+  KeyState* ResolveKey(Pending& p);
+  void VerifySignatures(size_t begin, size_t end);
+  void ApplyKeyRecord(const Pending& p);
+  void ApplyRegistration(const Pending& p);
+  void ApplyRotation(const Pending& p);
+  void ApplyRevocation(const Pending& p);
+  void AddKey(const NoteVerifier& key, int64_t learned_at);
+  void RecordRoot();
+  void ResolveCheckpoints();
+  void RunParallel(size_t n, size_t min_chunk,
+                   const std::function<void(size_t, size_t)>& fn);
   void Report(FindingKind kind, int64_t index, std::string detail);
 
   LogVerifierOptions options_;
-  uint64_t next_index_ = 0;
-  Hash prev_hash_ = kZeroHash;
-  CompactRange range_;
+  uint64_t next_index_ = 0;  // the index AddEntry expects next
+  bool finished_ = false;
+  bool tree_valid_ = true;      // false after a gap: no root beyond it
+  bool chain_known_ = true;     // false for the first entry after a gap
+  Hash prev_hash_ = kZeroHash;  // leaf hash of the last entry checked
+  CompactRange range_;          // leaves of the entries checked so far
   std::vector<Pending> pending_;
+  size_t pending_count_ = 0;
   std::map<std::string, std::unique_ptr<KeyState>> keys_;
-  // size -> (root, note) of checkpoints fed.
-  std::multimap<uint64_t, std::pair<Hash, std::string>> checkpoints_;
+  // Trusted keys whose name repeats a known one with another public key:
+  // usable for checkpoints only (entries name their key by name).
+  std::vector<NoteVerifier> extra_keys_;
+  std::map<uint64_t, CheckpointGroup> checkpoints_;
+  uint64_t next_checkpoint_size_ = UINT64_MAX;  // smallest size not reached
   std::vector<Finding> findings_;
 };
 
