@@ -1,0 +1,156 @@
+#include "tools/bundle_verify.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "ledger/checkpoint.h"
+#include "ledger/tiles.h"
+#include "tools/bundle_layout.h"
+#include "tools/log_check.h"
+#include "tools/proof_file.h"
+
+namespace segledger::tools {
+namespace {
+
+AuditFinding Make(absl::string_view check, Severity sev, std::string origin,
+                  int64_t index, std::string path, std::string detail) {
+  return AuditFinding{std::string(check), sev,
+                      std::move(origin),  index,
+                      std::move(path),    std::move(detail)};
+}
+
+// MANIFEST, or a listing of log directories when it is missing or broken.
+absl::StatusOr<Manifest> LoadManifest(const Fetcher& f,
+                                      std::vector<AuditFinding>& findings) {
+  absl::StatusOr<std::string> text = f.Fetch(kManifestPath);
+  if (text.ok()) {
+    absl::StatusOr<Manifest> m = ParseManifest(*text);
+    if (m.ok() && !m->logs.empty()) return m;
+    findings.push_back(Make(
+        kCheckManifest, Severity::kMajor, "", -1, std::string(kManifestPath),
+        m.ok() ? "lists no log" : std::string(m.status().message())));
+  } else if (absl::IsUnavailable(text.status())) {
+    return text.status();
+  } else {
+    findings.push_back(Make(kCheckManifest, Severity::kMajor, "", -1,
+                            std::string(kManifestPath),
+                            std::string(text.status().message())));
+  }
+  absl::StatusOr<std::vector<std::string>> dirs = f.ListRoot();
+  Manifest m;
+  if (dirs.ok()) {
+    std::sort(dirs->begin(), dirs->end());
+    for (const std::string& d : *dirs) {
+      if (d != "cosignatures" && f.Fetch(CheckpointPath(d)).ok()) {
+        m.logs.push_back(ManifestLog{d, {}});
+      }
+    }
+  }
+  if (m.logs.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(f.Describe(),
+                     " is not an audit bundle (no MANIFEST, no log with a "
+                     "checkpoint)"));
+  }
+  return m;
+}
+
+std::vector<NoteVerifier> LoadKeys(const Fetcher& f, AuditReport& report) {
+  std::vector<NoteVerifier> keys;
+  absl::StatusOr<std::string> text = f.Fetch(kKeysPath);
+  if (!text.ok()) {
+    report.findings.push_back(Make(kCheckMissingFile, Severity::kCritical, "",
+                                   -1, std::string(kKeysPath),
+                                   std::string(text.status().message())));
+    return keys;
+  }
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++line_no;
+    if (line.empty()) continue;
+    absl::StatusOr<NoteVerifier> v = NoteVerifier::FromVerifierKey(line);
+    if (!v.ok()) {
+      report.findings.push_back(Make(kCheckKeys, Severity::kMajor, "", line_no,
+                                     std::string(kKeysPath),
+                                     std::string(v.status().message())));
+      continue;
+    }
+    const Ed25519PublicKey& pk = v->public_key();
+    report.keys.push_back(
+        KeySummary{v->VerifierKey(), v->name(),
+                   HashHex(Sha256(absl::string_view(
+                       reinterpret_cast<const char*>(pk.data()), pk.size())))});
+    keys.push_back(*std::move(v));
+  }
+  return keys;
+}
+
+std::vector<NoteVerifier> TrustedKeys(const VerifyOptions& options,
+                                      std::vector<NoteVerifier> bundle_keys,
+                                      AuditReport& report) {
+  if (options.pinned_keys.empty()) return bundle_keys;
+  std::set<std::string> pinned;
+  for (const NoteVerifier& k : options.pinned_keys) {
+    pinned.insert(k.VerifierKey());
+  }
+  for (const NoteVerifier& k : bundle_keys) {
+    if (!pinned.count(k.VerifierKey())) {
+      report.findings.push_back(
+          Make(kCheckKeys, Severity::kWarning, "", -1, std::string(kKeysPath),
+               absl::StrCat("bundle key ", k.VerifierKey(), " is not pinned")));
+    }
+  }
+  return options.pinned_keys;
+}
+
+}  // namespace
+
+absl::StatusOr<AuditReport> VerifyBundle(const Fetcher& fetcher,
+                                         const VerifyOptions& options,
+                                         BundleContents* contents) {
+  absl::Time start = absl::Now();
+  AuditReport report;
+  report.source = fetcher.Describe();
+  absl::StatusOr<Manifest> manifest = LoadManifest(fetcher, report.findings);
+  if (!manifest.ok()) return manifest.status();
+  std::vector<NoteVerifier> keys =
+      TrustedKeys(options, LoadKeys(fetcher, report), report);
+  std::vector<LogCheckResult> logs;
+  for (const ManifestLog& ml : manifest->logs) {
+    LogCheckInput in;
+    in.fetcher = &fetcher;
+    in.log_dir = ml.log_dir;
+    in.sizes = ml.checkpoint_sizes;
+    in.keys = keys;
+    in.pool = options.pool;
+    in.progress = options.progress;
+    in.keep_entries = options.keep_entries;
+    logs.push_back(CheckLog(in));
+    std::vector<AuditFinding>& lf = logs.back().findings;
+    report.findings.insert(report.findings.end(), lf.begin(), lf.end());
+  }
+  CheckCosignatures(fetcher, *manifest, keys, logs, report);
+  CheckEvidence(fetcher, *manifest, keys, logs, report, contents);
+  for (LogCheckResult& r : logs) {
+    report.logs.push_back(r.summary);
+    if (contents != nullptr) contents->logs.push_back(std::move(r.entries));
+  }
+  if (contents != nullptr) contents->keys = keys;
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const AuditFinding& a, const AuditFinding& b) {
+                     return std::tie(a.origin, a.index) <
+                            std::tie(b.origin, b.index);
+                   });
+  report.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return report;
+}
+
+}  // namespace segledger::tools

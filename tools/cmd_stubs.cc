@@ -1,0 +1,18 @@
+// segaudit epcis and report: placeholders until the domain records land.
+#include <cstdio>
+
+#include "tools/commands.h"
+
+namespace segledger::tools {
+
+int RunEpcis(const EpcisFlags&) {
+  std::fprintf(stderr, "segaudit: epcis is not implemented yet\n");
+  return kExitUsage;
+}
+
+int RunReport(const ReportFlags&) {
+  std::fprintf(stderr, "segaudit: report is not implemented yet\n");
+  return kExitUsage;
+}
+
+}  // namespace segledger::tools

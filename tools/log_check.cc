@@ -1,0 +1,325 @@
+#include "tools/log_check.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/tiles.h"
+#include "ledger/verifier.h"
+#include "tools/bundle_layout.h"
+
+namespace segledger::tools {
+
+absl::Status SplitEntryBundle(absl::string_view data, size_t want,
+                              std::vector<absl::string_view>* bodies) {
+  size_t off = 0;
+  while (off < data.size() && bodies->size() < want) {
+    if (data.size() - off < 2) break;
+    size_t len = (static_cast<uint8_t>(data[off]) << 8) |
+                 static_cast<uint8_t>(data[off + 1]);
+    if (data.size() - off - 2 < len) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry ", bodies->size(), " at offset ", off, " claims ",
+                       len, " bytes, only ", data.size() - off - 2, " left"));
+    }
+    bodies->push_back(data.substr(off + 2, len));
+    off += 2 + len;
+  }
+  if (bodies->size() != want || off != data.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("holds ", bodies->size(), " entries in ", off, " of ",
+                     data.size(), " bytes, want ", want, " entries"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+class LogChecker {
+ public:
+  explicit LogChecker(const LogCheckInput& in) : in_(in) {}
+  LogCheckResult Run();
+
+ private:
+  void Add(absl::string_view check, Severity sev, int64_t index,
+           std::string path, std::string detail) {
+    out_.findings.push_back(AuditFinding{std::string(check), sev, origin_,
+                                         index, std::move(path),
+                                         std::move(detail)});
+  }
+  std::optional<std::string> Get(const std::string& rel, int64_t index);
+  void LoadCheckpoints(LogVerifier& v);
+  void LoadOneCheckpoint(uint64_t size, LogVerifier& v);
+  void LoadEntries(LogVerifier& v);
+  void LoadEntryTile(const TileId& t, LogVerifier& v);
+  void CheckTiles();
+  void CheckPartials();
+  void CheckConsistency();
+
+  const LogCheckInput& in_;
+  LogCheckResult out_;
+  std::string origin_;
+  uint64_t size_ = 0;
+  std::vector<uint64_t> sizes_;
+  std::vector<Hash> leaves_;
+  std::vector<bool> known_;
+  std::set<uint64_t> keep_raw_;  // entry tiles whose raw bytes are kept
+  std::map<uint64_t, std::pair<std::string, std::string>> raw_;
+  std::map<std::string, std::string> tiles_;  // path -> bytes as fetched
+};
+
+std::optional<std::string> LogChecker::Get(const std::string& rel,
+                                           int64_t index) {
+  absl::StatusOr<std::string> data =
+      in_.fetcher->Fetch(LogPath(in_.log_dir, rel));
+  if (data.ok()) return *std::move(data);
+  Add(kCheckMissingFile, Severity::kMajor, index, LogPath(in_.log_dir, rel),
+      std::string(data.status().message()));
+  return std::nullopt;
+}
+
+void LogChecker::LoadOneCheckpoint(uint64_t size, LogVerifier& v) {
+  std::string rel = absl::StrCat("checkpoints/", size);
+  std::optional<std::string> note = Get(rel, static_cast<int64_t>(size));
+  if (!note.has_value()) return;
+  v.AddCheckpoint(*note);
+  absl::StatusOr<SignedCheckpoint> cp =
+      OpenCheckpoint(*note, in_.keys, origin_);
+  if (!cp.ok()) return;  // the LogVerifier reports bad checkpoints
+  if (cp->checkpoint.size != size) {
+    Add(kCheckCheckpointFile, Severity::kMajor, static_cast<int64_t>(size),
+        LogPath(in_.log_dir, rel),
+        absl::StrCat("file holds a checkpoint of size ", cp->checkpoint.size));
+    return;
+  }
+  out_.signed_roots[size] = cp->checkpoint.root;
+  for (const NoteSignature& s : cp->verified) out_.own_key_names.insert(s.name);
+}
+
+void LogChecker::LoadCheckpoints(LogVerifier& v) {
+  std::optional<std::string> latest = Get("checkpoint", -1);
+  int64_t latest_size = -1;
+  if (latest.has_value()) {
+    absl::StatusOr<Note> n = ParseNote(*latest);
+    absl::StatusOr<Checkpoint> cp =
+        n.ok() ? ParseCheckpointText(n->text) : n.status();
+    if (cp.ok()) {
+      latest_size = static_cast<int64_t>(cp->size);
+    } else {
+      Add(kCheckCheckpointFile, Severity::kCritical, -1,
+          CheckpointPath(in_.log_dir), std::string(cp.status().message()));
+    }
+  }
+  sizes_ = in_.sizes;
+  if (sizes_.empty() && latest_size >= 0) sizes_.push_back(latest_size);
+  if (latest_size >= 0 && !sizes_.empty() &&
+      static_cast<uint64_t>(latest_size) != sizes_.back()) {
+    Add(kCheckCheckpointFile, Severity::kCritical, latest_size,
+        CheckpointPath(in_.log_dir),
+        absl::StrCat("checkpoint size ", latest_size, " but MANIFEST lists ",
+                     sizes_.back(), " as the latest"));
+  }
+  for (uint64_t s : sizes_) LoadOneCheckpoint(s, v);
+  if (latest.has_value()) {
+    absl::StatusOr<std::string> last =
+        in_.fetcher->Fetch(CheckpointAtPath(in_.log_dir, sizes_.back()));
+    if (!last.ok() || *last != *latest) v.AddCheckpoint(*latest);
+  }
+  size_ = sizes_.empty() ? 0 : sizes_.back();
+  for (uint64_t s : sizes_) {
+    if (s < size_ && s % kTileWidth != 0) keep_raw_.insert(s / kTileWidth);
+  }
+}
+
+void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
+  const uint64_t first = t.index * kTileWidth;
+  const std::string epath = EntryBundlePath(t), spath = SignatureBundlePath(t);
+  std::optional<std::string> entries = Get(epath, first);
+  std::optional<std::string> sigs = Get(spath, first);
+  std::vector<absl::string_view> bodies;
+  if (entries.has_value()) {
+    absl::Status s = SplitEntryBundle(*entries, t.width, &bodies);
+    if (!s.ok()) {
+      Add(kCheckMalformedBundle, Severity::kCritical, first,
+          LogPath(in_.log_dir, epath), std::string(s.message()));
+      bodies.clear();
+    }
+  }
+  if (sigs.has_value() && sigs->size() != t.width * kEd25519SignatureSize) {
+    Add(kCheckMalformedBundle, Severity::kCritical, first,
+        LogPath(in_.log_dir, spath),
+        absl::StrCat(sigs->size(), " bytes, want ",
+                     t.width * kEd25519SignatureSize));
+    sigs.reset();
+  }
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    std::string sig = sigs.has_value() ? sigs->substr(i * 64, 64) : "";
+    leaves_[first + i] = LeafHash(bodies[i]);
+    known_[first + i] = true;
+    if (in_.keep_entries)
+      out_.entries.bodies[first + i] = std::string(bodies[i]);
+    v.AddEntry(first + i, std::string(bodies[i]), std::move(sig));
+  }
+  if (keep_raw_.count(t.index) && entries.has_value() && sigs.has_value()) {
+    raw_[t.index] = {*std::move(entries), *std::move(sigs)};
+  }
+}
+
+void LogChecker::LoadEntries(LogVerifier& v) {
+  leaves_.assign(size_, Hash{});
+  known_.assign(size_, false);
+  if (in_.keep_entries) out_.entries.bodies.assign(size_, "");
+  for (const TileId& t : EntryTilesForSize(size_)) {
+    LoadEntryTile(t, v);
+    if (in_.progress) in_.progress(t.index * kTileWidth + t.width, size_);
+  }
+}
+
+void LogChecker::CheckTiles() {
+  std::set<std::string> seen;
+  for (uint64_t s : sizes_) {
+    for (const TileId& t : HashTilesForSize(s)) {
+      std::string rel = HashTilePath(t);
+      if (!seen.insert(rel).second) continue;
+      uint64_t first_leaf = (t.index * kTileWidth) << (kTileHeight * t.level);
+      std::optional<std::string> got = Get(rel, first_leaf);
+      if (!got.has_value()) continue;
+      tiles_[rel] = *got;
+      ++out_.summary.tiles_checked;
+      std::optional<std::string> want = out_.tree->ExpectedTile(t);
+      if (!want.has_value() || *want == *got) continue;
+      size_t j = 0;
+      while (j * kHashSize < got->size() && j * kHashSize < want->size() &&
+             got->compare(j * kHashSize, kHashSize, *want, j * kHashSize,
+                          kHashSize) == 0) {
+        ++j;
+      }
+      Add(kCheckTileMismatch, Severity::kCritical,
+          ((t.index * kTileWidth + j) << (kTileHeight * t.level)),
+          LogPath(in_.log_dir, rel),
+          absl::StrCat("hash ", j, " of the tile (", got->size(),
+                       " bytes) differs from the tree of the entries"));
+    }
+  }
+}
+
+void LogChecker::CheckPartials() {
+  for (uint64_t s : sizes_) {
+    if (s >= size_ || s % kTileWidth == 0) continue;
+    TileId t{0, s / kTileWidth, static_cast<uint16_t>(s % kTileWidth)};
+    auto it = raw_.find(t.index);
+    std::optional<std::string> e = Get(EntryBundlePath(t), s);
+    std::optional<std::string> g = Get(SignatureBundlePath(t), s);
+    if (it == raw_.end()) continue;  // the full bundle was unreadable
+    // Length of the first t.width entries of the full bundle.
+    const std::string& full = it->second.first;
+    size_t prefix = 0;
+    for (size_t i = 0; i < t.width && prefix + 2 <= full.size(); ++i) {
+      prefix += 2 + ((static_cast<uint8_t>(full[prefix]) << 8) |
+                     static_cast<uint8_t>(full[prefix + 1]));
+    }
+    if (e.has_value() && *e != it->second.first.substr(0, prefix)) {
+      Add(kCheckPartialMismatch, Severity::kMajor, s,
+          LogPath(in_.log_dir, EntryBundlePath(t)),
+          "partial entry bundle differs from the full one");
+    }
+    if (g.has_value() &&
+        *g != it->second.second.substr(0, t.width * kEd25519SignatureSize)) {
+      Add(kCheckPartialMismatch, Severity::kMajor, s,
+          LogPath(in_.log_dir, SignatureBundlePath(t)),
+          "partial signature bundle differs from the full one");
+    }
+  }
+}
+
+void LogChecker::CheckConsistency() {
+  // Consistency is transitive, so consecutive signed checkpoints suffice.
+  // Proof nodes come from the tiles as served, as a tlog-tiles client
+  // would compute them (RFC 9162 section 2.1.4).
+  auto lookup = [this](const TileId& t) -> std::optional<std::string> {
+    auto it = tiles_.find(HashTilePath(t));
+    if (it == tiles_.end()) return std::nullopt;
+    return it->second;
+  };
+  const std::pair<const uint64_t, Hash>* prev = nullptr;
+  for (const auto& cur : out_.signed_roots) {
+    if (prev != nullptr && prev->first > 0) {
+      TileNodeSource src(cur.first, lookup);
+      absl::StatusOr<ProofNodes> nodes =
+          ConsistencyNodes(prev->first, cur.first);
+      std::vector<Hash> hashes;
+      for (size_t i = 0; nodes.ok() && i < nodes->ids.size(); ++i) {
+        std::optional<Hash> h = src.Node(nodes->ids[i]);
+        if (!h.has_value()) {
+          nodes = absl::NotFoundError("a proof node's tile is missing");
+        } else {
+          hashes.push_back(*h);
+        }
+      }
+      absl::Status s = nodes.status();
+      if (s.ok()) {
+        absl::StatusOr<std::vector<Hash>> proof = nodes->Rehash(hashes);
+        s = proof.ok() ? VerifyConsistency(prev->first, cur.first, *proof,
+                                           prev->second, cur.second)
+                       : proof.status();
+      }
+      if (!s.ok()) {
+        Add(kCheckConsistency, Severity::kCritical, cur.first, "",
+            absl::StrCat("checkpoints ", prev->first, " -> ", cur.first, ": ",
+                         s.message()));
+      }
+    }
+    prev = &cur;
+  }
+}
+
+LogCheckResult LogChecker::Run() {
+  absl::StatusOr<std::string> origin = OriginFromLogDirName(in_.log_dir);
+  origin_ = origin.ok() ? *origin : in_.log_dir;
+  if (!origin.ok()) {
+    Add(kCheckManifest, Severity::kCritical, -1, in_.log_dir,
+        std::string(origin.status().message()));
+  }
+  LogVerifierOptions vo;
+  vo.origin = origin_;
+  vo.trusted_keys = in_.keys;
+  vo.pool = in_.pool;
+  LogVerifier verifier(std::move(vo));
+  LoadCheckpoints(verifier);
+  LoadEntries(verifier);
+  for (const Finding& f : verifier.Finish()) {
+    out_.findings.push_back(FromCoreFinding(f));
+  }
+  out_.summary.entries_verified = verifier.entries_seen();
+  out_.tree = std::make_unique<TreeLevels>(leaves_, known_, in_.pool);
+  CheckTiles();
+  CheckPartials();
+  CheckConsistency();
+  out_.summary.origin = origin_;
+  out_.summary.log_dir = in_.log_dir;
+  out_.summary.size = size_;
+  out_.summary.checkpoint_sizes = sizes_;
+  std::optional<Hash> root = out_.tree->RootAt(size_);
+  out_.summary.root_hex = root.has_value() ? HashHex(*root) : "unknown";
+  absl::StatusOr<std::string> cp =
+      in_.fetcher->Fetch(CheckpointPath(in_.log_dir));
+  if (cp.ok()) out_.summary.checkpoint_sha256 = HashHex(Sha256(*cp));
+  out_.entries.origin = origin_;
+  out_.entries.leaf_hashes = std::move(leaves_);
+  out_.entries.known = std::move(known_);
+  return std::move(out_);
+}
+
+}  // namespace
+
+LogCheckResult CheckLog(const LogCheckInput& in) {
+  return LogChecker(in).Run();
+}
+
+}  // namespace segledger::tools
