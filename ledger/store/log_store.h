@@ -32,8 +32,8 @@
 #include "ledger/clock.h"
 #include "ledger/hash.h"
 #include "ledger/note.h"
-#include "ledger/tiles.h"
 #include "ledger/store/kv.h"
+#include "ledger/tiles.h"
 #include "segledger/v1/entry.pb.h"
 
 namespace segledger::store {
@@ -69,21 +69,21 @@ class AppendHook {
 };
 
 struct LogStoreOptions {
-  std::string origin;                      // required
-  const Clock* clock = nullptr;            // nullptr: SystemClock
+  std::string origin;            // required
+  const Clock* clock = nullptr;  // nullptr: SystemClock
   // Sign a checkpoint in the same batch once the log has grown this many
   // entries past the last checkpoint...
   uint64_t checkpoint_every = 1024;
   // ...and from a background thread whenever the log has grown and this
   // long has passed (zero disables the thread).
   absl::Duration checkpoint_interval = absl::Milliseconds(1000);
-  size_t max_group_records = 8192;         // group commit cap
-  size_t signing_threads = 0;              // 0: ThreadPool::DefaultWorkers()
-  bool sync = true;                        // false only in benchmarks' ceilings
+  size_t max_group_records = 8192;  // group commit cap
+  size_t signing_threads = 0;       // 0: ThreadPool::DefaultWorkers()
+  bool sync = true;                 // false only in benchmarks' ceilings
   enum class OpenCheck { kTail, kFull };
   OpenCheck open_check = OpenCheck::kTail;
-  uint64_t tail_entries = 1024;            // entries checked by kTail
-  AppendHook* hook = nullptr;              // not owned; outlives the store
+  uint64_t tail_entries = 1024;  // entries checked by kTail
+  AppendHook* hook = nullptr;    // not owned; outlives the store
 };
 
 // One record to append.
@@ -185,8 +185,11 @@ class LogStore {
   // the index family; writes outside the index family only).
   KvStore& kv();
 
- private:
+  // Opaque state, defined in the store's private log_store_impl.h (public
+  // only so the store's own helper files can name it).
   struct Impl;
+
+ private:
   explicit LogStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,94 @@
+#include "ledger/store/index_txn.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/store/keys.h"
+
+namespace segledger::store {
+namespace {
+
+// The overlay's value for `key`: nullopt when the overlay says nothing,
+// an inner nullopt when it deletes the key.
+std::optional<std::optional<std::string>> Lookup(const IndexOverlay* o,
+                                                 absl::string_view key) {
+  if (o == nullptr) return std::nullopt;
+  auto it = o->find(key);
+  if (it == o->end()) return std::nullopt;
+  return it->second;
+}
+
+void ApplyPrefix(const IndexOverlay* o, absl::string_view prefix,
+                 std::map<std::string, std::string>& rows) {
+  if (o == nullptr) return;
+  for (auto it = o->lower_bound(prefix);
+       it != o->end() && absl::StartsWith(it->first, prefix); ++it) {
+    if (it->second.has_value()) {
+      rows[it->first] = *it->second;
+    } else {
+      rows.erase(it->first);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> OverlayIndexTxn::Get(absl::string_view key) {
+  for (const IndexOverlay* o :
+       {static_cast<const IndexOverlay*>(own_), parent_}) {
+    auto hit = Lookup(o, key);
+    if (!hit.has_value()) continue;
+    if (!hit->has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("index key deleted earlier in this commit"));
+    }
+    return **hit;
+  }
+  return kv_.Get(Family::kIndex, key);
+}
+
+void OverlayIndexTxn::Put(absl::string_view key, absl::string_view value) {
+  (*own_)[std::string(key)] = std::string(value);
+}
+
+void OverlayIndexTxn::Delete(absl::string_view key) {
+  (*own_)[std::string(key)] = std::nullopt;
+}
+
+absl::Status OverlayIndexTxn::ScanPrefix(
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  // Merge committed rows with both overlays, then visit in order. Hooks scan
+  // small prefixes (one lot, one transfer), so materialising is fine.
+  std::map<std::string, std::string> rows;
+  absl::Status s = kv_.Scan(Family::kIndex, prefix, PrefixEnd(prefix),
+                            [&rows](absl::string_view k, absl::string_view v) {
+                              rows.emplace(std::string(k), std::string(v));
+                              return true;
+                            });
+  if (!s.ok()) return s;
+  ApplyPrefix(parent_, prefix, rows);
+  ApplyPrefix(own_, prefix, rows);
+  for (const auto& [k, v] : rows) {
+    if (!fn(k, v)) break;
+  }
+  return absl::OkStatus();
+}
+
+void MergeOverlay(IndexOverlay& from, IndexOverlay& to) {
+  for (auto& [k, v] : from) to[k] = std::move(v);
+  from.clear();
+}
+
+void AddOverlayToBatch(const IndexOverlay& overlay, KvBatch& batch) {
+  for (const auto& [k, v] : overlay) {
+    if (v.has_value()) {
+      batch.Put(Family::kIndex, k, *v);
+    } else {
+      batch.Delete(Family::kIndex, k);
+    }
+  }
+}
+
+}  // namespace segledger::store

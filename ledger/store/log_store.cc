@@ -1,0 +1,243 @@
+// LogStore public API: the append entry points (forwarding to the group
+// commit in group_commit.cc) and every read: entries, checkpoints, O(log n)
+// proofs from stored complete subtrees (merkle.h), tlog-tiles exports.
+#include "ledger/store/log_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/merkle.h"
+#include "ledger/status_macros.h"
+#include "ledger/store/keys.h"
+#include "ledger/store/log_store_impl.h"
+
+namespace segledger::store {
+
+LogStore::LogStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogStore::~LogStore() = default;
+
+absl::Status LogStore::Close() {
+  Writer w;
+  w.kind = Writer::Kind::kClose;
+  impl_->Run(&w);
+  return w.status;
+}
+
+absl::StatusOr<std::vector<AppendResult>> LogStore::Append(
+    std::vector<AppendRecord> records) {
+  Writer w;
+  w.records = std::move(records);
+  impl_->Run(&w);
+  if (!w.status.ok()) return w.status;
+  return std::move(w.results);
+}
+
+void LogStore::AppendAsync(std::vector<AppendRecord> records,
+                           AppendCallback done) {
+  auto w = std::make_unique<Writer>();
+  w->records = std::move(records);
+  w->callback = std::move(done);
+  impl_->RunAsync(std::move(w));
+}
+
+absl::StatusOr<AppendResult> LogStore::RotateKey(
+    std::shared_ptr<const NoteSigner> next, v1::Actor actor,
+    std::string reason) {
+  if (next == nullptr) return absl::InvalidArgumentError("RotateKey: no key");
+  Writer w;
+  w.kind = Writer::Kind::kRotate;
+  w.next_key = std::move(next);
+  w.rotate_reason = std::move(reason);
+  w.records.push_back(AppendRecord{std::move(actor), "", v1::Record()});
+  impl_->Run(&w);
+  if (!w.status.ok()) return w.status;
+  return w.results.at(0);
+}
+
+absl::StatusOr<std::string> LogStore::CheckpointNow() {
+  Writer w;
+  w.kind = Writer::Kind::kCheckpoint;
+  impl_->Run(&w);
+  if (!w.status.ok()) return w.status;
+  return std::move(w.checkpoint);
+}
+
+const std::string& LogStore::origin() const { return impl_->options.origin; }
+
+uint64_t LogStore::Size() const {
+  return impl_->size.load(std::memory_order_acquire);
+}
+
+absl::StatusOr<std::string> LogStore::LatestCheckpoint() const {
+  absl::MutexLock lock(&impl_->read_mu);
+  if (impl_->latest_checkpoint.empty()) {
+    return absl::NotFoundError("no checkpoint signed yet");
+  }
+  return impl_->latest_checkpoint;
+}
+
+absl::StatusOr<std::string> LogStore::CheckpointAt(uint64_t size) const {
+  absl::StatusOr<std::string> note =
+      impl_->kv->Get(Family::kCheckpoints, CheckpointKey(size));
+  if (absl::IsNotFound(note.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("no checkpoint signed at size ", size));
+  }
+  return note;
+}
+
+absl::Status LogStore::ScanCheckpoints(
+    const std::function<bool(uint64_t, absl::string_view)>& fn) const {
+  absl::Status inner;
+  SEG_RETURN_IF_ERROR(impl_->kv->Scan(
+      Family::kCheckpoints, "", "",
+      [&](absl::string_view key, absl::string_view value) {
+        absl::StatusOr<uint64_t> size = ParseBe64(key, "checkpoint key");
+        if (!size.ok()) {
+          inner = size.status();
+          return false;
+        }
+        return fn(*size, value);
+      }));
+  return inner;
+}
+
+absl::StatusOr<v1::SignedEntry> LogStore::GetEntry(uint64_t index) const {
+  const uint64_t n = Size();
+  if (index >= n) {
+    return absl::OutOfRangeError(
+        absl::StrCat("entry ", index, " is beyond the log size ", n));
+  }
+  absl::StatusOr<std::string> bytes =
+      impl_->kv->Get(Family::kEntries, EntryKey(index));
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(
+        absl::StrCat("entry ", index, " missing below size ", n));
+  }
+  if (!bytes.ok()) return bytes.status();
+  v1::SignedEntry entry;
+  if (!entry.ParseFromString(*bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("entry ", index, " is not a SignedEntry"));
+  }
+  return entry;
+}
+
+absl::Status LogStore::ScanEntries(
+    uint64_t from, uint64_t to,
+    const std::function<bool(uint64_t, const v1::SignedEntry&)>& fn) const {
+  to = std::min(to, Size());
+  if (from >= to) return absl::OkStatus();
+  absl::Status inner;
+  uint64_t expect = from;
+  SEG_RETURN_IF_ERROR(impl_->kv->Scan(
+      Family::kEntries, EntryKey(from), EntryKey(to),
+      [&](absl::string_view key, absl::string_view value) {
+        absl::StatusOr<uint64_t> index = ParseBe64(key, "entry key");
+        v1::SignedEntry entry;
+        if (!index.ok() || *index != expect ||
+            !entry.ParseFromArray(value.data(),
+                                  static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(
+              absl::StrCat("entry ", expect, " missing or malformed"));
+          return false;
+        }
+        ++expect;
+        return fn(*index, entry);
+      }));
+  return inner;
+}
+
+absl::StatusOr<Hash> LogStore::LeafHashAt(uint64_t index) const {
+  const uint64_t n = Size();
+  if (index >= n) {
+    return absl::OutOfRangeError(
+        absl::StrCat("leaf ", index, " is beyond the log size ", n));
+  }
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> h,
+                       impl_->FetchNodes({NodeId{0, index}}));
+  return h[0];
+}
+
+absl::StatusOr<uint64_t> LogStore::LookupRequest(
+    absl::string_view request_id) const {
+  absl::StatusOr<std::string> row =
+      impl_->kv->Get(Family::kIndex, RequestKey(request_id));
+  if (!row.ok()) return row.status();
+  return ParseBe64(*row, "request row");
+}
+
+absl::StatusOr<std::vector<Hash>> LogStore::Impl::FetchNodes(
+    const std::vector<NodeId>& ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const NodeId& id : ids) keys.push_back(TreeKey(id));
+  SEG_ASSIGN_OR_RETURN(auto values, kv->MultiGet(Family::kTree, keys));
+  std::vector<Hash> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const NodeId& id = ids[i];
+    if (!values[i].has_value() || values[i]->size() != kHashSize) {
+      return absl::DataLossError(absl::StrCat(
+          "tree node level ", id.level, " index ", id.index,
+          values[i].has_value() ? " has the wrong length" : " is missing",
+          " (entries ", id.index << id.level, "..",
+          ((id.index + 1) << id.level) - 1, ")"));
+    }
+    std::copy(values[i]->begin(), values[i]->end(), out[i].begin());
+  }
+  return out;
+}
+
+absl::StatusOr<Hash> LogStore::Impl::RootAtUnchecked(uint64_t n) const {
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes, FetchNodes(RangeNodes(0, n)));
+  return RootFromRangeHashes(hashes);
+}
+
+std::vector<NoteVerifier> LogStore::Impl::VerifiersCopy() const {
+  absl::MutexLock lock(&read_mu);
+  return verifiers;
+}
+
+namespace {
+absl::Status CheckSize(uint64_t size, uint64_t n) {
+  if (size > n) {
+    return absl::OutOfRangeError(
+        absl::StrCat("tree size ", size, " is beyond the log size ", n));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<Hash> LogStore::RootAt(uint64_t size) const {
+  SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
+  return impl_->RootAtUnchecked(size);
+}
+
+absl::StatusOr<std::vector<Hash>> LogStore::InclusionProof(
+    uint64_t index, uint64_t size) const {
+  SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
+  SEG_ASSIGN_OR_RETURN(ProofNodes nodes, InclusionNodes(index, size));
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes, impl_->FetchNodes(nodes.ids));
+  return nodes.Rehash(hashes);
+}
+
+absl::StatusOr<std::vector<Hash>> LogStore::ConsistencyProof(
+    uint64_t old_size, uint64_t size) const {
+  SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
+  SEG_ASSIGN_OR_RETURN(ProofNodes nodes, ConsistencyNodes(old_size, size));
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes, impl_->FetchNodes(nodes.ids));
+  return nodes.Rehash(hashes);
+}
+
+std::vector<NoteVerifier> LogStore::Verifiers() const {
+  return impl_->VerifiersCopy();
+}
+
+std::string LogStore::CurrentKeyName() const {
+  absl::MutexLock lock(&impl_->read_mu);
+  return impl_->current_key_name;
+}
+
+KvStore& LogStore::kv() { return *impl_->kv; }
+
+}  // namespace segledger::store

@@ -1,0 +1,108 @@
+// Private state of LogStore, shared by log_store.cc (public API, reads),
+// group_commit.cc (the write path) and log_store_check.cc (open checks).
+//
+// Thread-safety: `mu` guards the writer queue and lifecycle flags. The
+// CommitState is touched only by the current commit leader - the thread
+// whose writer is at the front of `writers` - so leaders are serialised by
+// the queue itself (LevelDB DBImpl::Write). Readers use the atomic `size`
+// and `read_mu`-guarded fields, published after each durable write.
+#ifndef SEGLEDGER_LEDGER_STORE_LOG_STORE_IMPL_H_
+#define SEGLEDGER_LEDGER_STORE_LOG_STORE_IMPL_H_
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "ledger/compact_range.h"
+#include "ledger/merkle.h"
+#include "ledger/store/log_store.h"
+#include "ledger/thread_pool.h"
+
+namespace segledger::store {
+
+// One queued request (LevelDB's DBImpl::Writer).
+struct Writer {
+  enum class Kind { kRecords, kCheckpoint, kRotate, kClose };
+  Kind kind = Kind::kRecords;
+  std::vector<AppendRecord> records;
+  std::shared_ptr<const NoteSigner> next_key;  // kRotate
+  std::string rotate_reason;                   // kRotate
+  LogStore::AppendCallback callback;           // set for AppendAsync
+  // Outputs, valid once `done`.
+  bool done = false;
+  absl::Status status;
+  std::vector<AppendResult> results;
+  std::string checkpoint;  // kCheckpoint / kClose: latest note
+};
+
+// Leader-owned state of the log's right edge.
+struct CommitState {
+  CompactRange range;
+  Hash last_leaf = kZeroHash;
+  uint64_t last_checkpoint_size = 0;
+  std::shared_ptr<const NoteSigner> current;
+};
+
+struct LogStore::Impl {
+  LogStoreOptions options;
+  std::unique_ptr<KvStore> kv;
+  const Clock* clock = nullptr;
+  std::map<std::string, std::shared_ptr<const NoteSigner>> signers;
+  std::unique_ptr<ThreadPool> pool;
+
+  absl::Mutex mu;
+  std::deque<Writer*> writers ABSL_GUARDED_BY(mu);
+  bool closed ABSL_GUARDED_BY(mu) = false;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  absl::Status bg_error ABSL_GUARDED_BY(mu);
+
+  CommitState state;  // leader only (see above)
+
+  std::atomic<uint64_t> size{0};
+  mutable absl::Mutex read_mu;
+  std::string latest_checkpoint ABSL_GUARDED_BY(read_mu);
+  std::vector<NoteVerifier> verifiers ABSL_GUARDED_BY(read_mu);
+  std::string current_key_name ABSL_GUARDED_BY(read_mu);
+
+  std::thread committer;     // leads groups whose front writer is async
+  std::thread checkpointer;  // options.checkpoint_interval
+
+  ~Impl();
+
+  // --- group_commit.cc ---
+  // Queues `w` and returns once it is done (leading a group if it reaches
+  // the front). UNAVAILABLE after Close (except for the close writer).
+  void Run(Writer* w);
+  // Queues a heap writer whose callback runs on the committing thread.
+  void RunAsync(std::unique_ptr<Writer> w);
+  void StartThreads();
+  void StopThreads();
+
+  // --- log_store.cc (reads) ---
+  // Hashes of `ids` from the tree family; DATA_LOSS naming a missing node.
+  absl::StatusOr<std::vector<Hash>> FetchNodes(
+      const std::vector<NodeId>& ids) const;
+  absl::StatusOr<Hash> RootAtUnchecked(uint64_t size) const;
+  std::vector<NoteVerifier> VerifiersCopy() const;
+
+  // --- log_store_check.cc ---
+  // Checks per options.open_check; DATA_LOSS naming the index.
+  absl::Status CheckStore(uint64_t size);
+
+ private:
+  void LeadLocked(Writer* front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  std::vector<Writer*> BuildGroupLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  absl::Status CommitRecords(const std::vector<Writer*>& group);
+  absl::Status CommitCheckpoint(Writer* w);
+  void CommitterLoop();
+  void CheckpointerLoop();
+};
+
+}  // namespace segledger::store
+
+#endif  // SEGLEDGER_LEDGER_STORE_LOG_STORE_IMPL_H_

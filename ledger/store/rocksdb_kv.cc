@@ -1,0 +1,203 @@
+#include "ledger/store/rocksdb_kv.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/store/column_families.h"
+#include "ledger/store/rocksdb_status.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
+
+namespace segledger::store {
+namespace {
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// Options for an append-mostly log: level compaction (the default), a small
+// shared block cache, bloom filters where point reads dominate (index for
+// request ids and domain rows, tree for proof MultiGets). The WAL stays on:
+// synced writes are what makes an acknowledged append durable.
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    Family f, const RocksDbKvOptions& options,
+    const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compaction_style = rocksdb::kCompactionStyleLevel;
+  cf.write_buffer_size = options.write_buffer_bytes;
+  cf.compression = rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  if (f == Family::kIndex || f == Family::kTree) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+}  // namespace
+
+struct RocksDbKv::Impl {
+  std::string path;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // by Family
+  absl::Mutex mu;
+  absl::Status sticky_error ABSL_GUARDED_BY(mu);
+
+  rocksdb::ColumnFamilyHandle* cf(Family f) {
+    return handles[static_cast<int>(f)];
+  }
+  ~Impl() {
+    // Handles must go before the DB (RocksDB asserts otherwise).
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    handles.clear();
+    if (db != nullptr) db->Close().PermitUncheckedError();
+    db.reset();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
+    const std::string& path, const RocksDbKvOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (int i = 0; i < kNumFamilies; ++i) {
+    const Family f = static_cast<Family>(i);
+    families.emplace_back(std::string(FamilyName(f)),
+                          FamilyOptions(f, options, cache));
+  }
+  // RocksDB always has the default family; open it too and drop its handle.
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                        rocksdb::ColumnFamilyOptions());
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, families, &handles, &raw);
+  if (!s.ok()) {
+    return FromRocksDbStatus(s, absl::StrCat("opening RocksDB at ", path));
+  }
+  impl->db.reset(raw);
+  impl->db->DestroyColumnFamilyHandle(handles.back()).PermitUncheckedError();
+  handles.pop_back();
+  impl->handles = std::move(handles);
+  return std::unique_ptr<RocksDbKv>(new RocksDbKv(std::move(impl)));
+}
+
+RocksDbKv::RocksDbKv(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbKv::~RocksDbKv() = default;
+
+const std::string& RocksDbKv::path() const { return impl_->path; }
+
+absl::StatusOr<std::string> RocksDbKv::Get(Family f, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(f),
+                                     ToSlice(key), &value);
+  if (!s.ok()) {
+    return FromRocksDbStatus(s, absl::StrCat("get in family ", FamilyName(f)));
+  }
+  return value;
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> RocksDbKv::MultiGet(
+    Family f, absl::Span<const std::string> keys) {
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& k : keys) slices.emplace_back(k);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  if (!keys.empty()) {
+    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(f), keys.size(),
+                        slices.data(), values.data(), statuses.data());
+  }
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      return FromRocksDbStatus(
+          statuses[i], absl::StrCat("multiget in family ", FamilyName(f)));
+    }
+    out[i] = values[i].ToString();
+  }
+  return out;
+}
+
+absl::Status RocksDbKv::Write(const KvBatch& batch, bool sync) {
+  rocksdb::WriteBatch wb;
+  for (const KvBatch::Op& op : batch.ops()) {
+    rocksdb::Status s =
+        op.is_delete
+            ? wb.Delete(impl_->cf(op.family), ToSlice(op.key))
+            : wb.Put(impl_->cf(op.family), ToSlice(op.key), ToSlice(op.value));
+    if (!s.ok()) return FromRocksDbStatus(s, "building write batch");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  absl::MutexLock lock(&impl_->mu);
+  if (!impl_->sticky_error.ok()) return impl_->sticky_error;
+  rocksdb::Status s = impl_->db->Write(wo, &wb);
+  if (s.ok()) return absl::OkStatus();
+  absl::Status err = FromRocksDbStatus(s, "write batch");
+  if (sync) {
+    impl_->sticky_error = absl::Status(
+        err.code(),
+        absl::StrCat("store refuses writes after a failed synced write: ",
+                     err.message()));
+  }
+  return err;
+}
+
+absl::Status RocksDbKv::Scan(
+    Family f, absl::string_view begin, absl::string_view end,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper = ToSlice(end);
+  if (!end.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->cf(f)));
+  for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
+    if (!fn(ToView(it->key()), ToView(it->value()))) break;
+  }
+  return FromRocksDbStatus(it->status(),
+                           absl::StrCat("scan of family ", FamilyName(f)));
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>>
+RocksDbKv::Last(Family f) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(f)));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    absl::Status s = FromRocksDbStatus(
+        it->status(), absl::StrCat("last of family ", FamilyName(f)));
+    if (!s.ok()) return s;
+    return std::nullopt;
+  }
+  return std::make_pair(it->key().ToString(), it->value().ToString());
+}
+
+absl::Status RocksDbKv::Backup(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return FromRocksDbStatus(s, "creating RocksDB checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  return FromRocksDbStatus(cp->CreateCheckpoint(dir),
+                           absl::StrCat("backup to ", dir));
+}
+
+}  // namespace segledger::store
