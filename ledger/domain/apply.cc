@@ -1,0 +1,314 @@
+// State updates of DomainHook::Apply (state.h rows). Runs only after every
+// rule passed (or during a rebuild), so it may assume the checked facts.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/domain/apply_internal.h"
+#include "ledger/domain/links.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::domain {
+namespace {
+
+absl::StatusOr<v1::LotState> LoadLot(RuleContext& ctx, const std::string& id) {
+  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+  if (!lot.has_value()) {
+    v1::LotState fresh;
+    fresh.set_lot_id(id);
+    fresh.set_first_index(ctx.body.index());
+    return fresh;
+  }
+  return *lot;
+}
+
+// field += d (decimal string fields of LotState).
+absl::Status AddTo(std::string* field, Decimal d) {
+  SEG_ASSIGN_OR_RETURN(Decimal sum, Dec(*field).Add(d));
+  *field = sum.ToString();
+  return absl::OkStatus();
+}
+
+absl::Status Move(RuleContext& ctx, v1::LotState& lot, const v1::Quantity& q,
+                  std::string* field, int sign) {
+  if (lot.unit().empty()) lot.set_unit(q.unit());
+  SEG_ASSIGN_OR_RETURN(Decimal d, InLotUnit(ctx, lot, q));
+  SEG_RETURN_IF_ERROR(AddTo(field, d));
+  Decimal delta = sign > 0 ? d : Decimal::FromMicros(-d.micros());
+  return AddTo(lot.mutable_on_hand(), delta);
+}
+
+absl::Status NewLot(RuleContext& ctx, const std::string& id,
+                    const std::string& product, const std::string& material,
+                    const std::string& stage, const v1::Quantity& q,
+                    absl::Time ready, const v1::LotProduced* lp,
+                    const v1::TransformationOutput* out) {
+  v1::LotState lot;
+  lot.set_lot_id(id);
+  lot.set_product_id(product);
+  lot.set_material_id(material);
+  lot.set_stage_id(stage);
+  lot.set_unit(q.unit());
+  lot.set_status(v1::LOT_STATUS_AVAILABLE);
+  lot.set_first_index(ctx.body.index());
+  *lot.mutable_available_since() = ToProtoTime(ready);
+  if (lp != nullptr && lp->has_hold_until())
+    *lot.mutable_hold_until() = lp->hold_until();
+  if (lp != nullptr && lp->has_expiry()) *lot.mutable_expiry() = lp->expiry();
+  if (out != nullptr && out->has_hold_until())
+    *lot.mutable_hold_until() = out->hold_until();
+  if (out != nullptr && out->has_expiry())
+    *lot.mutable_expiry() = out->expiry();
+  SEG_RETURN_IF_ERROR(Move(ctx, lot, q, lot.mutable_produced(), +1));
+  WriteRow(ctx.txn, LotKey(id), lot);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyLotProduced(RuleContext& ctx) {
+  const auto& l = ctx.record.lot_produced();
+  absl::Time ready = ToTime(l.production().has_until() ? l.production().until()
+                                                       : l.production().from());
+  return NewLot(ctx, l.lot_id(), l.product_id(), l.material_id(), l.stage_id(),
+                l.quantity(), ready, &l, nullptr);
+}
+
+absl::Status ApplyTransformation(RuleContext& ctx) {
+  const auto& t = ctx.record.transformation();
+  for (const auto& in : t.inputs()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, in.lot_id()));
+    SEG_RETURN_IF_ERROR(
+        Move(ctx, lot, in.quantity(), lot.mutable_consumed(), -1));
+    WriteRow(ctx.txn, LotKey(in.lot_id()), lot);
+  }
+  absl::Time ready =
+      ToTime(t.period().has_until() ? t.period().until() : t.period().from());
+  for (const auto& o : t.outputs()) {
+    SEG_RETURN_IF_ERROR(NewLot(ctx, o.lot_id(), t.product_id(), o.material_id(),
+                               t.stage_id(), o.quantity(), ready, nullptr, &o));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyDispatch(RuleContext& ctx) {
+  const auto& d = ctx.record.dispatch();
+  for (const auto& c : d.containers()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
+    SEG_RETURN_IF_ERROR(
+        Move(ctx, lot, c.quantity(), lot.mutable_dispatched(), -1));
+    WriteRow(ctx.txn, LotKey(c.lot_id()), lot);
+  }
+  ctx.txn.Put("d/xout/" + d.transfer_id(), Be64(ctx.body.index()));
+  return absl::OkStatus();
+}
+
+absl::Status ApplyReceipt(RuleContext& ctx) {
+  const auto& r = ctx.record.receipt();
+  for (const auto& c : r.containers()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
+    SEG_RETURN_IF_ERROR(
+        Move(ctx, lot, c.received_quantity(), lot.mutable_received(), +1));
+    lot.set_status(r.decision() == v1::RECEIPT_DECISION_REJECTED
+                       ? v1::LOT_STATUS_REJECTED
+                       : v1::LOT_STATUS_QUARANTINED);
+    lot.set_incoming_accepted(false);
+    *lot.mutable_available_since() = r.arrival();
+    WriteRow(ctx.txn, LotKey(c.lot_id()), lot);
+  }
+  v1::ReceivedTransfer rt;
+  rt.set_transfer_id(r.transfer_id());
+  *rt.mutable_dispatch() = r.dispatch();
+  rt.set_receipt_index(ctx.body.index());
+  WriteRow(ctx.txn, "d/xin/" + r.transfer_id(), rt);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyQc(RuleContext& ctx) {
+  const auto& q = ctx.record.qc_result();
+  if (!q.has_sample_quantity()) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(auto lot,
+                       ReadRow<v1::LotState>(ctx.txn, LotKey(q.lot_id())));
+  if (!lot.has_value()) return absl::OkStatus();  // tested elsewhere
+  SEG_RETURN_IF_ERROR(
+      Move(ctx, *lot, q.sample_quantity(), lot->mutable_sampled(), -1));
+  WriteRow(ctx.txn, LotKey(q.lot_id()), *lot);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyRelease(RuleContext& ctx) {
+  const auto& r = ctx.record.qa_release();
+  SEG_ASSIGN_OR_RETURN(auto lot,
+                       ReadRow<v1::LotState>(ctx.txn, LotKey(r.lot_id())));
+  if (!lot.has_value()) return absl::OkStatus();  // e.g. MAH market release
+  const bool ok = r.decision() == v1::RELEASE_DECISION_RELEASED;
+  switch (r.kind()) {
+    case v1::RELEASE_KIND_SITE_RELEASE:
+      lot->set_site_released(ok);
+      break;
+    case v1::RELEASE_KIND_INCOMING_ACCEPTANCE:
+      lot->set_incoming_accepted(ok);
+      if (ok) lot->set_status(v1::LOT_STATUS_AVAILABLE);
+      break;
+    case v1::RELEASE_KIND_MAH_MARKET_RELEASE:
+      lot->set_market_released(ok);
+      break;
+    default:
+      break;
+  }
+  if (!ok) lot->set_status(v1::LOT_STATUS_REJECTED);
+  WriteRow(ctx.txn, LotKey(r.lot_id()), *lot);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyStatus(RuleContext& ctx) {
+  const auto& s = ctx.record.status_change();
+  SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, s.lot_id()));
+  switch (s.action()) {
+    case v1::STATUS_ACTION_QUARANTINE:
+      lot.set_status(v1::LOT_STATUS_QUARANTINED);
+      break;
+    case v1::STATUS_ACTION_HOLD:
+      lot.set_status(v1::LOT_STATUS_ON_HOLD);
+      break;
+    case v1::STATUS_ACTION_RELEASE_FROM_HOLD:
+      lot.set_status(v1::LOT_STATUS_AVAILABLE);
+      break;
+    case v1::STATUS_ACTION_REJECT:
+      lot.set_status(v1::LOT_STATUS_REJECTED);
+      break;
+    case v1::STATUS_ACTION_RETURN:
+      lot.set_status(v1::LOT_STATUS_RETURNED);
+      break;
+    case v1::STATUS_ACTION_DESTROY: {
+      v1::Quantity q;
+      if (s.has_quantity()) {
+        q = s.quantity();
+      } else {
+        q.set_value(Dec(lot.on_hand()).ToString());
+        q.set_unit(lot.unit());
+      }
+      SEG_RETURN_IF_ERROR(Move(ctx, lot, q, lot.mutable_destroyed(), -1));
+      if (Dec(lot.on_hand()).is_zero())
+        lot.set_status(v1::LOT_STATUS_DESTROYED);
+      break;
+    }
+    default:
+      break;
+  }
+  WriteRow(ctx.txn, LotKey(s.lot_id()), lot);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyRecall(RuleContext& ctx) {
+  const auto& r = ctx.record.recall();
+  if (r.has_acknowledges()) return absl::OkStatus();
+  for (const auto& id : r.scope_lot_ids()) {
+    SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+    if (!lot.has_value()) continue;
+    lot->set_status(v1::LOT_STATUS_RECALLED);
+    WriteRow(ctx.txn, LotKey(id), *lot);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApplyKeys(RuleContext& ctx) {
+  const v1::Record& r = ctx.record;
+  auto load = [&](const std::string& name) -> absl::StatusOr<v1::KeyState> {
+    SEG_ASSIGN_OR_RETURN(auto ks,
+                         ReadRow<v1::KeyState>(ctx.txn, "d/key/" + name));
+    v1::KeyState out = ks.has_value() ? *ks : v1::KeyState();
+    out.set_key_name(name);
+    return out;
+  };
+  if (r.has_key_registration()) {
+    const auto& k = r.key_registration();
+    SEG_ASSIGN_OR_RETURN(v1::KeyState ks, load(k.key_name()));
+    if (k.has_valid_from()) *ks.mutable_valid_from() = k.valid_from();
+    if (k.has_valid_until()) *ks.mutable_valid_until() = k.valid_until();
+    WriteRow(ctx.txn, "d/key/" + k.key_name(), ks);
+  } else if (r.has_key_rotation()) {
+    const auto& k = r.key_rotation();
+    SEG_ASSIGN_OR_RETURN(v1::KeyState old, load(k.old_key_name()));
+    // Effective from the entry after the rotation (log_store.h RotateKey).
+    absl::Time at = ToTime(ctx.body.recorded_at()) + absl::Nanoseconds(1);
+    if (k.has_effective_at() && ToTime(k.effective_at()) > at) {
+      at = ToTime(k.effective_at());
+    }
+    *old.mutable_retired_at() = ToProtoTime(at);
+    WriteRow(ctx.txn, "d/key/" + k.old_key_name(), old);
+    SEG_ASSIGN_OR_RETURN(v1::KeyState next, load(k.new_key_name()));
+    WriteRow(ctx.txn, "d/key/" + k.new_key_name(), next);
+  } else if (r.has_key_revocation()) {
+    const auto& k = r.key_revocation();
+    SEG_ASSIGN_OR_RETURN(v1::KeyState ks, load(k.key_name()));
+    *ks.mutable_revoked_at() =
+        k.has_effective_at() ? k.effective_at() : ctx.body.recorded_at();
+    WriteRow(ctx.txn, "d/key/" + k.key_name(), ks);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyRecord(RuleContext& ctx) {
+  const v1::Record& r = ctx.record;
+  switch (r.kind_case()) {
+    case v1::Record::kPartyRegistration:
+      WriteRow(ctx.txn, "d/party/" + ctx.header->party_id(),
+               r.party_registration());
+      return absl::OkStatus();
+    case v1::Record::kSiteRegistration:
+      WriteRow(ctx.txn, "d/site/" + ctx.header->site_id(),
+               r.site_registration());
+      return absl::OkStatus();
+    case v1::Record::kProductRegistration:
+      WriteRow(ctx.txn, "d/prod/" + r.product_registration().product_id(),
+               r.product_registration());
+      return absl::OkStatus();
+    case v1::Record::kPersonnelAssignment: {
+      const auto& p = r.personnel_assignment();
+      WriteRow(
+          ctx.txn,
+          absl::StrCat("d/pers/", p.assigned_site_id(), "/", p.person_id()), p);
+      return absl::OkStatus();
+    }
+    case v1::Record::kDeviation:
+      WriteRow(ctx.txn, "d/dev/" + r.deviation().deviation_id(), r.deviation());
+      return absl::OkStatus();
+    case v1::Record::kCorrection:
+      ctx.txn.Put(
+          CorrectionKey(r.correction().corrects().index(), ctx.body.index()),
+          "");
+      return absl::OkStatus();
+    case v1::Record::kLotProduced:
+      return ApplyLotProduced(ctx);
+    case v1::Record::kTransformation:
+      return ApplyTransformation(ctx);
+    case v1::Record::kDispatch:
+      return ApplyDispatch(ctx);
+    case v1::Record::kReceipt:
+      return ApplyReceipt(ctx);
+    case v1::Record::kQcResult:
+      return ApplyQc(ctx);
+    case v1::Record::kQaRelease:
+      return ApplyRelease(ctx);
+    case v1::Record::kStatusChange:
+      return ApplyStatus(ctx);
+    case v1::Record::kRecall:
+      return ApplyRecall(ctx);
+    default:
+      return ApplyKeys(ctx);
+  }
+}
+
+void ApplyIndexes(RuleContext& ctx) {
+  if (ctx.body.index() > 0) {
+    ctx.txn.Put("d/leaf/" + Be64(ctx.body.index() - 1), ctx.body.prev_hash());
+  }
+  RecordLinks links = LinksOf(ctx.record);
+  for (const auto& lot : links.lots)
+    ctx.txn.Put(RefKey(lot, ctx.body.index()), "");
+  for (const auto& t : links.transfers) {
+    ctx.txn.Put(TransferRefKey(t, ctx.body.index()), "");
+  }
+}
+
+}  // namespace segledger::domain

@@ -1,0 +1,72 @@
+// Verified evidence from other logs that the rules at append need: the
+// dispatch a receipt answers, the MAH's product registration (segmentation
+// plan) and other parties' registrations. The node's peer layer implements
+// it over evidence whose signature, inclusion proof and checkpoint it has
+// verified (DESIGN.md "Cross-site hand-off", step 3); InMemoryEvidence
+// serves tests and tools.
+//
+// Implementations must be thread-safe for concurrent Find calls and must not
+// block (the hook runs on the commit leader).
+#ifndef SEGLEDGER_LEDGER_DOMAIN_EVIDENCE_H_
+#define SEGLEDGER_LEDGER_DOMAIN_EVIDENCE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/hash.h"
+#include "segledger/v1/records.pb.h"
+
+namespace segledger::domain {
+
+struct VerifiedDispatch {
+  v1::EntryRef ref;
+  v1::Dispatch dispatch;
+};
+
+class Evidence {
+ public:
+  virtual ~Evidence() = default;
+  // The verified dispatch at (origin, index) whose leaf hash is `leaf_hash`.
+  // NOT_FOUND when none is held; FAILED_PRECONDITION when the entry held
+  // there has another leaf hash or is not a dispatch.
+  virtual absl::StatusOr<VerifiedDispatch> FindDispatch(
+      absl::string_view origin, uint64_t index, const Hash& leaf_hash) = 0;
+  // The latest verified registration of a product (NOT_FOUND).
+  virtual absl::StatusOr<v1::ProductRegistration> FindProduct(
+      absl::string_view product_id) = 0;
+  // The latest verified registration of a party (NOT_FOUND).
+  virtual absl::StatusOr<v1::PartyRegistration> FindParty(
+      absl::string_view party_id) = 0;
+};
+
+// Thread-safe in-memory Evidence.
+class InMemoryEvidence : public Evidence {
+ public:
+  void AddDispatch(const v1::EntryRef& ref, const v1::Dispatch& d);
+  void AddProduct(const v1::ProductRegistration& p);
+  void AddParty(const v1::PartyRegistration& p);
+
+  absl::StatusOr<VerifiedDispatch> FindDispatch(absl::string_view origin,
+                                                uint64_t index,
+                                                const Hash& leaf_hash) override;
+  absl::StatusOr<v1::ProductRegistration> FindProduct(
+      absl::string_view product_id) override;
+  absl::StatusOr<v1::PartyRegistration> FindParty(
+      absl::string_view party_id) override;
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, uint64_t>, VerifiedDispatch> dispatches_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::ProductRegistration> products_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::PartyRegistration> parties_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace segledger::domain
+
+#endif  // SEGLEDGER_LEDGER_DOMAIN_EVIDENCE_H_

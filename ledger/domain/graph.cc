@@ -1,0 +1,212 @@
+#include "ledger/domain/graph.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/domain/links.h"
+#include "ledger/domain/rule_context.h"
+#include "ledger/domain/validate.h"
+
+namespace segledger::domain {
+
+v1::EntryRef GraphEntry::Ref() const {
+  v1::EntryRef r;
+  r.set_origin(origin);
+  r.set_index(index);
+  r.set_leaf_hash(std::string(HashBytes(leaf_hash)));
+  return r;
+}
+
+absl::Time GraphEntry::EventTime() const {
+  const v1::RecordHeader* h = HeaderOf(body.record());
+  if (h != nullptr && h->has_event_time())
+    return ToTime(h->event_time().time());
+  return ToTime(body.recorded_at());
+}
+
+void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
+                      v1::EntryBody body) {
+  auto pos = std::make_pair(origin, index);
+  auto it = by_pos_.find(pos);
+  if (it != by_pos_.end()) {
+    if (it->second->leaf_hash == leaf_hash) return;  // same entry again
+    GraphEntry other{origin, index, leaf_hash, {}};
+    add_findings_.push_back(DomainFinding{
+        DomainFindingKind::kEquivocation,
+        DefaultSeverityOf(DomainFindingKind::kEquivocation),
+        absl::StrCat("log ", origin, " shows two different entries at index ",
+                     index),
+        {it->second->Ref(), other.Ref()}});
+    return;
+  }
+  auto e = std::make_unique<GraphEntry>(
+      GraphEntry{std::move(origin), index, leaf_hash, std::move(body)});
+  const GraphEntry* p = e.get();
+  entries_.push_back(std::move(e));
+  by_pos_[pos] = p;
+  const v1::Record& r = p->body.record();
+  RecordLinks links = LinksOf(r);
+  for (const auto& lot : links.lots) by_lot_[lot].push_back(p);
+  for (const auto& t : links.transfers) by_transfer_[t].push_back(p);
+  auto latest = [&](std::map<std::string, const GraphEntry*>& m,
+                    const std::string& key) {
+    auto [slot, fresh] = m.emplace(key, p);
+    if (!fresh && slot->second->EventTime() <= p->EventTime()) slot->second = p;
+  };
+  switch (r.kind_case()) {
+    case v1::Record::kProductRegistration:
+      latest(products_, r.product_registration().product_id());
+      break;
+    case v1::Record::kSiteRegistration:
+      latest(sites_, r.site_registration().header().site_id());
+      break;
+    case v1::Record::kPartyRegistration:
+      latest(parties_, r.party_registration().header().party_id());
+      break;
+    case v1::Record::kPersonnelAssignment:
+      personnel_.push_back(p);
+      break;
+    case v1::Record::kCorrection:
+      corrections_[{r.correction().corrects().origin(),
+                    r.correction().corrects().index()}]
+          .push_back(p);
+      break;
+    default:
+      break;
+  }
+}
+
+absl::Status DomainGraph::AddSigned(absl::string_view origin,
+                                    absl::string_view body,
+                                    absl::string_view signature,
+                                    const SignatureChecker& checker) {
+  v1::EntryBody parsed;
+  if (!parsed.ParseFromString(std::string(body))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("entry body of ", origin, " does not parse"));
+  }
+  Hash leaf = LeafHash(body);
+  if (checker) {
+    absl::Status st = checker(origin, parsed.key_name(), body, signature);
+    if (!st.ok()) {
+      GraphEntry e{std::string(origin), parsed.index(), leaf, {}};
+      add_findings_.push_back(DomainFinding{
+          DomainFindingKind::kBadSignature,
+          DefaultSeverityOf(DomainFindingKind::kBadSignature),
+          absl::StrCat("signature of ", origin, " index ", parsed.index(),
+                       " does not verify: ", st.message()),
+          {e.Ref()}});
+      return absl::OkStatus();
+    }
+  }
+  Add(std::string(origin), parsed.index(), leaf, std::move(parsed));
+  return absl::OkStatus();
+}
+
+const GraphEntry* DomainGraph::Find(absl::string_view origin,
+                                    uint64_t index) const {
+  auto it = by_pos_.find({std::string(origin), index});
+  return it == by_pos_.end() ? nullptr : it->second;
+}
+
+const GraphEntry* DomainGraph::ByRef(const v1::EntryRef& ref) const {
+  const GraphEntry* e = Find(ref.origin(), ref.index());
+  if (e == nullptr || HashBytes(e->leaf_hash) != ref.leaf_hash())
+    return nullptr;
+  return e;
+}
+
+std::vector<const GraphEntry*> DomainGraph::OfLot(absl::string_view lot) const {
+  auto it = by_lot_.find(std::string(lot));
+  return it == by_lot_.end() ? std::vector<const GraphEntry*>() : it->second;
+}
+
+std::vector<const GraphEntry*> DomainGraph::OfTransfer(
+    absl::string_view transfer) const {
+  auto it = by_transfer_.find(std::string(transfer));
+  return it == by_transfer_.end() ? std::vector<const GraphEntry*>()
+                                  : it->second;
+}
+
+const v1::ProductRegistration* DomainGraph::Product(
+    absl::string_view id) const {
+  auto it = products_.find(std::string(id));
+  if (it == products_.end()) return nullptr;
+  return &it->second->body.record().product_registration();
+}
+
+const v1::SiteRegistration* DomainGraph::Site(absl::string_view id) const {
+  auto it = sites_.find(std::string(id));
+  if (it == sites_.end()) return nullptr;
+  return &it->second->body.record().site_registration();
+}
+
+std::optional<Decimal> DomainGraph::Density(absl::string_view lot) const {
+  for (const GraphEntry* e : OfLot(lot)) {
+    const v1::Record& r = e->body.record();
+    std::string product;
+    if (r.has_lot_produced()) product = r.lot_produced().product_id();
+    if (r.has_transformation()) product = r.transformation().product_id();
+    if (product.empty()) continue;
+    const v1::ProductRegistration* p = Product(product);
+    if (p == nullptr || p->density_g_per_ml().empty()) return std::nullopt;
+    auto d = Decimal::Parse(p->density_g_per_ml());
+    if (d.ok()) return *d;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
+  std::vector<const GraphEntry*> es = OfLot(lot);
+  // Corrections of those entries appear inline, right after what they fix.
+  std::vector<const GraphEntry*> all = es;
+  for (const GraphEntry* e : es) {
+    auto it = corrections_.find({e->origin, e->index});
+    if (it != corrections_.end()) {
+      all.insert(all.end(), it->second.begin(), it->second.end());
+    }
+  }
+  std::stable_sort(
+      all.begin(), all.end(), [](const GraphEntry* a, const GraphEntry* b) {
+        if (a->EventTime() != b->EventTime()) {
+          return a->EventTime() < b->EventTime();
+        }
+        return std::tie(a->origin, a->index) < std::tie(b->origin, b->index);
+      });
+  std::vector<TimelineItem> out;
+  for (const GraphEntry* e : all) {
+    const v1::Record& r = e->body.record();
+    const v1::RecordHeader* h = HeaderOf(r);
+    TimelineItem item;
+    item.ref = e->Ref();
+    item.kind = std::string(RecordKindName(r));
+    item.biz_step = std::string(CbvBizStep(r));
+    item.event_time = e->EventTime();
+    item.recorded_at = ToTime(e->body.recorded_at());
+    item.is_correction = r.has_correction();
+    if (h != nullptr) {
+      item.site_id = h->site_id();
+      item.utc_offset_minutes = h->event_time().utc_offset_minutes();
+      for (const v1::Actor& a : h->signatures()) {
+        std::string meaning = v1::SignatureMeaning_Name(a.meaning());
+        absl::string_view m = meaning;
+        m.remove_prefix(std::min<size_t>(m.size(), 18));  // SIGNATURE_MEANING_
+        item.signatures.push_back(absl::StrCat(
+            a.printed_name(), " / ", m, " / ",
+            absl::FormatTime(absl::RFC3339_sec, ToTime(a.signed_at()),
+                             absl::UTCTimeZone())));
+      }
+    }
+    auto it = corrections_.find({e->origin, e->index});
+    if (it != corrections_.end()) {
+      for (const GraphEntry* c : it->second)
+        item.corrected_by.push_back(c->Ref());
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace segledger::domain

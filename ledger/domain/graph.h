@@ -1,0 +1,144 @@
+// DomainGraph: the queries of DOMAIN.md "Queries an inspector and MAH QA
+// need" over a set of verified entries from one or many logs (the MAH view,
+// segaudit), and the findings of its item 5.
+//
+// Entries come in as (origin, index, leaf hash, EntryBody); the caller has
+// verified them (signature, inclusion, checkpoint) or passes a signature
+// checker to AddSigned. The node queries its own store through
+// store_queries.h, which loads only the entries a query needs into a graph.
+//
+// Thread-compatible: build on one thread, then query from any number of
+// threads (queries are const).
+#ifndef SEGLEDGER_LEDGER_DOMAIN_GRAPH_H_
+#define SEGLEDGER_LEDGER_DOMAIN_GRAPH_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ledger/domain/findings.h"
+#include "ledger/hash.h"
+#include "segledger/v1/entry.pb.h"
+
+namespace segledger::domain {
+
+struct GraphEntry {
+  std::string origin;
+  uint64_t index = 0;
+  Hash leaf_hash{};
+  v1::EntryBody body;
+  v1::EntryRef Ref() const;
+  absl::Time EventTime() const;  // header event time, else recorded_at
+};
+
+struct TimelineItem {
+  v1::EntryRef ref;
+  std::string kind;      // record kind, e.g. "dispatch"
+  std::string biz_step;  // CBV
+  std::string site_id;
+  absl::Time event_time;
+  int utc_offset_minutes = 0;
+  absl::Time recorded_at;
+  std::vector<std::string> signatures;     // "Name / MEANING / RFC3339 time"
+  std::vector<v1::EntryRef> corrected_by;  // corrections of this entry
+  bool is_correction = false;
+};
+
+struct TracedLot {
+  std::string lot_id;
+  std::string material_id;
+  std::set<std::string> sites;  // where it was produced or held
+};
+
+struct TraceResult {
+  std::map<std::string, TracedLot> lots;  // includes the start lot
+  std::set<std::string> sites;
+  std::set<std::string> transfers;
+  std::set<std::string> in_transit;   // dispatched, not yet received
+  std::vector<v1::EntryRef> records;  // every record involved
+};
+
+struct LotBalance {
+  std::string lot_id;
+  std::string unit;
+  struct Site {
+    Decimal produced, received, consumed, dispatched, sampled, destroyed,
+        on_hand;
+  };
+  std::map<std::string, Site> sites;  // by site id
+  Decimal in_transit;                 // dispatched minus received (all sites)
+};
+
+struct ShipmentBalance {
+  std::string transfer_id;
+  bool received = false;
+  // lot -> (dispatched, received) in the dispatch's unit of the lot.
+  std::map<std::string, std::pair<Decimal, Decimal>> lots;
+  std::string unit_note;  // set when a unit could not be converted
+};
+
+class DomainGraph {
+ public:
+  using SignatureChecker = std::function<absl::Status(
+      absl::string_view origin, absl::string_view key_name,
+      absl::string_view body, absl::string_view signature)>;
+
+  // Adds a verified entry. A second entry at the same (origin, index) with
+  // another leaf hash is recorded as equivocation and not indexed.
+  void Add(std::string origin, uint64_t index, const Hash& leaf_hash,
+           v1::EntryBody body);
+  // Parses `body` (leaf hash computed from the bytes as given) and adds it;
+  // with a checker, a failing signature is a kBadSignature finding and the
+  // entry is not added. INVALID_ARGUMENT when the body does not parse.
+  absl::Status AddSigned(absl::string_view origin, absl::string_view body,
+                         absl::string_view signature,
+                         const SignatureChecker& checker);
+
+  size_t size() const { return entries_.size(); }
+  const GraphEntry* Find(absl::string_view origin, uint64_t index) const;
+
+  std::vector<TimelineItem> Timeline(absl::string_view lot_id) const;
+  TraceResult Backward(absl::string_view lot_id) const;
+  TraceResult Forward(absl::string_view lot_id) const;
+  LotBalance MassBalance(absl::string_view lot_id) const;
+  ShipmentBalance Shipment(absl::string_view transfer_id) const;
+  // Every record at a site of `province` (ISO 3166-2) plus the transfers
+  // touching those sites.
+  std::vector<v1::EntryRef> ProvinceView(absl::string_view province) const;
+  std::vector<DomainFinding> Findings(const FindingOptions& options) const;
+
+ private:
+  friend class FindingScanner;
+  const GraphEntry* ByRef(const v1::EntryRef& ref) const;
+  std::vector<const GraphEntry*> OfLot(absl::string_view lot) const;
+  std::vector<const GraphEntry*> OfTransfer(absl::string_view transfer) const;
+  const v1::ProductRegistration* Product(absl::string_view id) const;
+  const v1::SiteRegistration* Site(absl::string_view id) const;
+  std::optional<Decimal> Density(absl::string_view lot) const;
+  void Trace(absl::string_view lot, bool backward, TraceResult* out) const;
+
+  std::vector<std::unique_ptr<GraphEntry>> entries_;
+  std::map<std::pair<std::string, uint64_t>, const GraphEntry*> by_pos_;
+  std::map<std::string, std::vector<const GraphEntry*>> by_lot_;
+  std::map<std::string, std::vector<const GraphEntry*>> by_transfer_;
+  std::map<std::pair<std::string, uint64_t>, std::vector<const GraphEntry*>>
+      corrections_;  // corrected (origin, index) -> corrections
+  std::map<std::string, const GraphEntry*> products_;  // latest registration
+  std::map<std::string, const GraphEntry*> sites_;
+  std::map<std::string, const GraphEntry*> parties_;
+  std::vector<const GraphEntry*> personnel_;
+  std::vector<DomainFinding> add_findings_;  // equivocation, bad signature
+};
+
+}  // namespace segledger::domain
+
+#endif  // SEGLEDGER_LEDGER_DOMAIN_GRAPH_H_

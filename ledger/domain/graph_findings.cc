@@ -1,0 +1,410 @@
+// DomainGraph::Findings: every kind of DOMAIN.md "Queries" item 5 over the
+// entries of the graph. Each check is one function of FindingScanner.
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "ledger/domain/graph.h"
+#include "ledger/domain/rule_context.h"
+#include "ledger/domain/validate.h"
+
+namespace segledger::domain {
+
+class FindingScanner {
+ public:
+  FindingScanner(const DomainGraph& g, const FindingOptions& o)
+      : g_(g), o_(o) {}
+
+  std::vector<DomainFinding> Run() {
+    out_ = g_.add_findings_;
+    ChainAndKeys();
+    for (const auto& e : g_.entries_) {
+      const v1::Record& r = e->body.record();
+      if (r.has_dispatch()) Dispatch(*e);
+      if (r.has_receipt()) Receipt(*e);
+      if (r.has_transport_condition_report()) Excursion(*e);
+      if (r.has_lot_produced() || r.has_transformation()) Production(*e);
+      if (r.has_transformation()) Inputs(*e);
+      if (r.has_qa_release()) MarketRelease(*e);
+      Late(*e);
+    }
+    return std::move(out_);
+  }
+
+ private:
+  using E = GraphEntry;
+
+  void Report(DomainFindingKind k, std::string msg, std::vector<const E*> es) {
+    DomainFinding f{k, DefaultSeverityOf(k), std::move(msg), {}};
+    for (const E* e : es) f.records.push_back(e->Ref());
+    out_.push_back(std::move(f));
+  }
+
+  // Broken chain and key validity, per log in index order.
+  void ChainAndKeys() {
+    std::map<std::string, std::map<uint64_t, const E*>> logs;
+    for (const auto& [pos, e] : g_.by_pos_) logs[pos.first][pos.second] = e;
+    for (const auto& [origin, log] : logs) {
+      std::map<std::string, absl::Time> retired;  // key -> first invalid time
+      const E* prev = nullptr;
+      for (const auto& [index, e] : log) {
+        const v1::EntryBody& b = e->body;
+        if (b.log_origin() != origin || b.index() != index ||
+            (prev != nullptr && prev->index + 1 == index &&
+             b.prev_hash() != HashBytes(prev->leaf_hash))) {
+          std::vector<const E*> es{e};
+          if (prev != nullptr) es.insert(es.begin(), prev);
+          Report(DomainFindingKind::kBrokenChain,
+                 absl::StrCat(origin, " index ", index,
+                              " does not chain to the entry before it"),
+                 es);
+        }
+        auto k = retired.find(b.key_name());
+        if (k != retired.end() && ToTime(b.recorded_at()) >= k->second) {
+          Report(DomainFindingKind::kKeyOutsideValidity,
+                 absl::StrCat(origin, " index ", index, " is signed by key ",
+                              b.key_name(), " after it stopped being valid"),
+                 {e});
+        }
+        const v1::Record& r = b.record();
+        if (r.has_key_revocation()) {
+          retired[r.key_revocation().key_name()] =
+              r.key_revocation().has_effective_at()
+                  ? ToTime(r.key_revocation().effective_at())
+                  : ToTime(b.recorded_at());
+        } else if (r.has_key_rotation()) {
+          retired[r.key_rotation().old_key_name()] =
+              ToTime(b.recorded_at()) + absl::Nanoseconds(1);
+        }
+        prev = e;
+      }
+    }
+  }
+
+  const E* DispatchOf(const E& receipt) {
+    return g_.ByRef(receipt.body.record().receipt().dispatch());
+  }
+
+  void Dispatch(const E& e) {
+    const v1::Dispatch& d = e.body.record().dispatch();
+    bool received = false;
+    for (const E* x : g_.OfTransfer(d.transfer_id())) {
+      received =
+          received || (x->body.record().has_receipt() && DispatchOf(*x) == &e);
+    }
+    absl::Time deadline = ToTime(d.planned_arrival());
+    for (const auto& c : d.containers()) {
+      absl::Duration transit = MaxTransit(c.lot_id());
+      if (transit > absl::ZeroDuration()) {
+        deadline = std::max(deadline, e.EventTime() + transit);
+      }
+    }
+    if (!received && o_.now > deadline) {
+      Report(DomainFindingKind::kDispatchNotReceived,
+             absl::StrCat("transfer ", d.transfer_id(),
+                          " has no receipt past its deadline ",
+                          absl::FormatTime(deadline)),
+             {&e});
+    }
+    for (const auto& c : d.containers()) {
+      if (!ReleasedBefore(e, c.lot_id(), v1::RELEASE_KIND_SITE_RELEASE)) {
+        Report(DomainFindingKind::kDispatchBeforeRelease,
+               absl::StrCat("lot ", c.lot_id(), " dispatched in transfer ",
+                            d.transfer_id(), " without site QA release"),
+               {&e});
+      }
+    }
+  }
+
+  absl::Duration MaxTransit(const std::string& lot) {
+    for (const E* x : g_.OfLot(lot)) {
+      const v1::Record& r = x->body.record();
+      std::string product, stage;
+      if (r.has_lot_produced()) {
+        product = r.lot_produced().product_id();
+        stage = r.lot_produced().stage_id();
+      } else if (r.has_transformation()) {
+        product = r.transformation().product_id();
+        stage = r.transformation().stage_id();
+      } else {
+        continue;
+      }
+      const v1::ProductRegistration* p = g_.Product(product);
+      const v1::Stage* s = p == nullptr ? nullptr : FindStage(*p, stage);
+      if (s != nullptr) return absl::Hours(s->max_transit_hours());
+    }
+    return absl::ZeroDuration();
+  }
+
+  // A released QA release of `kind` for `lot` in e's log before e.
+  bool ReleasedBefore(const E& e, const std::string& lot,
+                      v1::ReleaseKind kind) {
+    for (const E* x : g_.OfLot(lot)) {
+      const v1::Record& r = x->body.record();
+      if (x->origin == e.origin && x->index < e.index && r.has_qa_release() &&
+          r.qa_release().kind() == kind &&
+          r.qa_release().decision() == v1::RELEASE_DECISION_RELEASED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Receipt(const E& e);
+  void Excursion(const E& e);
+  void Production(const E& e);
+  void Inputs(const E& e);
+  void MarketRelease(const E& e);
+  void Late(const E& e) {
+    const v1::RecordHeader* h = HeaderOf(e.body.record());
+    if (h == nullptr || !h->has_event_time()) return;
+    absl::Duration delay = ToTime(e.body.recorded_at()) - e.EventTime();
+    if (delay > o_.max_capture_delay) {
+      Report(DomainFindingKind::kLateRecord,
+             absl::StrCat(RecordKindName(e.body.record()), " recorded ",
+                          absl::FormatDuration(delay), " after the event"),
+             {&e});
+    }
+  }
+
+  const DomainGraph& g_;
+  const FindingOptions& o_;
+  std::vector<DomainFinding> out_;
+};
+
+void FindingScanner::Receipt(const E& e) {
+  const v1::Receipt& r = e.body.record().receipt();
+  const E* de = DispatchOf(e);
+  if (de == nullptr || !de->body.record().has_dispatch()) {
+    Report(DomainFindingKind::kReceiptWithoutDispatch,
+           absl::StrCat("receipt of transfer ", r.transfer_id(),
+                        " names no known dispatch (", r.dispatch().origin(),
+                        " index ", r.dispatch().index(), ")"),
+           {&e});
+    return;
+  }
+  const v1::Dispatch& d = de->body.record().dispatch();
+  if (d.to_site_id() != r.header().site_id()) {
+    Report(
+        DomainFindingKind::kReceivedAtWrongSite,
+        absl::StrCat("transfer ", d.transfer_id(), " was sent to ",
+                     d.to_site_id(), " but received at ", r.header().site_id()),
+        {de, &e});
+  }
+  std::map<std::string, const v1::ShipmentContainer*> sent;
+  for (const auto& c : d.containers()) sent[c.container_id()] = &c;
+  std::set<std::string> got;
+  bool container_bad = false, seal_bad = false;
+  for (const auto& c : r.containers()) {
+    got.insert(c.container_id());
+    auto it = sent.find(c.container_id());
+    if (it == sent.end() || it->second->lot_id() != c.lot_id()) {
+      container_bad = true;
+      continue;
+    }
+    std::multiset<std::string> a(it->second->seal_ids().begin(),
+                                 it->second->seal_ids().end());
+    std::multiset<std::string> b(c.seal_ids().begin(), c.seal_ids().end());
+    if (!c.seals_match() || !c.seals_intact() || (!b.empty() && a != b)) {
+      seal_bad = true;
+    }
+  }
+  container_bad = container_bad || got.size() != sent.size();
+  if (container_bad) {
+    Report(DomainFindingKind::kContainerMismatch,
+           absl::StrCat("transfer ", d.transfer_id(),
+                        ": containers received differ from those dispatched"),
+           {de, &e});
+  }
+  if (seal_bad) {
+    Report(DomainFindingKind::kSealMismatch,
+           absl::StrCat("transfer ", d.transfer_id(),
+                        ": seals differ, broken or not matching"),
+           {de, &e});
+  }
+  ShipmentBalance sb = g_.Shipment(d.transfer_id());
+  for (const auto& [lot, q] : sb.lots) {
+    if (q.first != q.second && !container_bad) {
+      Report(DomainFindingKind::kQuantityMismatch,
+             absl::StrCat("transfer ", d.transfer_id(), " lot ", lot, ": ",
+                          q.first.ToString(), " dispatched, ",
+                          q.second.ToString(), " received"),
+             {de, &e});
+    }
+  }
+}
+
+void FindingScanner::Excursion(const E& e) {
+  const v1::TransportConditionReport& t =
+      e.body.record().transport_condition_report();
+  const E* de = nullptr;
+  for (const E* x : g_.OfTransfer(t.transfer_id())) {
+    if (x->body.record().has_dispatch()) de = x;
+  }
+  bool excursion = t.seconds_out_of_range() > 0 || t.alarms_size() > 0;
+  if (de != nullptr) {
+    const auto& range = de->body.record().dispatch().required_temperature();
+    excursion = excursion ||
+                t.min_centi_celsius() < range.min_centi_celsius() ||
+                t.max_centi_celsius() > range.max_centi_celsius();
+  }
+  if (!excursion) return;
+  for (const E* x : g_.OfTransfer(t.transfer_id())) {
+    if (x->body.record().has_deviation()) return;  // handled
+  }
+  std::vector<const E*> es{&e};
+  if (de != nullptr) es.insert(es.begin(), de);
+  Report(DomainFindingKind::kUnhandledExcursion,
+         absl::StrCat("transfer ", t.transfer_id(), " logger ", t.logger_id(),
+                      ": temperature excursion with no deviation"),
+         es);
+}
+
+void FindingScanner::Production(const E& e) {
+  const v1::Record& r = e.body.record();
+  const v1::RecordHeader& h = *HeaderOf(r);
+  const std::string& product_id = r.has_lot_produced()
+                                      ? r.lot_produced().product_id()
+                                      : r.transformation().product_id();
+  const std::string& stage_id = r.has_lot_produced()
+                                    ? r.lot_produced().stage_id()
+                                    : r.transformation().stage_id();
+  const absl::Time t = e.EventTime();
+  const v1::ProductRegistration* p = g_.Product(product_id);
+  if (p != nullptr) {
+    const v1::Stage* s = FindStage(*p, stage_id);
+    bool ok = s != nullptr &&
+              std::count(s->approved_site_ids().begin(),
+                         s->approved_site_ids().end(), h.site_id()) > 0;
+    const v1::SiteRegistration* site = g_.Site(h.site_id());
+    if (ok && site != nullptr) {
+      ok = false;
+      for (const auto& a : site->authorisations()) {
+        ok = ok || (a.product_id() == product_id && a.stage_id() == stage_id &&
+                    InPeriod(a.validity(), t));
+      }
+    }
+    if (!ok) {
+      Report(DomainFindingKind::kUnauthorisedSite,
+             absl::StrCat("stage ", stage_id, " of ", product_id,
+                          " done at unauthorised site ", h.site_id()),
+             {&e});
+    }
+  }
+  auto party = g_.parties_.find(h.party_id());
+  if (party == g_.parties_.end()) return;
+  const auto& reg = party->second->body.record().party_registration();
+  if (reg.role() != v1::PARTY_ROLE_CMO) return;
+  absl::CivilSecond first = absl::ToCivilSecond(
+      ToTime(reg.first_commercial_production()), absl::UTCTimeZone());
+  absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
+                         first.month(), first.day(), first.hour(),
+                         first.minute(), first.second());
+  if (absl::FromCivil(need, absl::UTCTimeZone()) > t) {
+    Report(DomainFindingKind::kCmoExperience,
+           absl::StrCat("CMO ", h.party_id(), " has under ",
+                        o_.cmo_min_experience_years, " years of production"),
+           {party->second, &e});
+  }
+  if (p == nullptr) return;
+  std::set<std::string> staff;
+  for (const E* x : g_.personnel_) {
+    const auto& a = x->body.record().personnel_assignment();
+    if (a.assigned_site_id() == h.site_id() &&
+        a.employer_party_id() == p->header().party_id() &&
+        a.role() != v1::PERSONNEL_ROLE_OPERATOR && InPeriod(a.period(), t)) {
+      staff.insert(a.person_id());
+    }
+  }
+  if (static_cast<int>(staff.size()) < o_.min_mah_staff_on_site) {
+    Report(DomainFindingKind::kInsufficientMahStaff,
+           absl::StrCat(staff.size(), " MAH staff on site ", h.site_id(),
+                        " during production; ", o_.min_mah_staff_on_site,
+                        " required"),
+           {&e});
+  }
+}
+
+void FindingScanner::Inputs(const E& e) {
+  const v1::Transformation& t = e.body.record().transformation();
+  const absl::Time used = ToTime(t.period().from());
+  for (const auto& in : t.inputs()) {
+    bool received_here = false;
+    absl::Time limit = absl::InfiniteFuture();
+    const E* maker = nullptr;
+    for (const E* x : g_.OfLot(in.lot_id())) {
+      const v1::Record& r = x->body.record();
+      if (r.has_receipt() && x->origin == e.origin && x->index < e.index) {
+        received_here = true;
+      }
+      if (r.has_lot_produced() && r.lot_produced().has_hold_until()) {
+        limit = ToTime(r.lot_produced().hold_until());
+        maker = x;
+      }
+      if (r.has_transformation()) {
+        for (const auto& o : r.transformation().outputs()) {
+          if (o.lot_id() == in.lot_id() && o.has_hold_until()) {
+            limit = ToTime(o.hold_until());
+            maker = x;
+          }
+        }
+      }
+    }
+    if (received_here &&
+        !ReleasedBefore(e, in.lot_id(), v1::RELEASE_KIND_INCOMING_ACCEPTANCE)) {
+      Report(DomainFindingKind::kUsedBeforeAcceptance,
+             absl::StrCat("lot ", in.lot_id(), " consumed by ",
+                          t.transformation_id(), " before incoming acceptance"),
+             {&e});
+    }
+    if (used > limit) {
+      Report(DomainFindingKind::kInputPastHoldTime,
+             absl::StrCat("lot ", in.lot_id(), " used ",
+                          absl::FormatDuration(used - limit),
+                          " past its hold time"),
+             {maker, &e});
+    }
+  }
+}
+
+void FindingScanner::MarketRelease(const E& e) {
+  const v1::QaRelease& rel = e.body.record().qa_release();
+  if (rel.kind() != v1::RELEASE_KIND_MAH_MARKET_RELEASE ||
+      rel.decision() != v1::RELEASE_DECISION_RELEASED) {
+    return;
+  }
+  TraceResult trace = g_.Backward(rel.lot_id());
+  // Latest state of each deviation up to the release.
+  std::map<std::string, const E*> latest;
+  for (const auto& x : g_.entries_) {
+    const v1::Record& r = x->body.record();
+    if (!r.has_deviation() || x->EventTime() > e.EventTime()) continue;
+    auto [it, fresh] = latest.emplace(r.deviation().deviation_id(), x.get());
+    if (!fresh && it->second->EventTime() <= x->EventTime())
+      it->second = x.get();
+  }
+  for (const auto& [id, x] : latest) {
+    const v1::Deviation& d = x->body.record().deviation();
+    if (d.status() == v1::DEVIATION_STATUS_CLOSED) continue;
+    bool upstream = false;
+    for (const auto& l : d.affected_lot_ids())
+      upstream |= trace.lots.count(l) > 0;
+    for (const auto& t : d.affected_transfer_ids()) {
+      upstream |= trace.transfers.count(t) > 0;
+    }
+    if (upstream) {
+      Report(DomainFindingKind::kReleaseWithOpenDeviation,
+             absl::StrCat("DP lot ", rel.lot_id(),
+                          " released to market with deviation ", id, " open"),
+             {x, &e});
+    }
+  }
+}
+
+std::vector<DomainFinding> DomainGraph::Findings(
+    const FindingOptions& options) const {
+  return FindingScanner(*this, options).Run();
+}
+
+}  // namespace segledger::domain

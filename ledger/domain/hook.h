@@ -1,0 +1,76 @@
+// DomainHook: the GMP rules at append (issue 4 item 3) and the domain state
+// (item 4), plugged into the LogStore as its AppendHook.
+//
+// OnAppend = validate (INVALID_ARGUMENT naming the field path) + every rule
+// of the table in rules.h (FAILED_PRECONDITION "rule R-...: ...") + state
+// update through the IndexTxn. All checks run before the first write, and
+// the store drops the request's index rows on refusal, so a refused record
+// changes nothing. Pilot parameters (DOMAIN.md "The pilot program") are
+// configuration, each refusing, recording a finding row, or off.
+//
+// Thread-compatible: the store calls OnAppend from the commit leader only.
+// The Evidence must be thread-safe.
+#ifndef SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
+#define SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ledger/domain/evidence.h"
+#include "ledger/store/log_store.h"
+#include "segledger/v1/entry.pb.h"
+
+namespace segledger::domain {
+
+enum class PilotMode { kRefuse, kFinding, kOff };
+
+struct DomainConfig {
+  std::string party_id;  // the party this log belongs to
+  std::string site_id;   // its site (empty for a party-level log, e.g. MAH)
+  Evidence* evidence = nullptr;  // not owned; nullptr: no peer evidence
+  // A CMO needs this many years of commercial biologics production.
+  int cmo_min_experience_years = 3;
+  PilotMode cmo_experience = PilotMode::kRefuse;
+  // The MAH keeps this many technical/QA staff on each CMO site while it
+  // produces.
+  int min_mah_staff_on_site = 2;
+  PilotMode mah_staff = PilotMode::kRefuse;
+};
+
+class DomainHook : public store::AppendHook {
+ public:
+  explicit DomainHook(DomainConfig config) : config_(std::move(config)) {}
+
+  absl::Status OnAppend(const v1::EntryBody& body,
+                        store::IndexTxn& txn) override;
+
+  // Validation and rules only; pilot breaches in finding mode are appended
+  // to `findings`. Writes nothing.
+  absl::Status Check(const v1::EntryBody& body, store::IndexTxn& txn,
+                     std::vector<v1::RuleFinding>* findings) const;
+  // State update only (used by OnAppend after Check, and by rebuilds).
+  absl::Status Apply(const v1::EntryBody& body, store::IndexTxn& txn) const;
+
+  // Pilot rules in finding mode that this record breaches (state reads only).
+  absl::Status PilotFindings(const v1::EntryBody& body, store::IndexTxn& txn,
+                             std::vector<v1::RuleFinding>* findings) const;
+
+  const DomainConfig& config() const { return config_; }
+
+ private:
+  DomainConfig config_;
+};
+
+// Rebuilds the domain state from the log: deletes every "d/" row of `txn`
+// and applies each body that `for_each_body` yields (in index order) without
+// re-checking rules. The caller commits `txn`.
+using BodyVisitor = std::function<absl::Status(const v1::EntryBody&)>;
+absl::Status RebuildState(
+    const std::function<absl::Status(const BodyVisitor&)>& for_each_body,
+    const DomainHook& hook, store::IndexTxn& txn);
+
+}  // namespace segledger::domain
+
+#endif  // SEGLEDGER_LEDGER_DOMAIN_HOOK_H_

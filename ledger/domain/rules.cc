@@ -1,0 +1,241 @@
+// The rule table and its checks (issue 4 item 3; DOMAIN.md "The pilot
+// program" and "The chain for an ADC").
+#include "ledger/domain/rules.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "ledger/domain/rules_internal.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::domain {
+namespace {
+
+using K = v1::Record::KindCase;
+
+absl::Status KeyValidity(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(
+      auto ks, ReadRow<v1::KeyState>(ctx.txn, "d/key/" + ctx.body.key_name()));
+  if (!ks.has_value()) return absl::OkStatus();  // trusted out of band
+  const absl::Time t = ToTime(ctx.body.recorded_at());
+  const std::string& name = ctx.body.key_name();
+  if (ks->has_valid_from() && t < ToTime(ks->valid_from())) {
+    return Refuse(absl::StrCat("key ", name, " is not valid before ",
+                               absl::FormatTime(ToTime(ks->valid_from()))));
+  }
+  if (ks->has_valid_until() && t > ToTime(ks->valid_until())) {
+    return Refuse(absl::StrCat("key ", name, " expired at ",
+                               absl::FormatTime(ToTime(ks->valid_until()))));
+  }
+  if (ks->has_revoked_at() && t >= ToTime(ks->revoked_at())) {
+    return Refuse(absl::StrCat("key ", name, " is revoked since ",
+                               absl::FormatTime(ToTime(ks->revoked_at()))));
+  }
+  if (ks->has_retired_at() && t >= ToTime(ks->retired_at())) {
+    return Refuse(absl::StrCat("key ", name, " was rotated away at ",
+                               absl::FormatTime(ToTime(ks->retired_at()))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OwnParty(RuleContext& ctx) {
+  if (ctx.header == nullptr || ctx.config.party_id.empty()) {
+    return absl::OkStatus();
+  }
+  if (ctx.header->party_id() != ctx.config.party_id) {
+    return Refuse(absl::StrCat("record authored by party ",
+                               ctx.header->party_id(), " on the log of party ",
+                               ctx.config.party_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OwnSite(RuleContext& ctx) {
+  if (ctx.header == nullptr || ctx.header->site_id().empty()) {
+    return absl::OkStatus();
+  }
+  if (ctx.header->site_id() != ctx.config.site_id) {
+    return Refuse(absl::StrCat("record of site ", ctx.header->site_id(),
+                               " on the log of site '", ctx.config.site_id,
+                               "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StageAuth(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
+  auto product = FindProduct(ctx, f.product_id);
+  if (!product.ok()) return Refuse(product.status().message());
+  const v1::Stage* stage = FindStage(*product, f.stage_id);
+  if (stage == nullptr) {
+    return Refuse(absl::StrCat("stage ", f.stage_id,
+                               " is not in the segmentation plan of ",
+                               f.product_id));
+  }
+  const std::string& site = ctx.header->site_id();
+  bool approved = false;
+  for (const auto& s : stage->approved_site_ids()) approved |= s == site;
+  if (!approved) {
+    return Refuse(absl::StrCat("site ", site, " is not approved for stage ",
+                               f.stage_id, " of ", f.product_id));
+  }
+  SEG_ASSIGN_OR_RETURN(
+      auto reg, ReadRow<v1::SiteRegistration>(ctx.txn, "d/site/" + site));
+  if (!reg.has_value()) {
+    return Refuse(absl::StrCat("site ", site, " is not registered"));
+  }
+  for (const auto& a : reg->authorisations()) {
+    if (a.product_id() == f.product_id && a.stage_id() == f.stage_id &&
+        InPeriod(a.validity(), ctx.event_time)) {
+      return absl::OkStatus();
+    }
+  }
+  return Refuse(absl::StrCat("site ", site, " holds no authorisation for (",
+                             f.product_id, ", ", f.stage_id, ") valid at ",
+                             absl::FormatTime(ctx.event_time)));
+}
+
+absl::Status StageMaterial(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
+  SEG_ASSIGN_OR_RETURN(v1::ProductRegistration p,
+                       FindProduct(ctx, f.product_id));
+  const v1::Stage* stage = FindStage(p, f.stage_id);
+  if (stage == nullptr) return absl::OkStatus();  // R-STAGE-AUTH refuses
+  for (const auto& [lot, material] : f.outputs) {
+    if (material != stage->material_id()) {
+      return Refuse(absl::StrCat("lot ", lot, " is material ", material,
+                                 " but stage ", f.stage_id, " makes ",
+                                 stage->material_id()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LotUnique(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
+  for (const auto& out : f.outputs) {
+    SEG_ASSIGN_OR_RETURN(auto lot,
+                         ReadRow<v1::LotState>(ctx.txn, LotKey(out.first)));
+    if (lot.has_value()) {
+      return Refuse(absl::StrCat("lot ", out.first, " already exists"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CmoExperience(RuleContext& ctx) {
+  auto party = FindParty(ctx, ctx.header->party_id());
+  if (!party.ok()) {
+    return Refuse(
+        absl::StrCat("experience of party ", ctx.header->party_id(),
+                     " cannot be checked: ", party.status().message()));
+  }
+  if (party->role() != v1::PARTY_ROLE_CMO) return absl::OkStatus();
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  absl::CivilSecond first =
+      absl::ToCivilSecond(ToTime(party->first_commercial_production()), utc);
+  absl::CivilSecond needed(first.year() + ctx.config.cmo_min_experience_years,
+                           first.month(), first.day(), first.hour(),
+                           first.minute(), first.second());
+  if (absl::FromCivil(needed, utc) > ctx.event_time) {
+    return Refuse(absl::StrCat("CMO ", ctx.header->party_id(),
+                               " started commercial biologics production on ",
+                               absl::FormatCivilTime(absl::CivilDay(first)),
+                               ", under the required ",
+                               ctx.config.cmo_min_experience_years, " years"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MahStaff(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
+  auto product = FindProduct(ctx, f.product_id);
+  if (!product.ok()) return absl::OkStatus();  // R-STAGE-AUTH refuses
+  const std::string& mah = product->header().party_id();
+  if (mah == ctx.header->party_id()) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(int n, MahStaffOnSite(ctx.txn, ctx.header->site_id(),
+                                             mah, ctx.event_time));
+  if (n < ctx.config.min_mah_staff_on_site) {
+    return Refuse(absl::StrCat(n, " MAH staff of ", mah, " on site ",
+                               ctx.header->site_id(), " at ",
+                               absl::FormatTime(ctx.event_time), "; at least ",
+                               ctx.config.min_mah_staff_on_site, " required"));
+  }
+  return absl::OkStatus();
+}
+
+constexpr Rule kRules[] = {
+    {"R-KEY-VALIDITY", K::KIND_NOT_SET, PilotParam::kNone,
+     "a key signs only within its validity", &KeyValidity},
+    {"R-OWN-PARTY", K::KIND_NOT_SET, PilotParam::kNone,
+     "records are authored by the log's party", &OwnParty},
+    {"R-OWN-SITE", K::KIND_NOT_SET, PilotParam::kNone,
+     "site records belong to the log's site", &OwnSite},
+    {"R-STAGE-AUTH", K::kLotProduced, PilotParam::kNone,
+     "only an authorised site records a stage", &StageAuth},
+    {"R-STAGE-AUTH", K::kTransformation, PilotParam::kNone,
+     "only an authorised site records a stage", &StageAuth},
+    {"R-STAGE-MATERIAL", K::kLotProduced, PilotParam::kNone,
+     "a stage makes its planned material", &StageMaterial},
+    {"R-STAGE-MATERIAL", K::kTransformation, PilotParam::kNone,
+     "a stage makes its planned material", &StageMaterial},
+    {"R-LOT-UNIQUE", K::kLotProduced, PilotParam::kNone,
+     "a lot id is produced once", &LotUnique},
+    {"R-LOT-UNIQUE", K::kTransformation, PilotParam::kNone,
+     "a lot id is produced once", &LotUnique},
+    {"R-CMO-EXPERIENCE", K::kLotProduced, PilotParam::kCmoExperience,
+     "CMO has the required years of production", &CmoExperience},
+    {"R-CMO-EXPERIENCE", K::kTransformation, PilotParam::kCmoExperience,
+     "CMO has the required years of production", &CmoExperience},
+    {"R-MAH-STAFF", K::kLotProduced, PilotParam::kMahStaff,
+     "enough MAH staff on site during production", &MahStaff},
+    {"R-MAH-STAFF", K::kTransformation, PilotParam::kMahStaff,
+     "enough MAH staff on site during production", &MahStaff},
+    {"R-LOT-HELD", K::kDispatch, PilotParam::kNone,
+     "a lot is dispatched only by its holder", &DispatchHeld},
+    {"R-UNITS", K::kDispatch, PilotParam::kNone,
+     "quantities in compatible units", &DispatchUnits},
+    {"R-DISPATCH-QTY", K::kDispatch, PilotParam::kNone,
+     "dispatch only from quantity on hand", &DispatchQuantity},
+    {"R-DISPATCH-STATUS", K::kDispatch, PilotParam::kNone,
+     "never dispatch a quarantined, held or rejected lot", &DispatchStatus},
+    {"R-DISPATCH-RELEASE", K::kDispatch, PilotParam::kNone,
+     "dispatch only after site QA release", &DispatchRelease},
+    {"R-RECEIPT-EVIDENCE", K::kReceipt, PilotParam::kNone,
+     "a receipt names a verified dispatch", &ReceiptEvidence},
+    {"R-RECEIPT-ADDRESS", K::kReceipt, PilotParam::kNone,
+     "the dispatch is addressed to this site", &ReceiptAddress},
+    {"R-RECEIPT-ONCE", K::kReceipt, PilotParam::kNone,
+     "a transfer is received once", &ReceiptOnce},
+    {"R-LOT-HELD", K::kTransformation, PilotParam::kNone,
+     "inputs are held here", &InputsHeld},
+    {"R-UNITS", K::kTransformation, PilotParam::kNone,
+     "quantities in compatible units", &InputUnits},
+    {"R-TRANSFORM-ACCEPTED", K::kTransformation, PilotParam::kNone,
+     "consume only accepted input lots", &InputsAccepted},
+    {"R-TRANSFORM-QTY", K::kTransformation, PilotParam::kNone,
+     "never consume more than held", &InputsQuantity},
+    {"R-LOT-HELD", K::kStatusChange, PilotParam::kNone,
+     "status changes apply to lots held here", &StatusLotHeld},
+    {"R-STATUS-TRANSITION", K::kStatusChange, PilotParam::kNone,
+     "status changes follow the lot lifecycle", &StatusTransition},
+    {"R-RELEASE-LOT", K::kQaRelease, PilotParam::kNone,
+     "site release and incoming acceptance name a lot held here", &ReleaseLot},
+    {"R-RELEASE-SIGNATURE", K::kQaRelease, PilotParam::kNone,
+     "a release carries a released/rejected signature", &ReleaseSignature},
+    {"R-UNITS", K::kQcResult, PilotParam::kNone,
+     "quantities in compatible units", &SampleUnits},
+    {"R-CORRECTION-REF", K::kCorrection, PilotParam::kNone,
+     "a correction names an earlier entry of this log", &CorrectionRef},
+};
+
+}  // namespace
+
+absl::Span<const Rule> RuleTable() { return kRules; }
+
+}  // namespace segledger::domain

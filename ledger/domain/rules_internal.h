@@ -1,0 +1,56 @@
+// Internal to ledger/domain: rule checks shared by rules.cc and defined in
+// rules_lots.cc. See rules.h for the contract of a check.
+#ifndef SEGLEDGER_LEDGER_DOMAIN_RULES_INTERNAL_H_
+#define SEGLEDGER_LEDGER_DOMAIN_RULES_INTERNAL_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ledger/domain/rule_context.h"
+
+namespace segledger::domain {
+
+// What a production record (LotProduced or Transformation) makes.
+struct ProductionFacts {
+  std::string product_id;
+  std::string stage_id;
+  std::vector<std::pair<std::string, std::string>> outputs;  // lot, material
+};
+absl::StatusOr<ProductionFacts> Production(RuleContext& ctx);
+
+// Distinct people employed by `mah` assigned to `site` (on-site QA,
+// technical or QP) whose period covers `t`.
+absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
+                                   absl::string_view mah, absl::Time t);
+
+// Quantities per lot in each lot's unit. NOT_FOUND names a lot not held here;
+// FAILED_PRECONDITION incompatible units.
+absl::StatusOr<std::map<std::string, Decimal>> PerLot(
+    RuleContext& ctx,
+    const std::vector<std::pair<std::string, const v1::Quantity*>>& items);
+
+absl::Status DispatchHeld(RuleContext& ctx);
+absl::Status DispatchUnits(RuleContext& ctx);
+absl::Status DispatchQuantity(RuleContext& ctx);
+absl::Status DispatchStatus(RuleContext& ctx);
+absl::Status DispatchRelease(RuleContext& ctx);
+absl::Status ReceiptEvidence(RuleContext& ctx);
+absl::Status ReceiptAddress(RuleContext& ctx);
+absl::Status ReceiptOnce(RuleContext& ctx);
+absl::Status InputsHeld(RuleContext& ctx);
+absl::Status InputUnits(RuleContext& ctx);
+absl::Status InputsAccepted(RuleContext& ctx);
+absl::Status InputsQuantity(RuleContext& ctx);
+absl::Status StatusLotHeld(RuleContext& ctx);
+absl::Status StatusTransition(RuleContext& ctx);
+absl::Status ReleaseLot(RuleContext& ctx);
+absl::Status ReleaseSignature(RuleContext& ctx);
+absl::Status SampleUnits(RuleContext& ctx);
+absl::Status CorrectionRef(RuleContext& ctx);
+
+}  // namespace segledger::domain
+
+#endif  // SEGLEDGER_LEDGER_DOMAIN_RULES_INTERNAL_H_

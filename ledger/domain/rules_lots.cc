@@ -1,0 +1,326 @@
+// Rule checks on lots, transfers, releases and corrections (rules.h).
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/domain/rules_internal.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::domain {
+namespace {
+
+using Items = std::vector<std::pair<std::string, const v1::Quantity*>>;
+
+Items DispatchItems(const v1::Dispatch& d) {
+  Items items;
+  for (const auto& c : d.containers())
+    items.push_back({c.lot_id(), &c.quantity()});
+  return items;
+}
+
+Items InputItems(const v1::Transformation& t) {
+  Items items;
+  for (const auto& i : t.inputs()) items.push_back({i.lot_id(), &i.quantity()});
+  return items;
+}
+
+// The state of a lot that must be held here (FAILED_PRECONDITION if not).
+absl::StatusOr<v1::LotState> HeldLot(RuleContext& ctx, const std::string& id) {
+  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+  if (!lot.has_value()) {
+    return Refuse(absl::StrCat("lot ", id, " is not held at this site"));
+  }
+  return *std::move(lot);
+}
+
+// Refuses unless every lot of `items` is held here with a positive balance.
+absl::Status Held(RuleContext& ctx, const Items& items) {
+  for (const auto& [lot_id, q] : items) {
+    SEG_ASSIGN_OR_RETURN(auto lot,
+                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
+    if (!lot.has_value()) {
+      return Refuse(absl::StrCat("lot ", lot_id, " is not held at this site"));
+    }
+    if (!Dec(lot->on_hand()).is_negative() && Dec(lot->on_hand()).is_zero()) {
+      return Refuse(absl::StrCat("lot ", lot_id, " has nothing on hand"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WithinOnHand(RuleContext& ctx, const Items& items) {
+  SEG_ASSIGN_OR_RETURN(auto per_lot, PerLot(ctx, items));
+  for (const auto& [lot_id, need] : per_lot) {
+    SEG_ASSIGN_OR_RETURN(auto lot,
+                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
+    if (need > Dec(lot->on_hand())) {
+      return Refuse(absl::StrCat("lot ", lot_id, ": ", need.ToString(), " ",
+                                 lot->unit(), " requested, ", lot->on_hand(),
+                                 " on hand"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Units(RuleContext& ctx, const Items& items) {
+  auto r = PerLot(ctx, items);
+  if (r.ok() || absl::IsNotFound(r.status())) return absl::OkStatus();
+  return r.status();
+}
+
+absl::StatusOr<VerifiedDispatch> EvidenceFor(RuleContext& ctx) {
+  const v1::Receipt& r = ctx.record.receipt();
+  if (ctx.config.evidence == nullptr) {
+    return Refuse("no verified peer evidence is configured on this node");
+  }
+  SEG_ASSIGN_OR_RETURN(Hash h, HashFromBytes(r.dispatch().leaf_hash(),
+                                             "receipt.dispatch.leaf_hash"));
+  auto v = ctx.config.evidence->FindDispatch(r.dispatch().origin(),
+                                             r.dispatch().index(), h);
+  if (!v.ok()) return Refuse(v.status().message());
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<ProductionFacts> Production(RuleContext& ctx) {
+  ProductionFacts f;
+  if (ctx.record.has_lot_produced()) {
+    const auto& l = ctx.record.lot_produced();
+    f = {l.product_id(), l.stage_id(), {{l.lot_id(), l.material_id()}}};
+  } else if (ctx.record.has_transformation()) {
+    const auto& t = ctx.record.transformation();
+    f.product_id = t.product_id();
+    f.stage_id = t.stage_id();
+    for (const auto& o : t.outputs())
+      f.outputs.push_back({o.lot_id(), o.material_id()});
+  } else {
+    return absl::InternalError("not a production record");
+  }
+  return f;
+}
+
+absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
+                                   absl::string_view mah, absl::Time t) {
+  std::set<std::string> people;
+  absl::Status parse = absl::OkStatus();
+  SEG_RETURN_IF_ERROR(txn.ScanPrefix(
+      absl::StrCat("d/pers/", site, "/"),
+      [&](absl::string_view, absl::string_view v) {
+        v1::PersonnelAssignment p;
+        if (!p.ParseFromString(std::string(v))) {
+          parse = absl::DataLossError("corrupt personnel row");
+          return false;
+        }
+        bool role_ok = p.role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
+                       p.role() == v1::PERSONNEL_ROLE_TECHNICAL ||
+                       p.role() == v1::PERSONNEL_ROLE_QP;
+        if (role_ok && p.employer_party_id() == mah &&
+            InPeriod(p.period(), t)) {
+          people.insert(p.person_id());
+        }
+        return true;
+      }));
+  SEG_RETURN_IF_ERROR(parse);
+  return static_cast<int>(people.size());
+}
+
+absl::StatusOr<std::map<std::string, Decimal>> PerLot(RuleContext& ctx,
+                                                      const Items& items) {
+  std::map<std::string, Decimal> out;
+  for (const auto& [lot_id, q] : items) {
+    SEG_ASSIGN_OR_RETURN(auto lot,
+                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
+    if (!lot.has_value()) return absl::NotFoundError(lot_id);
+    SEG_ASSIGN_OR_RETURN(Decimal d, InLotUnit(ctx, *lot, *q));
+    SEG_ASSIGN_OR_RETURN(out[lot_id], out[lot_id].Add(d));
+  }
+  return out;
+}
+
+absl::Status DispatchHeld(RuleContext& ctx) {
+  return Held(ctx, DispatchItems(ctx.record.dispatch()));
+}
+absl::Status DispatchUnits(RuleContext& ctx) {
+  return Units(ctx, DispatchItems(ctx.record.dispatch()));
+}
+absl::Status DispatchQuantity(RuleContext& ctx) {
+  return WithinOnHand(ctx, DispatchItems(ctx.record.dispatch()));
+}
+
+absl::Status DispatchStatus(RuleContext& ctx) {
+  for (const auto& c : ctx.record.dispatch().containers()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, c.lot_id()));
+    const v1::LotState* lot = &held;
+    if (lot->status() != v1::LOT_STATUS_AVAILABLE) {
+      return Refuse(absl::StrCat("lot ", c.lot_id(), " is ",
+                                 v1::LotStatus_Name(lot->status())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DispatchRelease(RuleContext& ctx) {
+  for (const auto& c : ctx.record.dispatch().containers()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, c.lot_id()));
+    const v1::LotState* lot = &held;
+    if (!lot->site_released()) {
+      return Refuse(
+          absl::StrCat("lot ", c.lot_id(), " has no site QA release (ICH Q7)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReceiptEvidence(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(VerifiedDispatch v, EvidenceFor(ctx));
+  if (v.dispatch.transfer_id() != ctx.record.receipt().transfer_id()) {
+    return Refuse(absl::StrCat("dispatch is transfer ",
+                               v.dispatch.transfer_id(), ", receipt names ",
+                               ctx.record.receipt().transfer_id()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReceiptAddress(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(VerifiedDispatch v, EvidenceFor(ctx));
+  if (v.dispatch.to_site_id() != ctx.header->site_id()) {
+    return Refuse(absl::StrCat("dispatch ", v.dispatch.transfer_id(),
+                               " is addressed to ", v.dispatch.to_site_id(),
+                               ", not ", ctx.header->site_id()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReceiptOnce(RuleContext& ctx) {
+  SEG_ASSIGN_OR_RETURN(
+      auto seen, ReadRow<v1::ReceivedTransfer>(
+                     ctx.txn, "d/xin/" + ctx.record.receipt().transfer_id()));
+  if (seen.has_value()) {
+    return Refuse(absl::StrCat("transfer ", seen->transfer_id(),
+                               " was received at index ",
+                               seen->receipt_index()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InputsHeld(RuleContext& ctx) {
+  return Held(ctx, InputItems(ctx.record.transformation()));
+}
+absl::Status InputUnits(RuleContext& ctx) {
+  return Units(ctx, InputItems(ctx.record.transformation()));
+}
+absl::Status InputsQuantity(RuleContext& ctx) {
+  return WithinOnHand(ctx, InputItems(ctx.record.transformation()));
+}
+
+absl::Status InputsAccepted(RuleContext& ctx) {
+  for (const auto& in : ctx.record.transformation().inputs()) {
+    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, in.lot_id()));
+    const v1::LotState* lot = &held;
+    if (lot->status() != v1::LOT_STATUS_AVAILABLE) {
+      return Refuse(absl::StrCat("input lot ", in.lot_id(), " is ",
+                                 v1::LotStatus_Name(lot->status())));
+    }
+    bool received =
+        !Dec(lot->received()).is_zero() && Dec(lot->produced()).is_zero();
+    if (received && !lot->incoming_accepted()) {
+      return Refuse(absl::StrCat("input lot ", in.lot_id(),
+                                 " has no incoming acceptance"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StatusLotHeld(RuleContext& ctx) {
+  const std::string& id = ctx.record.status_change().lot_id();
+  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+  if (!lot.has_value())
+    return Refuse(absl::StrCat("lot ", id, " is not held here"));
+  return absl::OkStatus();
+}
+
+absl::Status StatusTransition(RuleContext& ctx) {
+  const auto& s = ctx.record.status_change();
+  SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, s.lot_id()));
+  const v1::LotState* lot = &held;
+  if (lot->status() == v1::LOT_STATUS_DESTROYED) {
+    return Refuse(absl::StrCat("lot ", s.lot_id(), " is destroyed"));
+  }
+  if (s.action() == v1::STATUS_ACTION_RELEASE_FROM_HOLD &&
+      lot->status() != v1::LOT_STATUS_ON_HOLD) {
+    return Refuse(absl::StrCat("lot ", s.lot_id(), " is not on hold"));
+  }
+  if (s.action() == v1::STATUS_ACTION_DESTROY && s.has_quantity()) {
+    SEG_ASSIGN_OR_RETURN(Decimal q, InLotUnit(ctx, *lot, s.quantity()));
+    if (q > Dec(lot->on_hand())) {
+      return Refuse(absl::StrCat("lot ", s.lot_id(), ": destroying ",
+                                 q.ToString(), ", ", lot->on_hand(),
+                                 " on hand"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReleaseLot(RuleContext& ctx) {
+  const auto& r = ctx.record.qa_release();
+  if (r.kind() != v1::RELEASE_KIND_SITE_RELEASE &&
+      r.kind() != v1::RELEASE_KIND_INCOMING_ACCEPTANCE) {
+    return absl::OkStatus();
+  }
+  SEG_ASSIGN_OR_RETURN(auto lot,
+                       ReadRow<v1::LotState>(ctx.txn, LotKey(r.lot_id())));
+  if (!lot.has_value()) {
+    return Refuse(absl::StrCat("lot ", r.lot_id(), " is not held here"));
+  }
+  if (r.kind() == v1::RELEASE_KIND_INCOMING_ACCEPTANCE &&
+      Dec(lot->received()).is_zero()) {
+    return Refuse(absl::StrCat("lot ", r.lot_id(), " was not received here"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReleaseSignature(RuleContext& ctx) {
+  const auto& r = ctx.record.qa_release();
+  const v1::SignatureMeaning want =
+      r.decision() == v1::RELEASE_DECISION_RELEASED
+          ? v1::SIGNATURE_MEANING_RELEASED
+          : v1::SIGNATURE_MEANING_REJECTED;
+  for (const auto& a : ctx.header->signatures()) {
+    if (a.meaning() == want) return absl::OkStatus();
+  }
+  return Refuse(absl::StrCat("QA release of ", r.lot_id(),
+                             " carries no signature with meaning ",
+                             v1::SignatureMeaning_Name(want)));
+}
+
+absl::Status SampleUnits(RuleContext& ctx) {
+  const auto& q = ctx.record.qc_result();
+  if (!q.has_sample_quantity()) return absl::OkStatus();
+  return Units(ctx, {{q.lot_id(), &q.sample_quantity()}});
+}
+
+absl::Status CorrectionRef(RuleContext& ctx) {
+  const v1::EntryRef& ref = ctx.record.correction().corrects();
+  if (ref.origin() != ctx.body.log_origin() ||
+      ref.index() >= ctx.body.index()) {
+    return Refuse(
+        absl::StrCat("a correction names an earlier entry of this "
+                     "log; got ",
+                     ref.origin(), " index ", ref.index()));
+  }
+  std::string leaf;
+  if (ref.index() + 1 == ctx.body.index()) {
+    leaf = ctx.body.prev_hash();
+  } else {
+    auto v = ctx.txn.Get("d/leaf/" + Be64(ref.index()));
+    if (!v.ok()) return v.status();
+    leaf = *v;
+  }
+  if (leaf != ref.leaf_hash()) {
+    return Refuse(absl::StrCat("leaf hash of entry ", ref.index(),
+                               " differs from the one named"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace segledger::domain

@@ -1,0 +1,132 @@
+#include "ledger/domain/state.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace segledger::domain {
+
+std::string Be64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t FromBe64(absl::string_view b) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < b.size(); ++i) {
+    v = (v << 8) | static_cast<uint8_t>(b[i]);
+  }
+  return v;
+}
+
+std::string LotKey(absl::string_view lot) {
+  return absl::StrCat("d/lot/", lot);
+}
+std::string RefPrefix(absl::string_view lot) {
+  return absl::StrCat("d/ref/", lot, absl::string_view("\0", 1));
+}
+std::string RefKey(absl::string_view lot, uint64_t index) {
+  return absl::StrCat(RefPrefix(lot), Be64(index));
+}
+std::string TransferRefPrefix(absl::string_view transfer) {
+  return absl::StrCat("d/tref/", transfer, absl::string_view("\0", 1));
+}
+std::string TransferRefKey(absl::string_view transfer, uint64_t index) {
+  return absl::StrCat(TransferRefPrefix(transfer), Be64(index));
+}
+std::string CorrectionPrefix(uint64_t corrected) {
+  return absl::StrCat("d/corr/", Be64(corrected));
+}
+std::string CorrectionKey(uint64_t corrected, uint64_t correction) {
+  return absl::StrCat(CorrectionPrefix(corrected), Be64(correction));
+}
+
+void WriteRow(store::IndexTxn& txn, absl::string_view key,
+              const google::protobuf::Message& m) {
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  txn.Put(key, bytes);
+}
+
+absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
+                                              absl::string_view lot) {
+  std::vector<uint64_t> out;
+  std::string prefix = RefPrefix(lot);
+  absl::Status st =
+      txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
+        if (k.size() == prefix.size() + 8) {
+          out.push_back(FromBe64(k.substr(prefix.size())));
+        }
+        return true;
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::string> MemoryIndex::Txn::Get(absl::string_view key) {
+  auto it = overlay_.find(std::string(key));
+  if (it != overlay_.end()) {
+    if (!it->second.has_value()) return absl::NotFoundError(key);
+    return *it->second;
+  }
+  auto b = base_->rows_.find(std::string(key));
+  if (b == base_->rows_.end()) return absl::NotFoundError(key);
+  return b->second;
+}
+
+void MemoryIndex::Txn::Put(absl::string_view key, absl::string_view value) {
+  overlay_[std::string(key)] = std::string(value);
+}
+
+void MemoryIndex::Txn::Delete(absl::string_view key) {
+  overlay_[std::string(key)] = std::nullopt;
+}
+
+absl::Status MemoryIndex::Txn::ScanPrefix(
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  // Merge of base and overlay in key order.
+  std::map<std::string, std::optional<std::string>> merged;
+  for (auto it = base_->rows_.lower_bound(std::string(prefix));
+       it != base_->rows_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    merged[it->first] = it->second;
+  }
+  for (auto it = overlay_.lower_bound(std::string(prefix));
+       it != overlay_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    merged[it->first] = it->second;
+  }
+  for (const auto& [k, v] : merged) {
+    if (v.has_value() && !fn(k, *v)) break;
+  }
+  return absl::OkStatus();
+}
+
+void MemoryIndex::Txn::Commit() {
+  for (auto& [k, v] : overlay_) {
+    if (v.has_value()) {
+      base_->rows_[k] = *v;
+    } else {
+      base_->rows_.erase(k);
+    }
+  }
+  overlay_.clear();
+}
+
+absl::StatusOr<std::string> KvIndexView::Get(absl::string_view key) {
+  return kv_->Get(store::Family::kIndex, key);
+}
+
+absl::Status KvIndexView::ScanPrefix(
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+  return kv_->Scan(store::Family::kIndex, prefix, "",
+                   [&](absl::string_view k, absl::string_view v) {
+                     if (!absl::StartsWith(k, prefix)) return false;
+                     return fn(k, v);
+                   });
+}
+
+}  // namespace segledger::domain

@@ -1,0 +1,119 @@
+// Domain state in the store's index family (issue 4 item 4): lots and
+// holdings, statuses, releases, authorisations, personnel, keys, transfer
+// and lot -> entry indexes. Every key starts with "d/" (the store reserves
+// "r/"). Rows:
+//   d/lot/<lot>                 LotState
+//   d/prod/<product>            ProductRegistration (latest)
+//   d/site/<site>               SiteRegistration (latest)
+//   d/party/<party>             PartyRegistration (latest)
+//   d/pers/<site>/<person>      PersonnelAssignment (latest)
+//   d/key/<key name>            KeyState
+//   d/dev/<deviation id>        Deviation (latest)
+//   d/xin/<transfer>            ReceivedTransfer (received here)
+//   d/xout/<transfer>           be64 index of the dispatch sent from here
+//   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
+//   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
+//   d/leaf/<be64 index>         leaf hash (learned from the next prev_hash)
+//   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
+//   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
+// Thread-compatible: functions operate on the caller's IndexTxn.
+#ifndef SEGLEDGER_LEDGER_DOMAIN_STATE_H_
+#define SEGLEDGER_LEDGER_DOMAIN_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "ledger/store/kv.h"
+#include "ledger/store/log_store.h"
+#include "segledger/v1/records.pb.h"
+
+namespace segledger::domain {
+
+inline constexpr absl::string_view kDomainPrefix = "d/";
+
+std::string Be64(uint64_t v);
+uint64_t FromBe64(absl::string_view b);  // precondition: 8 bytes
+
+std::string LotKey(absl::string_view lot);
+std::string RefKey(absl::string_view lot, uint64_t index);
+std::string RefPrefix(absl::string_view lot);
+std::string TransferRefKey(absl::string_view transfer, uint64_t index);
+std::string TransferRefPrefix(absl::string_view transfer);
+std::string CorrectionKey(uint64_t corrected, uint64_t correction);
+std::string CorrectionPrefix(uint64_t corrected);
+
+// Reads a proto row; nullopt when absent; DATA_LOSS when it does not parse.
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadRow(store::IndexTxn& txn,
+                                         absl::string_view key) {
+  auto v = txn.Get(key);
+  if (absl::IsNotFound(v.status())) return std::optional<T>();
+  if (!v.ok()) return v.status();
+  T m;
+  if (!m.ParseFromString(*v)) {
+    return absl::DataLossError(absl::StrCat("index row ", key, " is corrupt"));
+  }
+  return std::optional<T>(std::move(m));
+}
+
+void WriteRow(store::IndexTxn& txn, absl::string_view key,
+              const google::protobuf::Message& m);
+
+// Entry indexes of a lot in this log, ascending.
+absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
+                                              absl::string_view lot);
+
+// An in-memory index family with transactions, for tests, rebuilds and
+// tools. Not thread-safe.
+class MemoryIndex {
+ public:
+  class Txn : public store::IndexTxn {
+   public:
+    explicit Txn(MemoryIndex* base) : base_(base) {}
+    absl::StatusOr<std::string> Get(absl::string_view key) override;
+    void Put(absl::string_view key, absl::string_view value) override;
+    void Delete(absl::string_view key) override;
+    absl::Status ScanPrefix(
+        absl::string_view prefix,
+        const std::function<bool(absl::string_view, absl::string_view)>& fn)
+        override;
+    void Commit();  // applies the overlay to the base
+    void Discard() { overlay_.clear(); }
+
+   private:
+    MemoryIndex* base_;
+    std::map<std::string, std::optional<std::string>> overlay_;
+  };
+  const std::map<std::string, std::string>& rows() const { return rows_; }
+
+ private:
+  std::map<std::string, std::string> rows_;
+};
+
+// A read-only IndexTxn over a KvStore's index family (for queries on a
+// node's own store). Put/Delete are ignored. `kv` must outlive the view.
+class KvIndexView : public store::IndexTxn {
+ public:
+  explicit KvIndexView(store::KvStore* kv) : kv_(kv) {}
+  absl::StatusOr<std::string> Get(absl::string_view key) override;
+  void Put(absl::string_view, absl::string_view) override {}
+  void Delete(absl::string_view) override {}
+  absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      override;
+
+ private:
+  store::KvStore* kv_;
+};
+
+}  // namespace segledger::domain
+
+#endif  // SEGLEDGER_LEDGER_DOMAIN_STATE_H_
