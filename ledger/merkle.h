@@ -34,8 +34,10 @@ struct NodeId {
   friend bool operator!=(const NodeId& a, const NodeId& b) { return !(a == b); }
 };
 
-// The stored complete subtrees that make up the first `size` leaves, from
-// left (largest) to right (smallest): one per set bit of `size`. Empty for 0.
+// The fewest complete subtrees that exactly cover leaves [begin, end), left
+// to right (each the largest one aligned at its start that fits). For
+// RangeNodes(0, size): one per set bit of `size`, largest first. Empty when
+// begin >= end.
 std::vector<NodeId> RangeNodes(uint64_t begin, uint64_t end);
 
 // Root hash of a tree of `size` leaves from the hashes of
@@ -44,17 +46,19 @@ std::vector<NodeId> RangeNodes(uint64_t begin, uint64_t end);
 // The root of the empty tree is SHA-256 of the empty string.
 Hash RootFromRangeHashes(absl::Span<const Hash> hashes);
 
-// What a proof needs. `ids` are complete subtrees to fetch, in order. The
-// slice [begin, end) of them (possibly empty) forms one "ephemeral" node of
-// the proof: the incomplete right-edge subtree, folded from its complete
-// parts. Rehash turns fetched hashes into the RFC 9162 proof.
+// What a proof needs. `ids` are complete subtrees to fetch, in order; each
+// lies fully inside the tree the proof is for. The slice [begin, end) of them
+// (possibly empty) forms one "ephemeral" node of the proof: the incomplete
+// right-edge subtree, listed rightmost (smallest) part first and folded right
+// to left (h = NodeHash(ids[i], h)). Rehash turns fetched hashes into the
+// RFC 9162 proof.
 struct ProofNodes {
   std::vector<NodeId> ids;
   size_t begin = 0;
   size_t end = 0;
 
   // Requires hashes.size() == ids.size(); returns the proof hashes in RFC
-  // 9162 order. INVALID_ARGUMENT on a size mismatch.
+  // 9162 order. INVALID_ARGUMENT on a size mismatch or a bad [begin, end).
   absl::StatusOr<std::vector<Hash>> Rehash(absl::Span<const Hash> hashes) const;
 };
 
@@ -76,15 +80,19 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
                                             const Hash& leaf_hash,
                                             absl::Span<const Hash> proof);
 
-// Verifies an inclusion proof against `root`. Errors name the values
-// involved (index, size, expected and computed roots in hex).
+// Verifies an inclusion proof against `root`. OUT_OF_RANGE when
+// index >= size; INVALID_ARGUMENT for a wrong proof length or a root
+// mismatch. Errors name the values involved (index, size, leaf hash,
+// expected and computed roots in hex).
 absl::Status VerifyInclusion(uint64_t index, uint64_t size,
                              const Hash& leaf_hash,
                              absl::Span<const Hash> proof, const Hash& root);
 
 // RFC 9162 section 2.1.4.2: verifies a consistency proof from
 // (old_size, old_root) to (new_size, new_root). old_size == new_size requires
-// an empty proof and equal roots; old_size == 0 requires an empty proof.
+// an empty proof and equal roots; old_size == 0 requires an empty proof (any
+// roots). OUT_OF_RANGE when old_size > new_size; INVALID_ARGUMENT for a wrong
+// proof length or a mismatch of either root (both roots named in hex).
 absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
                                absl::Span<const Hash> proof,
                                const Hash& old_root, const Hash& new_root);

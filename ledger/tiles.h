@@ -35,14 +35,19 @@ struct TileId {
 
 // "x001/x234/067" for 1234067; "000" for 0.
 std::string TileIndexPath(uint64_t index);
-// "tile/<L>/<N>[.p/<W>]".
+// "tile/<L>/<N>[.p/<W>]". Requires 1 <= width <= 256; only widths 1..255
+// get the ".p/<W>" suffix.
 std::string HashTilePath(const TileId& tile);
 // "tile/entries/<N>[.p/<W>]" (level ignored).
 std::string EntryBundlePath(const TileId& tile);
 // "signatures/<N>[.p/<W>]" (level ignored).
 std::string SignatureBundlePath(const TileId& tile);
 
-// Parses a path relative to a log directory back to (kind, tile).
+// Parses a path relative to a log directory back to (kind, tile); a full
+// tile has width 256, entries and signatures level 0. Strict: only the
+// canonical encoding is accepted (level 0..63 and width 1..255 without
+// leading zeroes, 3-digit index groups with "x" on all but the last, no
+// leading "x000" group, index < 2^64); INVALID_ARGUMENT otherwise.
 enum class TileKind { kHash, kEntries, kSignatures };
 struct ParsedTilePath {
   TileKind kind;
@@ -58,8 +63,12 @@ std::vector<TileId> HashTilesForSize(uint64_t size);
 std::vector<TileId> EntryTilesForSize(uint64_t size);
 
 // The log directory name: `origin` with every byte outside [A-Za-z0-9._-]
-// written as %XX (upper-case hex).
+// written as %XX (upper-case hex). Callers must refuse the origins "", "."
+// and "..", whose names would not be a directory of their own.
 std::string LogDirName(absl::string_view origin);
+// Inverse of LogDirName, accepting only its exact output: INVALID_ARGUMENT
+// for "", ".", "..", an unescaped byte outside the set, lower-case or
+// truncated %XX, or an escaped byte that needs no escape.
 absl::StatusOr<std::string> OriginFromLogDirName(absl::string_view dir);
 
 }  // namespace segledger
