@@ -53,6 +53,17 @@ std::vector<std::vector<std::string>> ReadRecords(const std::string& path) {
   return out;
 }
 
+// A golden proof file: two sizes (named by `key_a`, `key_b`) and the proof.
+void ReadGoldenProof(const std::string& path, const std::string& key_a,
+                     uint64_t* a, const std::string& key_b, uint64_t* b,
+                     std::vector<Hash>* proof) {
+  for (const auto& r : ReadRecords(path)) {
+    if (r[0] == key_a) *a = std::stoull(r[1]);
+    if (r[0] == key_b) *b = std::stoull(r[1]);
+    if (r[0] == "proof") proof->push_back(HexHash(r[1]));
+  }
+}
+
 // The published 8-leaf tree (tests/testdata/merkle/tree.txt).
 struct GoldenTree {
   std::vector<Hash> leaf_hashes;
@@ -259,12 +270,8 @@ TEST(MerkleGoldenTest, InclusionProofsMatchPublishedVectors) {
                          "index5_size8"};
   for (const char* f : files) {
     InclusionCase c{f, 0, 0, {}, {}, {}};
-    for (const auto& r :
-         ReadRecords(absl::StrCat("merkle/inclusion/", f, ".txt"))) {
-      if (r[0] == "index") c.index = std::stoull(r[1]);
-      if (r[0] == "size") c.size = std::stoull(r[1]);
-      if (r[0] == "proof") c.proof.push_back(HexHash(r[1]));
-    }
+    ReadGoldenProof(absl::StrCat("merkle/inclusion/", f, ".txt"), "index",
+                    &c.index, "size", &c.size, &c.proof);
     c.leaf = g.leaf_hashes.at(c.index);
     c.root = g.roots.at(c.size);
     SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> got,
@@ -282,12 +289,8 @@ TEST(MerkleGoldenTest, ConsistencyProofsMatchPublishedVectors) {
                          "old6_new7"};
   for (const char* f : files) {
     ConsistencyCase c{f, 0, 0, {}, {}, {}};
-    for (const auto& r :
-         ReadRecords(absl::StrCat("merkle/consistency/", f, ".txt"))) {
-      if (r[0] == "old") c.old_size = std::stoull(r[1]);
-      if (r[0] == "new") c.new_size = std::stoull(r[1]);
-      if (r[0] == "proof") c.proof.push_back(HexHash(r[1]));
-    }
+    ReadGoldenProof(absl::StrCat("merkle/consistency/", f, ".txt"), "old",
+                    &c.old_size, "new", &c.new_size, &c.proof);
     c.old_root = g.roots.at(c.old_size);
     c.new_root = g.roots.at(c.new_size);
     SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> got,
