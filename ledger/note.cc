@@ -191,6 +191,41 @@ bool SameSignature(const NoteSignature& a, const NoteSignature& b) {
   return SameKey(a, b) && a.signature == b.signature;
 }
 
+// The 8 lowercase hex digits of a key hash in a verifier key.
+absl::StatusOr<uint32_t> ParseKeyHashHex(absl::string_view hex) {
+  if (hex.size() != 8 ||
+      hex.find_first_not_of("0123456789abcdef") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key: key hash \"", absl::CHexEscape(hex),
+                     "\" is not 8 lowercase hex digits"));
+  }
+  uint32_t hash = 0;
+  for (char c : hex) {
+    hash = (hash << 4) | uint32_t(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return hash;
+}
+
+// base64(0x01 || 32-byte Ed25519 public key), signed-note "Signature types".
+absl::StatusOr<Ed25519PublicKey> DecodeEd25519Key(absl::string_view b64) {
+  absl::StatusOr<std::string> key = Base64Decode(b64);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key: ", key.status().message()));
+  }
+  if (key->size() != 1 + kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("verifier key: key of ", key->size(), " bytes, want 33"));
+  }
+  if (static_cast<uint8_t>((*key)[0]) != kAlgEd25519) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "verifier key: unknown algorithm 0x%02x", uint8_t((*key)[0])));
+  }
+  Ed25519PublicKey pub{};
+  for (size_t i = 0; i < pub.size(); ++i) pub[i] = uint8_t((*key)[i + 1]);
+  return pub;
+}
+
 }  // namespace
 
 uint32_t NoteKeyHash(absl::string_view name, const Ed25519PublicKey& key) {
@@ -227,31 +262,9 @@ absl::StatusOr<NoteVerifier> NoteVerifier::FromVerifierKey(
   const absl::string_view name = vkey.substr(0, p1);
   const absl::string_view hex = vkey.substr(p1 + 1, p2 - p1 - 1);
   SEG_RETURN_IF_ERROR(CheckName(name));
-  if (hex.size() != 8 ||
-      hex.find_first_not_of("0123456789abcdef") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("verifier key: key hash \"", absl::CHexEscape(hex),
-                     "\" is not 8 lowercase hex digits"));
-  }
-  uint32_t hash = 0;
-  for (char c : hex) {
-    hash = (hash << 4) | uint32_t(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
-  absl::StatusOr<std::string> key = Base64Decode(vkey.substr(p2 + 1));
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("verifier key: ", key.status().message()));
-  }
-  if (key->size() != 1 + kEd25519PublicKeySize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("verifier key: key of ", key->size(), " bytes, want 33"));
-  }
-  if (static_cast<uint8_t>((*key)[0]) != kAlgEd25519) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "verifier key: unknown algorithm 0x%02x", uint8_t((*key)[0])));
-  }
-  Ed25519PublicKey pub{};
-  for (size_t i = 0; i < pub.size(); ++i) pub[i] = uint8_t((*key)[i + 1]);
+  SEG_ASSIGN_OR_RETURN(const uint32_t hash, ParseKeyHashHex(hex));
+  SEG_ASSIGN_OR_RETURN(const Ed25519PublicKey pub,
+                       DecodeEd25519Key(vkey.substr(p2 + 1)));
   SEG_ASSIGN_OR_RETURN(NoteVerifier v, FromPublicKey(name, pub));
   if (v.key_hash() != hash) {
     return absl::InvalidArgumentError(absl::StrFormat(
