@@ -78,7 +78,7 @@ struct LogStoreOptions {
   // long has passed (zero disables the thread).
   absl::Duration checkpoint_interval = absl::Milliseconds(1000);
   size_t max_group_records = 8192;  // group commit cap
-  size_t signing_threads = 0;       // 0: ThreadPool::DefaultWorkers()
+  size_t signing_threads = 0;       // threads incl. leader; 0: all cores
   bool sync = true;                 // false only in benchmarks' ceilings
   enum class OpenCheck { kTail, kFull };
   OpenCheck open_check = OpenCheck::kTail;
