@@ -100,7 +100,8 @@ absl::Status DomainGraph::AddSigned(absl::string_view origin,
       return absl::OkStatus();
     }
   }
-  Add(std::string(origin), parsed.index(), leaf, std::move(parsed));
+  const uint64_t index = parsed.index();  // before parsed is moved from
+  Add(std::string(origin), index, leaf, std::move(parsed));
   return absl::OkStatus();
 }
 
@@ -195,7 +196,7 @@ std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
         m.remove_prefix(std::min<size_t>(m.size(), 18));  // SIGNATURE_MEANING_
         item.signatures.push_back(absl::StrCat(
             a.printed_name(), " / ", m, " / ",
-            absl::FormatTime(absl::RFC3339_sec, ToTime(a.signed_at()),
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", ToTime(a.signed_at()),
                              absl::UTCTimeZone())));
       }
     }

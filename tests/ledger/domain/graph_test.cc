@@ -1,0 +1,251 @@
+// The ADC chain across five logs: rules accept it, queries answer, and each
+// seeded defect produces exactly its finding (issue 4 "Tests").
+#include "ledger/domain/graph.h"
+
+#include <set>
+
+#include "gtest/gtest.h"
+#include "ledger/domain/links.h"
+#include "tests/ledger/domain/adc_scenario.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::domain {
+namespace {
+
+using testing::AdcChain;
+using testing::Defect;
+using testing::Log;
+using testing::Lot;
+
+std::set<DomainFindingKind> Kinds(const std::vector<DomainFinding>& fs) {
+  std::set<DomainFindingKind> out;
+  for (const auto& f : fs) out.insert(f.kind);
+  return out;
+}
+
+std::string Describe(const std::vector<DomainFinding>& fs) {
+  std::string s;
+  for (const auto& f : fs) {
+    absl::StrAppend(&s, DomainFindingKindName(f.kind), ": ", f.message, "\n");
+  }
+  return s;
+}
+
+TEST(AdcChainTest, FullChainPassesRulesAndHasNoFindings) {
+  AdcChain chain(Defect::kNone, /*enforce=*/true);
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  auto findings = g.Findings(chain.Options());
+  EXPECT_TRUE(findings.empty()) << Describe(findings);
+  // The fill site's state: DS001 fully consumed, DP001 released.
+  MemoryIndex::Txn txn(&chain.fill().index());
+  SEG_ASSERT_OK_AND_ASSIGN(auto ds,
+                           ReadRow<v1::LotState>(txn, LotKey(Lot("DS001"))));
+  ASSERT_TRUE(ds.has_value());
+  EXPECT_EQ(ds->on_hand(), "0");
+  EXPECT_EQ(ds->received(), "4");
+  SEG_ASSERT_OK_AND_ASSIGN(auto dp,
+                           ReadRow<v1::LotState>(txn, LotKey(Lot("DP001"))));
+  ASSERT_TRUE(dp.has_value());
+  EXPECT_TRUE(dp->site_released());
+  EXPECT_EQ(dp->on_hand(), "20000");
+}
+
+TEST(AdcChainTest, BackwardTraceOfDpReachesEveryInputLotSiteAndTransfer) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  TraceResult t = g.Backward(Lot("DP001"));
+  std::set<std::string> lots;
+  for (const auto& [id, l] : t.lots) lots.insert(id);
+  EXPECT_EQ(lots,
+            (std::set<std::string>{Lot("DP001"), Lot("DS001"), Lot("MAB001"),
+                                   Lot("DL001"), Lot("HV001"), Lot("MCB001")}));
+  EXPECT_EQ(t.transfers, (std::set<std::string>{"T1", "T2", "T3"}));
+  for (Log* log : {&chain.up(), &chain.down(), &chain.chem(), &chain.fill()}) {
+    EXPECT_TRUE(t.sites.count(log->party().site)) << log->party().site;
+  }
+  EXPECT_TRUE(t.in_transit.empty());
+  EXPECT_FALSE(t.records.empty());
+}
+
+TEST(AdcChainTest, ForwardTraceIncludesShipmentsInTransit) {
+  AdcChain chain(Defect::kNeverReceived, false);
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  TraceResult t = g.Forward(Lot("HV001"));
+  EXPECT_TRUE(t.lots.count(Lot("DP001")));
+  EXPECT_TRUE(t.lots.count(Lot("DS001")));
+  EXPECT_FALSE(t.lots.count(Lot("DL001")));  // an input, not downstream
+  EXPECT_EQ(t.in_transit, (std::set<std::string>{"T5"}));
+}
+
+TEST(AdcChainTest, TimelineShowsSignaturesAndCorrectionsInline) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  // Correct the QC result of DS001 at the downstream site.
+  Log& down = chain.down();
+  uint64_t qc_index = 0;
+  for (const auto& e : down.entries()) {
+    if (e.parsed.record().has_qc_result()) qc_index = e.parsed.index();
+  }
+  v1::Record corr;
+  auto* c = corr.mutable_correction();
+  *c->mutable_header() = testing::Header(down.party(), testing::T(63));
+  c->mutable_corrects()->set_origin(down.party().origin);
+  c->mutable_corrects()->set_index(qc_index);
+  c->mutable_corrects()->set_leaf_hash(
+      std::string(HashBytes(down.entries()[qc_index].leaf)));
+  c->set_reason(v1::CORRECTION_REASON_INCORRECT_DATA);
+  c->set_explanation("wrong CoA attached");
+  SEG_ASSERT_OK(down.Append(corr, testing::T(63)).status());
+  DomainGraph g = chain.Graph();
+  auto tl = g.Timeline(Lot("DS001"));
+  ASSERT_GE(tl.size(), 6u);
+  for (size_t i = 1; i < tl.size(); ++i) {
+    EXPECT_LE(tl[i - 1].event_time, tl[i].event_time);
+  }
+  bool saw_corrected = false, saw_correction = false;
+  for (const auto& item : tl) {
+    if (item.kind == "qc_result") {
+      saw_corrected = item.corrected_by.size() == 1;
+      ASSERT_EQ(item.signatures.size(), 1u);
+      EXPECT_EQ(
+          item.signatures[0],
+          "Operator of cmo-down.example / VERIFIED / 2025-03-03T13:00:00Z");
+    }
+    saw_correction |= item.is_correction;
+  }
+  EXPECT_TRUE(saw_corrected);
+  EXPECT_TRUE(saw_correction);
+}
+
+TEST(AdcChainTest, MassBalancePerLotAndShipment) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  LotBalance ds = g.MassBalance(Lot("DS001"));
+  EXPECT_EQ(ds.unit, "KGM");
+  const auto& down = ds.sites.at(chain.down().party().site);
+  EXPECT_EQ(down.produced.ToString(), "5");
+  EXPECT_EQ(down.dispatched.ToString(), "4");
+  EXPECT_EQ(down.on_hand.ToString(), "1");
+  const auto& fill = ds.sites.at(chain.fill().party().site);
+  EXPECT_EQ(fill.received.ToString(), "4");
+  EXPECT_EQ(fill.consumed.ToString(), "4");
+  EXPECT_TRUE(fill.on_hand.is_zero());
+  EXPECT_TRUE(ds.in_transit.is_zero());
+  LotBalance hv = g.MassBalance(Lot("HV001"));
+  EXPECT_EQ(hv.sites.at(chain.up().party().site).sampled.ToString(), "0.2");
+  EXPECT_TRUE(hv.sites.at(chain.up().party().site).on_hand.is_zero());
+  ShipmentBalance t1 = g.Shipment("T1");
+  EXPECT_TRUE(t1.received);
+  EXPECT_EQ(t1.lots.at(Lot("HV001")).first, t1.lots.at(Lot("HV001")).second);
+}
+
+TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  auto view = g.ProvinceView("CN-SD");  // the drug-linker site
+  std::set<std::string> origins;
+  for (const auto& r : view) origins.insert(r.origin());
+  // Its own records plus the downstream receipt of T2.
+  EXPECT_EQ(origins, (std::set<std::string>{chain.chem().party().origin,
+                                            chain.down().party().origin}));
+  size_t down_records = 0;
+  for (const auto& r : view)
+    down_records += r.origin() == chain.down().party().origin;
+  EXPECT_EQ(down_records, 1u);
+  EXPECT_TRUE(g.ProvinceView("CN-XZ").empty());
+}
+
+struct DefectCase {
+  Defect defect;
+  DomainFindingKind kind;
+};
+
+class SeededDefectTest : public ::testing::TestWithParam<DefectCase> {};
+
+TEST_P(SeededDefectTest, ProducesExactlyItsFinding) {
+  AdcChain chain(GetParam().defect, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  auto findings = g.Findings(chain.Options());
+  EXPECT_EQ(Kinds(findings), std::set<DomainFindingKind>{GetParam().kind})
+      << Describe(findings);
+  for (const auto& f : findings) {
+    EXPECT_FALSE(f.records.empty());
+    for (const auto& r : f.records) EXPECT_EQ(r.leaf_hash().size(), 32u);
+    EXPECT_EQ(f.severity, DefaultSeverityOf(f.kind));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, SeededDefectTest,
+    ::testing::Values(
+        DefectCase{Defect::kNeverReceived,
+                   DomainFindingKind::kDispatchNotReceived},
+        DefectCase{Defect::kReceiptWithoutDispatch,
+                   DomainFindingKind::kReceiptWithoutDispatch},
+        DefectCase{Defect::kQuantity, DomainFindingKind::kQuantityMismatch},
+        DefectCase{Defect::kContainer, DomainFindingKind::kContainerMismatch},
+        DefectCase{Defect::kSeal, DomainFindingKind::kSealMismatch},
+        DefectCase{Defect::kWrongSite, DomainFindingKind::kReceivedAtWrongSite},
+        DefectCase{Defect::kExcursion, DomainFindingKind::kUnhandledExcursion},
+        DefectCase{Defect::kUnauthorisedSite,
+                   DomainFindingKind::kUnauthorisedSite},
+        DefectCase{Defect::kDispatchBeforeRelease,
+                   DomainFindingKind::kDispatchBeforeRelease},
+        DefectCase{Defect::kUsedBeforeAcceptance,
+                   DomainFindingKind::kUsedBeforeAcceptance},
+        DefectCase{Defect::kPastHoldTime,
+                   DomainFindingKind::kInputPastHoldTime},
+        DefectCase{Defect::kOpenDeviation,
+                   DomainFindingKind::kReleaseWithOpenDeviation},
+        DefectCase{Defect::kMahStaff, DomainFindingKind::kInsufficientMahStaff},
+        DefectCase{Defect::kCmoExperience, DomainFindingKind::kCmoExperience},
+        DefectCase{Defect::kBrokenChain, DomainFindingKind::kBrokenChain},
+        DefectCase{Defect::kBadSignature, DomainFindingKind::kBadSignature},
+        DefectCase{Defect::kKeyOutsideValidity,
+                   DomainFindingKind::kKeyOutsideValidity},
+        DefectCase{Defect::kEquivocation, DomainFindingKind::kEquivocation},
+        DefectCase{Defect::kLateRecord, DomainFindingKind::kLateRecord}),
+    [](const ::testing::TestParamInfo<DefectCase>& info) {
+      std::string name(DomainFindingKindName(info.param.kind));
+      std::string out;
+      bool up = true;
+      for (char c : name) {
+        if (c == '_') {
+          up = true;
+          continue;
+        }
+        out += up ? static_cast<char>(std::toupper(c)) : c;
+        up = false;
+      }
+      return out;
+    });
+
+TEST(SeededDefectTest, EveryFindingKindIsSeeded) {
+  // 19 kinds, 19 cases above: a new kind must get a seeded test.
+  EXPECT_EQ(kNumDomainFindingKinds, 19);
+}
+
+TEST(SeededDefectTest, ExcursionWithLinkedDeviationIsNotAFinding) {
+  AdcChain chain(Defect::kExcursion, false);
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record dev;
+  auto* x = dev.mutable_deviation();
+  *x->mutable_header() = testing::Header(chain.up().party(), testing::T(36));
+  x->set_deviation_id("DEV-T1");
+  x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
+  x->add_affected_transfer_ids("T1");
+  x->set_status(v1::DEVIATION_STATUS_CLOSED);
+  x->set_description("excursion assessed, product not impacted");
+  SEG_ASSERT_OK(chain.up().Append(dev, testing::T(36)).status());
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_TRUE(findings.empty()) << Describe(findings);
+}
+
+}  // namespace
+}  // namespace segledger::domain
