@@ -117,16 +117,17 @@ class Log {
     v1::EntryBody parsed;
   };
 
-  Log(Party p, Evidence* evidence, bool enforce)
+  Log(Party p, Evidence* evidence, bool enforce,
+      DomainConfig config = DomainConfig())
       : party_(std::move(p)),
         enforce_(enforce),
-        hook_(DomainConfig{party_.party, party_.site, evidence}) {
+        hook_(WithSite(config, evidence)) {
     signer_ = *Ed25519Signer::Generate();
   }
 
-  // Appends `r` recorded at `recorded_at`; with enforce, the hook decides.
-  absl::StatusOr<v1::EntryRef> Append(v1::Record r, absl::Time recorded_at,
-                                      const std::string& key = "k1") {
+  // The body the next append of `r` would have.
+  v1::EntryBody NextBody(v1::Record r, absl::Time recorded_at,
+                         const std::string& key = "k1") const {
     v1::EntryBody b;
     b.set_log_origin(party_.origin);
     b.set_index(entries_.size());
@@ -138,12 +139,31 @@ class Log {
     *b.mutable_actor() =
         Sig("Operator", v1::SIGNATURE_MEANING_AUTHORED, recorded_at);
     *b.mutable_record() = std::move(r);
+    return b;
+  }
+
+  // Appends `r` recorded at `recorded_at`; with enforce, the hook decides.
+  absl::StatusOr<v1::EntryRef> Append(v1::Record r, absl::Time recorded_at,
+                                      const std::string& key = "k1") {
+    v1::EntryBody b = NextBody(std::move(r), recorded_at, key);
     if (enforce_) {
       MemoryIndex::Txn txn(&index_);
       absl::Status st = hook_.OnAppend(b, txn);
       if (!st.ok()) return st;
       txn.Commit();
     }
+    return Store(std::move(b));
+  }
+
+  // As Append, but commits whatever the hook wrote even when it refuses, so
+  // a test can show that a refusal writes nothing.
+  absl::StatusOr<v1::EntryRef> AppendCommitAlways(
+      v1::Record r, absl::Time recorded_at, const std::string& key = "k1") {
+    v1::EntryBody b = NextBody(std::move(r), recorded_at, key);
+    MemoryIndex::Txn txn(&index_);
+    absl::Status st = hook_.OnAppend(b, txn);
+    txn.Commit();
+    if (!st.ok()) return st;
     return Store(std::move(b));
   }
 
@@ -162,6 +182,12 @@ class Log {
   }
 
   const Party& party() const { return party_; }
+  DomainConfig WithSite(DomainConfig c, Evidence* evidence) const {
+    c.party_id = party_.party;
+    c.site_id = party_.site;
+    c.evidence = evidence;
+    return c;
+  }
   std::vector<Stored>& entries() { return entries_; }
   MemoryIndex& index() { return index_; }
   DomainHook& hook() { return hook_; }

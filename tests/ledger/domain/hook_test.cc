@@ -1,0 +1,411 @@
+// Rules at append (issue 4 item 3): each rule accepts its valid case and
+// refuses each invalid one with its rule id, and a refusal writes nothing.
+// Also pilot parameters in finding mode, and rebuild == incremental state.
+#include "ledger/domain/hook.h"
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "ledger/domain/rules.h"
+#include "tests/ledger/domain/adc_scenario.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::domain {
+namespace {
+
+using testing::AdcChain;
+using testing::Header;
+using testing::Log;
+using testing::Lot;
+using testing::Q;
+using testing::T;
+
+// Builds the record to try (after optional setup appends on `c`) and says
+// on which log.
+using Make = std::function<std::pair<Log*, v1::Record>(AdcChain& c)>;
+
+struct RuleCase {
+  std::string name;
+  std::string rule;  // "" when the record must be accepted
+  Make make;
+};
+
+
+v1::Record StatusRec(const testing::Party& p, const std::string& lot,
+                     v1::StatusAction a) {
+  v1::Record r;
+  auto* s = r.mutable_status_change();
+  *s->mutable_header() = Header(p, T(150));
+  s->set_lot_id(lot);
+  s->set_action(a);
+  s->set_reason("test");
+  return r;
+}
+
+void MustAppend(Log& log, v1::Record r, absl::Time t) {
+  auto ref = log.Append(std::move(r), t);
+  if (!ref.ok()) std::abort();
+}
+
+std::vector<RuleCase> Cases() {
+  const absl::Time t = T(150);
+  std::vector<RuleCase> v;
+  auto up_lot = [t](AdcChain& c, const std::string& stage,
+                    const std::string& mat, const std::string& lot) {
+    return std::make_pair(&c.up(),
+                          c.Produced(c.up().party(), Lot(lot), stage,
+                                     testing::Material(mat), Q("1", "H87"), t));
+  };
+  v.push_back({"StageAuthAccepts", "", [=](AdcChain& c) {
+                 return up_lot(c, "cell-bank", "mcb", "MCB002");
+               }});
+  v.push_back({"StageNotApprovedForSite", "R-STAGE-AUTH",
+               [=](AdcChain& c) { return up_lot(c, "fill", "dp", "DP009"); }});
+  v.push_back({"StageUnknown", "R-STAGE-AUTH", [=](AdcChain& c) {
+                 return up_lot(c, "no-such-stage", "mcb", "X1");
+               }});
+  v.push_back({"AuthorisationExpired", "R-STAGE-AUTH", [=](AdcChain& c) {
+                 auto p = up_lot(c, "cell-bank", "mcb", "MCB003");
+                 auto* h = p.second.mutable_lot_produced()->mutable_header();
+                 *h->mutable_event_time()->mutable_time() =
+                     testing::Ts(testing::Date(2028, 6, 1));
+                 return p;
+               }});
+  v.push_back({"WrongMaterialForStage", "R-STAGE-MATERIAL", [=](AdcChain& c) {
+                 return up_lot(c, "cell-bank", "harvest", "MCB004");
+               }});
+  v.push_back({"LotIdReused", "R-LOT-UNIQUE", [=](AdcChain& c) {
+                 return up_lot(c, "cell-bank", "mcb", "MCB001");
+               }});
+  auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
+    return std::make_pair(
+        &c.down(),
+        c.Ship(c.down().party(), c.fill().party(), "T7", "C7", Lot(lot), q,
+               testing::Range(-8000, -6000), t, t + absl::Hours(12)));
+  };
+  v.push_back({"DispatchAccepts", "", [=](AdcChain& c) {
+                 return down_ship(c, "DS001", Q("1", "KGM"));
+               }});
+  v.push_back({"DispatchAcceptsConvertedUnit", "", [=](AdcChain& c) {
+                 return down_ship(c, "DS001", Q("1000", "GRM"));
+               }});
+  v.push_back({"DispatchLotNotHeld", "R-LOT-HELD", [=](AdcChain& c) {
+                 return down_ship(c, "NOPE1", Q("1", "KGM"));
+               }});
+  v.push_back({"DispatchIncompatibleUnit", "R-UNITS", [=](AdcChain& c) {
+                 return down_ship(c, "DS001", Q("1", "H87"));
+               }});
+  v.push_back({"DispatchMoreThanOnHand", "R-DISPATCH-QTY", [=](AdcChain& c) {
+                 return down_ship(c, "DS001", Q("1.000001", "KGM"));
+               }});
+  v.push_back({"DispatchWhileOnHold", "R-DISPATCH-STATUS", [=](AdcChain& c) {
+                 MustAppend(c.down(),
+                            StatusRec(c.down().party(), Lot("DS001"),
+                                      v1::STATUS_ACTION_HOLD),
+                            t);
+                 return down_ship(c, "DS001", Q("0.5", "KGM"));
+               }});
+  v.push_back(
+      {"DispatchWithoutSiteRelease", "R-DISPATCH-RELEASE", [=](AdcChain& c) {
+         return std::make_pair(
+             &c.up(),
+             c.Ship(c.up().party(), c.down().party(), "T8", "C8", Lot("MCB001"),
+                    Q("1", "H87"), testing::Range(-19600, -15000), t, t));
+       }});
+  auto fill_receive = [t](AdcChain& c, Log& log, v1::EntryRef ref) {
+    return std::make_pair(&log,
+                          c.Receive(log.party(), ref, "T3", "C3", Lot("DS001"),
+                                    Q("4", "KGM"), "SEAL-C3", t));
+  };
+  v.push_back(
+      {"ReceiptOfUnknownDispatch", "R-RECEIPT-EVIDENCE", [=](AdcChain& c) {
+         v1::EntryRef ghost = c.t3;
+         ghost.set_index(999);
+         return fill_receive(c, c.fill(), ghost);
+       }});
+  v.push_back(
+      {"ReceiptWithWrongLeafHash", "R-RECEIPT-EVIDENCE", [=](AdcChain& c) {
+         v1::EntryRef bad = c.t3;
+         bad.set_leaf_hash(std::string(32, 'x'));
+         return fill_receive(c, c.fill(), bad);
+       }});
+  v.push_back({"ReceiptAtSiteNotAddressed", "R-RECEIPT-ADDRESS",
+               [=](AdcChain& c) { return fill_receive(c, c.chem(), c.t3); }});
+  v.push_back({"ReceiptTwice", "R-RECEIPT-ONCE",
+               [=](AdcChain& c) { return fill_receive(c, c.fill(), c.t3); }});
+  auto fill_transform = [t](AdcChain& c, const std::string& lot,
+                            v1::Quantity q) {
+    return std::make_pair(&c.fill(),
+                          c.Transform(c.fill().party(), "fill", {{Lot(lot), q}},
+                                      Lot("DP002"), testing::Material("dp"),
+                                      Q("10", "H87"), t - absl::Hours(1), t));
+  };
+  v.push_back({"TransformAccepts", "", [=](AdcChain& c) {
+                 return fill_transform(c, "DP001", Q("10", "H87"));
+               }});
+  v.push_back({"TransformInputNotHeld", "R-LOT-HELD", [=](AdcChain& c) {
+                 return fill_transform(c, "NOPE2", Q("1", "KGM"));
+               }});
+  v.push_back(
+      {"TransformInputQuarantined", "R-TRANSFORM-ACCEPTED", [=](AdcChain& c) {
+         v1::Record ship = c.Ship(c.down().party(), c.fill().party(), "T6",
+                                  "C6", Lot("DS001"), Q("1", "KGM"),
+                                  testing::Range(-8000, -6000), t, t);
+         auto ref = c.down().Append(ship, t);
+         if (!ref.ok()) std::abort();
+         c.evidence().AddDispatch(*ref, ship.dispatch());
+         MustAppend(c.fill(),
+                    c.Receive(c.fill().party(), *ref, "T6", "C6", Lot("DS001"),
+                              Q("1", "KGM"), "SEAL-C6", t),
+                    t);
+         return fill_transform(c, "DS001", Q("1", "KGM"));
+       }});
+  v.push_back({"TransformMoreThanHeld", "R-TRANSFORM-QTY", [=](AdcChain& c) {
+                 return fill_transform(c, "DP001", Q("20001", "H87"));
+               }});
+  v.push_back(
+      {"ReleaseFromHoldWhenNotHeld", "R-STATUS-TRANSITION", [=](AdcChain& c) {
+         return std::make_pair(&c.up(),
+                               StatusRec(c.up().party(), Lot("MCB001"),
+                                         v1::STATUS_ACTION_RELEASE_FROM_HOLD));
+       }});
+  v.push_back(
+      {"DestroyMoreThanOnHand", "R-STATUS-TRANSITION", [=](AdcChain& c) {
+         v1::Record r = StatusRec(c.up().party(), Lot("MCB001"),
+                                  v1::STATUS_ACTION_DESTROY);
+         *r.mutable_status_change()->mutable_quantity() = Q("10", "H87");
+         return std::make_pair(&c.up(), r);
+       }});
+  v.push_back({"StatusOfLotNotHeld", "R-LOT-HELD", [=](AdcChain& c) {
+                 return std::make_pair(&c.up(),
+                                       StatusRec(c.up().party(), Lot("NOPE3"),
+                                                 v1::STATUS_ACTION_HOLD));
+               }});
+  v.push_back(
+      {"IncomingAcceptanceOfLotNotReceived", "R-RELEASE-LOT", [=](AdcChain& c) {
+         return std::make_pair(
+             &c.up(), c.Release(c.up().party(), Lot("MCB001"),
+                                v1::RELEASE_KIND_INCOMING_ACCEPTANCE, t));
+       }});
+  v.push_back({"ReleaseWithoutReleasedSignature", "R-RELEASE-SIGNATURE",
+               [=](AdcChain& c) {
+                 v1::Record r = c.Release(c.up().party(), Lot("MCB001"),
+                                          v1::RELEASE_KIND_SITE_RELEASE, t);
+                 r.mutable_qa_release()
+                     ->mutable_header()
+                     ->mutable_signatures(0)
+                     ->set_meaning(v1::SIGNATURE_MEANING_PERFORMED);
+                 return std::make_pair(&c.up(), r);
+               }});
+  auto correction = [t](AdcChain& c, uint64_t index, std::string hash) {
+    v1::Record r;
+    auto* x = r.mutable_correction();
+    *x->mutable_header() = Header(c.up().party(), t);
+    x->mutable_corrects()->set_origin(c.up().party().origin);
+    x->mutable_corrects()->set_index(index);
+    x->mutable_corrects()->set_leaf_hash(hash);
+    x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
+    x->set_explanation("entered twice");
+    return std::make_pair(&c.up(), r);
+  };
+  v.push_back({"CorrectionAccepts", "", [=](AdcChain& c) {
+                 return correction(
+                     c, 2, std::string(HashBytes(c.up().entries()[2].leaf)));
+               }});
+  v.push_back({"CorrectionWrongHash", "R-CORRECTION-REF", [=](AdcChain& c) {
+                 return correction(c, 2, std::string(32, 'z'));
+               }});
+  v.push_back({"CorrectionOfFutureEntry", "R-CORRECTION-REF", [=](AdcChain& c) {
+                 return correction(c, 500, std::string(32, 'z'));
+               }});
+  v.push_back({"KeyRevoked", "R-KEY-VALIDITY", [=](AdcChain& c) {
+                 v1::Record rev;
+                 rev.mutable_key_revocation()->set_key_name("k1");
+                 rev.mutable_key_revocation()->set_reason("compromised");
+                 *rev.mutable_key_revocation()->mutable_effective_at() =
+                     testing::Ts(t - absl::Hours(1));
+                 MustAppend(c.up(), rev, t - absl::Hours(2));
+                 return up_lot(c, "cell-bank", "mcb", "MCB005");
+               }});
+  v.push_back(
+      {"OtherPartysRecord", "R-OWN-PARTY", [=](AdcChain& c) {
+         auto p = up_lot(c, "cell-bank", "mcb", "MCB006");
+         p.second.mutable_lot_produced()->mutable_header()->set_party_id(
+             c.down().party().party);
+         return p;
+       }});
+  v.push_back({"OtherSitesRecord", "R-OWN-SITE", [=](AdcChain& c) {
+                 auto p = up_lot(c, "cell-bank", "mcb", "MCB007");
+                 p.second.mutable_lot_produced()->mutable_header()->set_site_id(
+                     c.down().party().site);
+                 return p;
+               }});
+  return v;
+}
+
+class RuleTest : public ::testing::TestWithParam<RuleCase> {};
+
+TEST_P(RuleTest, AcceptsOrRefusesWithRuleIdAndWritesNothing) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  auto [log, record] = GetParam().make(chain);
+  const auto before = log->index().rows();
+  const size_t entries = log->entries().size();
+  // Commits whatever the hook wrote: a refusal must have written nothing.
+  auto ref = log->AppendCommitAlways(record, T(150));
+  if (GetParam().rule.empty()) {
+    SEG_EXPECT_OK(ref);
+    EXPECT_NE(log->index().rows(), before);
+    return;
+  }
+  EXPECT_THAT(
+      ref, ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          "rule " + GetParam().rule + ": "));
+  EXPECT_EQ(log->index().rows(), before);
+  EXPECT_EQ(log->entries().size(), entries);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, RuleTest, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(RuleTableTest, EveryRuleIdHasARefusalCase) {
+  std::set<std::string> covered;
+  for (const auto& c : Cases()) covered.insert(c.rule);
+  for (const Rule& r : RuleTable()) {
+    if (r.pilot != PilotParam::kNone) continue;  // PilotTest below
+    EXPECT_TRUE(covered.count(std::string(r.id))) << r.id;
+  }
+}
+
+TEST(ValidationTest, RefusesMalformedRecordNamingTheField) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record r = chain.Ship(chain.down().party(), chain.fill().party(), "T7",
+                            "C7", Lot("DS001"), Q("1", "KGM"),
+                            testing::Range(-8000, -6000), T(150), T(160));
+  r.mutable_dispatch()->mutable_containers(0)->set_seal_ids(0, "");
+  const auto before = chain.down().index().rows();
+  EXPECT_THAT(chain.down().AppendCommitAlways(r, T(150)),
+              ::segledger::testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  "dispatch.containers[0].seal_ids[0]: empty"));
+  EXPECT_EQ(chain.down().index().rows(), before);
+}
+
+// A CMO with under 3 years, and a site with 1 MAH staff: refused by
+// default, recorded as findings when so configured.
+struct PilotCase {
+  std::string name;
+  std::string rule;
+  bool young;
+  int staff;
+};
+
+class PilotTest : public ::testing::TestWithParam<PilotCase> {};
+
+absl::Status SetUpSite(AdcChain& c, Log& log, bool young, int staff) {
+  v1::Record reg =
+      c.PartyReg(log.party(), v1::PARTY_ROLE_CMO,
+                 young ? testing::Date(2023, 6, 1) : testing::Date(2015, 1, 1));
+  SEG_RETURN_IF_ERROR(log.Append(reg, T(1)).status());
+  SEG_RETURN_IF_ERROR(log.Append(c.SiteReg(log.party(), {"cell-bank"},
+                                           testing::Date(2027, 1, 1)),
+                                 T(1))
+                          .status());
+  for (int i = 0; i < staff; ++i) {
+    SEG_RETURN_IF_ERROR(
+        log.Append(c.Staff(log.party(), absl::StrCat("qa-", i)), T(2))
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+TEST_P(PilotTest, RefuseByDefaultFindingWhenConfigured) {
+  const PilotCase& pc = GetParam();
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  // The new site must be approved in the plan: reuse the upstream party's
+  // site id on a fresh log.
+  for (PilotMode mode : {PilotMode::kRefuse, PilotMode::kFinding}) {
+    DomainConfig cfg;
+    cfg.cmo_experience = mode;
+    cfg.mah_staff = mode;
+    Log log(chain.up().party(), &chain.evidence(), true, cfg);
+    SEG_ASSERT_OK(SetUpSite(chain, log, pc.young, pc.staff));
+    v1::Record lot =
+        chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
+                       testing::Material("mcb"), Q("1", "H87"), T(10));
+    const auto before = log.index().rows();
+    auto ref = log.AppendCommitAlways(lot, T(10));
+    if (mode == PilotMode::kRefuse) {
+      EXPECT_THAT(
+          ref, ::segledger::testing::StatusIs(
+                   absl::StatusCode::kFailedPrecondition, "rule " + pc.rule));
+      EXPECT_EQ(log.index().rows(), before);
+    } else {
+      SEG_ASSERT_OK(ref);
+      std::string key =
+          absl::StrCat("d/find/", Be64(ref->index()), "/", pc.rule);
+      EXPECT_TRUE(log.index().rows().count(key)) << key;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pilot, PilotTest,
+    ::testing::Values(PilotCase{"CmoExperience", "R-CMO-EXPERIENCE", true, 2},
+                      PilotCase{"MahStaff", "R-MAH-STAFF", false, 1}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(RebuildTest, RebuiltStateEqualsIncrementalState) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  for (Log* log : chain.logs()) {
+    MemoryIndex rebuilt;
+    MemoryIndex::Txn txn(&rebuilt);
+    txn.Put("d/lot/stale", "x");  // rows of an old state are dropped
+    txn.Put("r/request-1", "7");  // the store's rows are kept
+    SEG_ASSERT_OK(RebuildState(
+        [&](const BodyVisitor& visit) -> absl::Status {
+          for (const auto& e : log->entries())
+            SEG_RETURN_IF_ERROR(visit(e.parsed));
+          return absl::OkStatus();
+        },
+        log->hook(), txn));
+    txn.Commit();
+    auto rows = rebuilt.rows();
+    EXPECT_EQ(rows.erase("r/request-1"), 1u);
+    EXPECT_EQ(rows, log->index().rows()) << log->party().origin;
+    EXPECT_FALSE(rows.empty());
+  }
+}
+
+TEST(RebuildTest, PilotFindingRowsAreRebuiltToo) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  DomainConfig cfg;
+  cfg.cmo_experience = PilotMode::kFinding;
+  Log log(chain.up().party(), &chain.evidence(), true, cfg);
+  SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/true, 2));
+  SEG_ASSERT_OK(
+      log.Append(chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
+                                testing::Material("mcb"), Q("1", "H87"), T(10)),
+                 T(10))
+          .status());
+  MemoryIndex rebuilt;
+  MemoryIndex::Txn txn(&rebuilt);
+  SEG_ASSERT_OK(RebuildState(
+      [&](const BodyVisitor& visit) -> absl::Status {
+        for (const auto& e : log.entries())
+          SEG_RETURN_IF_ERROR(visit(e.parsed));
+        return absl::OkStatus();
+      },
+      log.hook(), txn));
+  txn.Commit();
+  EXPECT_EQ(rebuilt.rows(), log.index().rows());
+}
+
+}  // namespace
+}  // namespace segledger::domain
