@@ -67,6 +67,22 @@ absl::StatusOr<Hash> LeafOf(const LogStore::Impl& impl, const GroupBuild& gb,
                    gb.base + gb.pending.size() + local.size()));
 }
 
+// The body of `rec` at `index` (DESIGN.md "Entry").
+v1::EntryBody MakeBody(const std::string& origin, const AppendRecord& rec,
+                       uint64_t index, const Hash& prev, absl::Time now,
+                       const std::string& key_name) {
+  v1::EntryBody body;
+  body.set_log_origin(origin);
+  body.set_index(index);
+  body.set_prev_hash(std::string(HashBytes(prev)));
+  SetTimestamp(now, body.mutable_recorded_at());
+  body.set_key_name(key_name);
+  *body.mutable_actor() = rec.actor;
+  body.set_request_id(rec.request_id);
+  *body.mutable_record() = rec.record;
+  return body;
+}
+
 // Builds one request into `gb`, all or nothing (log_store.h AppendHook).
 absl::Status BuildRequest(LogStore::Impl& impl, Writer* w, GroupBuild& gb,
                           absl::Time now, const std::string& key_name) {
@@ -92,15 +108,8 @@ absl::Status BuildRequest(LogStore::Impl& impl, Writer* w, GroupBuild& gb,
       }
       if (!absl::IsNotFound(prior.status())) return prior.status();
     }
-    v1::EntryBody body;
-    body.set_log_origin(impl.options.origin);
-    body.set_index(next);
-    body.set_prev_hash(std::string(HashBytes(prev)));
-    SetTimestamp(now, body.mutable_recorded_at());
-    body.set_key_name(key_name);
-    *body.mutable_actor() = rec.actor;
-    body.set_request_id(rec.request_id);
-    *body.mutable_record() = rec.record;
+    const v1::EntryBody body =
+        MakeBody(impl.options.origin, rec, next, prev, now, key_name);
     absl::StatusOr<std::string> bytes = SerializeEntryBody(body);
     if (!bytes.ok()) return Prefixed(bytes.status(), prefix);
     if (impl.options.hook != nullptr) {
@@ -178,28 +187,28 @@ void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s) {
 
 }  // namespace
 
-absl::Status LogStore::Impl::CommitRecords(const std::vector<Writer*>& group) {
-  const std::shared_ptr<const NoteSigner> signer = state.current;
-  const absl::Time now = clock->Now();
+namespace {
+
+// Bodies of every writer of the group, in index order.
+GroupBuild BuildBodies(LogStore::Impl& impl, const std::vector<Writer*>& group,
+                       absl::Time now, const std::string& key_name) {
   GroupBuild gb;
-  gb.base = state.range.size();
-  gb.prev = state.last_leaf;
+  gb.base = impl.state.range.size();
+  gb.prev = impl.state.last_leaf;
   for (Writer* w : group) {
     if (w->kind == Writer::Kind::kRotate) {
-      w->status = PrepareRotation(*this, w, now);
+      w->status = PrepareRotation(impl, w, now);
       if (!w->status.ok()) continue;
     }
-    w->status = BuildRequest(*this, w, gb, now, signer->name());
+    w->status = BuildRequest(impl, w, gb, now, key_name);
     if (!w->status.ok()) w->results.clear();
   }
-  if (gb.pending.empty()) return absl::OkStatus();
-  absl::Status signed_ok = SignAll(*pool, *signer, gb.pending);
-  if (!signed_ok.ok()) {
-    FailAccepted(group, signed_ok);
-    return absl::OkStatus();  // nothing written: the log is unchanged
-  }
-  KvBatch batch;
-  CompactRange range = state.range;
+  return gb;
+}
+
+// Entries and the tree nodes they complete (CompactRange visit: the leaf and
+// every completed subtree); `range` advances past them.
+void AddEntries(const GroupBuild& gb, CompactRange& range, KvBatch& batch) {
   v1::SignedEntry entry;
   for (const Pending& p : gb.pending) {
     entry.set_body(p.body);
@@ -209,22 +218,69 @@ absl::Status LogStore::Impl::CommitRecords(const std::vector<Writer*>& group) {
       batch.Put(Family::kTree, TreeKey(id), HashBytes(h));
     });
   }
-  AddOverlayToBatch(gb.overlay, batch);
-  const uint64_t new_size = range.size();
-  std::string note;
-  const uint64_t every = options.checkpoint_every;
-  if (every > 0 && new_size - state.last_checkpoint_size >= every) {
-    // Same batch as the entries it covers: never claims a non-durable size.
-    absl::StatusOr<std::string> cp = SignCheckpoint(
-        Checkpoint{options.origin, new_size, range.Root(), {}}, *signer);
-    if (!cp.ok()) {
-      FailAccepted(group, cp.status());
-      return absl::OkStatus();
-    }
-    note = *std::move(cp);
-    batch.Put(Family::kCheckpoints, CheckpointKey(new_size), note);
+}
+
+// Signs a checkpoint at range.size() into `note` and `batch` when
+// checkpoint_every entries passed since the last one. It is in the same
+// batch as the entries it covers, so it never claims a non-durable size.
+absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
+                              const CompactRange& range,
+                              const NoteSigner& signer, KvBatch& batch,
+                              std::string& note) {
+  const uint64_t every = impl.options.checkpoint_every;
+  const uint64_t n = range.size();
+  if (every == 0 || n - impl.state.last_checkpoint_size < every) {
+    return absl::OkStatus();
   }
-  batch.Put(Family::kMeta, kMetaSize, Be64(new_size));
+  SEG_ASSIGN_OR_RETURN(
+      note, SignCheckpoint(Checkpoint{impl.options.origin, n, range.Root(), {}},
+                           signer));
+  batch.Put(Family::kCheckpoints, CheckpointKey(n), note);
+  return absl::OkStatus();
+}
+
+// After a durable write: the new right edge, checkpoint and key are
+// published to later leaders and to readers.
+void Publish(LogStore::Impl& impl, CompactRange range, const Hash& last_leaf,
+             std::string note, Writer* rotation) {
+  const uint64_t n = range.size();
+  impl.state.range = std::move(range);
+  impl.state.last_leaf = last_leaf;
+  impl.size.store(n, std::memory_order_release);
+  absl::MutexLock lock(&impl.read_mu);
+  if (!note.empty()) {
+    impl.state.last_checkpoint_size = n;
+    impl.latest_checkpoint = std::move(note);
+  }
+  if (rotation != nullptr) {
+    const std::shared_ptr<const NoteSigner>& next = rotation->next_key;
+    impl.state.current = next;
+    impl.signers[next->name()] = next;
+    impl.verifiers.push_back(next->Verifier());
+    impl.current_key_name = next->name();
+  }
+}
+
+}  // namespace
+
+absl::Status LogStore::Impl::CommitRecords(const std::vector<Writer*>& group) {
+  const std::shared_ptr<const NoteSigner> signer = state.current;
+  GroupBuild gb = BuildBodies(*this, group, clock->Now(), signer->name());
+  if (gb.pending.empty()) return absl::OkStatus();
+  KvBatch batch;
+  CompactRange range = state.range;
+  std::string note;
+  absl::Status built = SignAll(*pool, *signer, gb.pending);
+  if (built.ok()) {
+    AddEntries(gb, range, batch);
+    AddOverlayToBatch(gb.overlay, batch);
+    built = AddDueCheckpoint(*this, range, *signer, batch, note);
+  }
+  if (!built.ok()) {
+    FailAccepted(group, built);
+    return absl::OkStatus();  // nothing written: the log is unchanged
+  }
+  batch.Put(Family::kMeta, kMetaSize, Be64(range.size()));
   Writer* rotation =
       group[0]->kind == Writer::Kind::kRotate && group[0]->status.ok()
           ? group[0]
@@ -240,20 +296,7 @@ absl::Status LogStore::Impl::CommitRecords(const std::vector<Writer*>& group) {
     FailAccepted(group, ws);
     return ws;
   }
-  state.range = std::move(range);
-  state.last_leaf = gb.prev;
-  size.store(new_size, std::memory_order_release);
-  absl::MutexLock lock(&read_mu);
-  if (!note.empty()) {
-    state.last_checkpoint_size = new_size;
-    latest_checkpoint = std::move(note);
-  }
-  if (rotation != nullptr) {
-    state.current = rotation->next_key;
-    signers[rotation->next_key->name()] = rotation->next_key;
-    verifiers.push_back(rotation->next_key->Verifier());
-    current_key_name = rotation->next_key->name();
-  }
+  Publish(*this, std::move(range), gb.prev, std::move(note), rotation);
   return absl::OkStatus();
 }
 
