@@ -1,0 +1,245 @@
+#include "client/segctl_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/json_util.h"
+#include "ledger/base64.h"
+
+namespace segledger::client {
+namespace {
+
+std::string B64(absl::string_view bytes) { return Base64Encode(bytes); }
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string ProofArray(
+    const google::protobuf::RepeatedPtrField<std::string>& p) {
+  std::vector<std::string> items;
+  for (const std::string& h : p) items.push_back(JsonString(B64(h)));
+  return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+}
+
+int InputError(const CommandEnv& env, absl::string_view msg) {
+  *env.err << "segctl: " << msg << "\n";
+  return kExitUsage;
+}
+
+// Draws a progress bar on stderr when it is a terminal.
+void Progress(uint64_t done, uint64_t total) {
+  static const bool tty = isatty(STDERR_FILENO);
+  if (!tty || total < 1000 || (done % 256 != 0 && done != total)) return;
+  int width = 40;
+  int filled = static_cast<int>(width * done / total);
+  std::fprintf(stderr, "\r[%s%s] %llu/%llu", std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(),
+               static_cast<unsigned long long>(done),
+               static_cast<unsigned long long>(total));
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
+int ReportError(const CommandEnv& env, const absl::Status& status) {
+  *env.err << "segctl: " << absl::StatusCodeToString(status.code()) << ": "
+           << status.message() << "\n";
+  return IsUnreachableOrRefused(status) ? kExitUnreachable : kExitUsage;
+}
+
+int RunAppend(const CommandEnv& env, std::istream& in) {
+  std::vector<v1::AppendRecordRequest> records;
+  std::vector<size_t> line_of;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+    if (trimmed.empty()) continue;
+    v1::AppendRecordRequest req;
+    auto s =
+        google::protobuf::util::JsonStringToMessage(std::string(trimmed), &req);
+    if (!s.ok()) {
+      return InputError(env, absl::StrCat("line ", n, ": ", s.ToString()));
+    }
+    records.push_back(std::move(req));
+    line_of.push_back(n);
+  }
+  if (records.empty()) return InputError(env, "append: no records in input");
+
+  absl::Mutex mu;
+  std::map<uint64_t, v1::StreamAck> acks;
+  auto stream = env.client->OpenAppendStream([&](const v1::StreamAck& a) {
+    absl::MutexLock lock(&mu);
+    acks[a.sequence()] = a;
+  });
+  if (!stream.ok()) return ReportError(env, stream.status());
+  constexpr size_t kPerMessage = 64;
+  for (size_t i = 0; i < records.size(); i += kPerMessage) {
+    v1::AppendStreamRequest req;
+    for (size_t j = i; j < std::min(records.size(), i + kPerMessage); ++j) {
+      v1::StreamRecord* r = req.add_records();
+      r->set_sequence(j);
+      *r->mutable_record() = records[j];
+    }
+    if (!(*stream)->Write(req)) break;
+    Progress(std::min(records.size(), i + kPerMessage), records.size());
+  }
+  absl::Status finished = (*stream)->Finish();
+  // Print acks in input order, stopping at the first missing or refused one.
+  absl::MutexLock lock(&mu);
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto it = acks.find(i);
+    if (it == acks.end()) {
+      return ReportError(
+          env, finished.ok() ? absl::UnavailableError(absl::StrCat(
+                                   "line ", line_of[i], ": not acknowledged"))
+                             : finished);
+    }
+    const v1::StreamAck& a = it->second;
+    if (a.error_code() != 0) {
+      absl::Status s(
+          static_cast<absl::StatusCode>(a.error_code()),
+          absl::StrCat("line ", line_of[i], ": ", a.error_message()));
+      return ReportError(env, s);
+    }
+    if (env.format == Format::kJson) {
+      *env.out << "{\"index\":" << a.ack().index()
+               << ",\"leaf_hash\":" << JsonString(B64(a.ack().leaf_hash()))
+               << "}\n";
+    } else {
+      *env.out << "appended " << a.ack().index() << " "
+               << B64(a.ack().leaf_hash())
+               << (a.ack().replayed() ? " (replayed)" : "") << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int RunCheckpoint(const CommandEnv& env, int64_t size) {
+  auto cp = env.client->GetCheckpoint(size < 0 ? std::nullopt
+                                               : std::optional<uint64_t>(size));
+  if (!cp.ok()) return ReportError(env, cp.status());
+  *env.out << cp->note();  // byte for byte, in either format
+  return kExitOk;
+}
+
+int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to) {
+  if (to < from) {
+    return InputError(env, absl::StrCat("--to: ", to, " below --from ", from));
+  }
+  if (to == from) return kExitOk;
+  google::protobuf::util::JsonPrintOptions opts;
+  std::string error;
+  absl::Status s = env.client->GetEntries(from, to, [&](v1::EntryResponse& e) {
+    v1::EntryBody body;
+    std::string json = "null";
+    if (body.ParseFromString(e.entry().body())) {
+      json.clear();
+      google::protobuf::util::MessageToJsonString(body, &json, opts).ok();
+    }
+    if (env.format == Format::kJson) {
+      *env.out << "{\"index\":" << e.index()
+               << ",\"leaf_hash\":" << JsonString(B64(e.leaf_hash()))
+               << ",\"body\":" << JsonString(B64(e.entry().body()))
+               << ",\"signature\":" << JsonString(B64(e.entry().signature()))
+               << ",\"entry\":" << json << "}\n";
+    } else {
+      *env.out << e.index() << " " << B64(e.leaf_hash()) << " " << json << "\n";
+    }
+    Progress(e.index() + 1 - from, to - from);
+    return true;
+  });
+  if (!s.ok()) return ReportError(env, s);
+  return kExitOk;
+}
+
+int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size) {
+  auto p = env.client->InclusionProof(index, size);
+  if (!p.ok()) return ReportError(env, p.status());
+  if (env.format == Format::kJson) {
+    *env.out << "{\"index\":" << p->index()
+             << ",\"tree_size\":" << p->tree_size()
+             << ",\"leaf_hash\":" << JsonString(B64(p->leaf_hash()))
+             << ",\"proof\":" << ProofArray(p->proof()) << "}\n";
+  } else {
+    *env.out << "inclusion of " << p->index() << " in " << p->tree_size()
+             << " (leaf " << B64(p->leaf_hash()) << ")\n";
+    for (const std::string& h : p->proof()) *env.out << "  " << B64(h) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunProveConsistency(const CommandEnv& env, uint64_t old_size,
+                        uint64_t size) {
+  auto p = env.client->ConsistencyProof(old_size, size);
+  if (!p.ok()) return ReportError(env, p.status());
+  if (env.format == Format::kJson) {
+    *env.out << "{\"old_size\":" << p->old_size()
+             << ",\"tree_size\":" << p->tree_size()
+             << ",\"proof\":" << ProofArray(p->proof()) << "}\n";
+  } else {
+    *env.out << "consistency " << p->old_size() << " -> " << p->tree_size()
+             << "\n";
+    for (const std::string& h : p->proof()) *env.out << "  " << B64(h) << "\n";
+  }
+  return kExitOk;
+}
+
+namespace {
+int PrintMessage(const CommandEnv& env, const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  opts.add_whitespace = env.format == Format::kText;
+  google::protobuf::util::MessageToJsonString(m, &json, opts).ok();
+  *env.out << json << (env.format == Format::kJson ? "\n" : "");
+  return kExitOk;
+}
+}  // namespace
+
+int RunStatus(const CommandEnv& env) {
+  auto s = env.client->GetStatus();
+  if (!s.ok()) return ReportError(env, s.status());
+  return PrintMessage(env, *s);
+}
+
+int RunCheckpointNow(const CommandEnv& env) {
+  auto s = env.client->CheckpointNow();
+  if (!s.ok()) return ReportError(env, s.status());
+  *env.out << s->note();
+  return kExitOk;
+}
+
+int RunRotateKey(const CommandEnv& env, const v1::RotateKeyRequest& req) {
+  auto s = env.client->RotateKey(req);
+  if (!s.ok()) return ReportError(env, s.status());
+  return PrintMessage(env, *s);
+}
+
+int RunBackup(const CommandEnv& env, const std::string& dir) {
+  auto s = env.client->Backup(dir);
+  if (!s.ok()) return ReportError(env, s.status());
+  return PrintMessage(env, *s);
+}
+
+}  // namespace segledger::client

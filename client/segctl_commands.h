@@ -1,0 +1,53 @@
+// segctl's commands (DESIGN.md "Command-line contract"), separated from
+// flag parsing so tests can call them. Each returns the process exit code:
+//   0 ok, 1 verification failed, 2 usage or input error, 3 node unreachable
+//   or refused. Errors go to `err` as one line naming the problem.
+// Thread-compatible.
+#ifndef SEGLEDGER_CLIENT_SEGCTL_COMMANDS_H_
+#define SEGLEDGER_CLIENT_SEGCTL_COMMANDS_H_
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/client.h"
+
+namespace segledger::client {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVerifyFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUnreachable = 3;
+
+enum class Format { kJson, kText };
+
+struct CommandEnv {
+  Client* client = nullptr;
+  Format format = Format::kJson;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+};
+
+// Exit code for a failed call: 3 when unreachable or refused, 2 otherwise
+// (the node rejected the input); prints "segctl: <message>".
+int ReportError(const CommandEnv& env, const absl::Status& status);
+
+// Reads proto3-JSON AppendRecordRequest lines from `in` (blank lines are
+// skipped), appends them in order through an append stream and prints one
+// {"index":..,"leaf_hash":".."} line per record, in input order. Every line
+// is parsed before anything is sent: a malformed line appends nothing.
+int RunAppend(const CommandEnv& env, std::istream& in);
+int RunCheckpoint(const CommandEnv& env, int64_t size);  // -1: latest
+int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to);
+int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size);
+int RunProveConsistency(const CommandEnv& env, uint64_t old_size,
+                        uint64_t size);
+int RunStatus(const CommandEnv& env);
+int RunCheckpointNow(const CommandEnv& env);
+int RunRotateKey(const CommandEnv& env, const v1::RotateKeyRequest& req);
+int RunBackup(const CommandEnv& env, const std::string& dir);
+
+}  // namespace segledger::client
+
+#endif  // SEGLEDGER_CLIENT_SEGCTL_COMMANDS_H_

@@ -1,0 +1,266 @@
+#include "node/append_service.h"
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "node/rpc_util.h"
+#include "node/watch.h"
+
+namespace segledger::node {
+namespace {
+
+uint64_t MicrosSince(absl::Time start) {
+  return static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - start));
+}
+
+// Counts a committed request's records (appended vs replayed).
+void CountResults(Metrics& m, const std::vector<store::AppendResult>& rs,
+                  absl::Time start) {
+  uint64_t replayed = 0;
+  for (const store::AppendResult& r : rs) replayed += r.replayed ? 1 : 0;
+  m.appended_records_total.fetch_add(rs.size() - replayed);
+  m.replayed_records_total.fetch_add(replayed);
+  m.ObserveAppendLatencyUs(MicrosSince(start));
+}
+
+absl::Status ValidateBatch(const v1::AppendRequest& req) {
+  if (req.records().empty()) {
+    return absl::InvalidArgumentError("records: empty");
+  }
+  for (int i = 0; i < req.records_size(); ++i) {
+    absl::Status s =
+        ValidateAppendRecord(req.records(i), absl::StrCat("records[", i, "]"));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AppendServiceImpl::Append(
+    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
+    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = ctx_->Admit(*context, Rpc::kAppend).status();
+  if (status.ok()) status = ValidateBatch(*request);
+  if (!status.ok()) {
+    if (absl::IsInvalidArgument(status)) {
+      ctx_->metrics->refused_records_total.fetch_add(request->records_size());
+    }
+    ctx_->metrics->rpc_errors_total.fetch_add(1);
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  ctx_->metrics->append_requests_total.fetch_add(1);
+  std::vector<store::AppendRecord> records;
+  records.reserve(request->records_size());
+  for (const v1::AppendRecordRequest& r : request->records()) {
+    records.push_back(ToStoreRecord(r));
+  }
+  absl::Time start = absl::Now();
+  ServiceContext* ctx = ctx_;
+  ctx_->store->AppendAsync(
+      std::move(records),
+      [ctx, reactor, response,
+       start](absl::StatusOr<std::vector<store::AppendResult>> results) {
+        if (!results.ok()) {
+          ctx->metrics->rpc_errors_total.fetch_add(1);
+          ctx->metrics->refused_records_total.fetch_add(1);
+          reactor->Finish(ToGrpcStatus(results.status()));
+          return;
+        }
+        for (const store::AppendResult& r : *results) {
+          FillAck(r, response->add_acks());
+        }
+        CountResults(*ctx->metrics, *results, start);
+        ctx->hub->Notify();
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+// One bulk append stream. Reads records while fewer than the window are
+// unacknowledged (beyond that, HTTP/2 flow control holds the client back),
+// appends each through AppendAsync, and writes acks - batched when several
+// are ready - one write at a time. Finishes once the client half-closed,
+// every append committed and every ack was written. gRPC operations are
+// started outside mu_ (a reaction may run inline).
+class AppendServiceImpl::StreamReactor final
+    : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
+                                     v1::AppendStreamResponse> {
+ public:
+  StreamReactor(ServiceContext* ctx, absl::Status admitted) : ctx_(ctx) {
+    ctx_->metrics->active_streams.fetch_add(1);
+    if (!admitted.ok()) {
+      ctx_->metrics->rpc_errors_total.fetch_add(1);
+      finished_ = true;
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
+    reading_ = true;  // no other thread yet: no lock needed
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      HandleRequest();
+      return;
+    }
+    Actions next;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      reads_done_ = true;
+      next = DecideLocked();
+    }
+    Act(next);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Actions next;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) broken_ = true;  // client gone: drop further acks
+      next = DecideLocked();
+    }
+    Act(next);
+  }
+
+  void OnDone() override {
+    ctx_->metrics->active_streams.fetch_sub(1);
+    delete this;
+  }
+
+ private:
+  // What to start after releasing mu_. Decided under mu_ so that exactly
+  // one thread finishes, and no thread touches the reactor after the
+  // decision that lets it finish (OnDone deletes it).
+  struct Actions {
+    bool read = false;
+    bool write = false;
+    bool finish = false;
+  };
+
+  // Validates and submits the records of request_ (the buffer is free again
+  // once this returns).
+  void HandleRequest() {
+    std::vector<std::pair<uint64_t, store::AppendRecord>> submit;
+    Actions next;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      bool draining = ctx_->draining.load();
+      for (v1::StreamRecord& sr : *request_.mutable_records()) {
+        absl::Status s = draining
+                             ? absl::UnavailableError("node is shutting down")
+                             : ValidateAppendRecord(sr.record(), "record");
+        if (!s.ok()) {
+          ctx_->metrics->refused_records_total.fetch_add(1);
+          AddErrorLocked(sr.sequence(), s);
+          continue;
+        }
+        ++in_flight_;  // keeps the reactor alive until its callback ran
+        submit.emplace_back(sr.sequence(),
+                            ToStoreRecord(std::move(*sr.mutable_record())));
+      }
+      if (draining) reads_done_ = true;
+      next = DecideLocked();
+    }
+    for (auto& [seq, record] : submit) Submit(seq, std::move(record));
+    Act(next);
+  }
+
+  void Submit(uint64_t seq, store::AppendRecord record) {
+    ctx_->metrics->append_requests_total.fetch_add(1);
+    std::vector<store::AppendRecord> one;
+    one.push_back(std::move(record));
+    absl::Time start = absl::Now();
+    ServiceContext* ctx = ctx_;
+    ctx_->store->AppendAsync(
+        std::move(one),
+        [this, ctx, seq,
+         start](absl::StatusOr<std::vector<store::AppendResult>> results) {
+          if (results.ok()) CountResults(*ctx->metrics, *results, start);
+          ctx->hub->Notify();
+          Actions next;
+          {
+            absl::MutexLock lock(&mu_);
+            --in_flight_;
+            if (!results.ok()) {
+              ctx->metrics->refused_records_total.fetch_add(1);
+              AddErrorLocked(seq, results.status());
+            } else {
+              v1::StreamAck* ack = pending_.add_acks();
+              ack->set_sequence(seq);
+              FillAck(results->front(), ack->mutable_ack());
+            }
+            next = DecideLocked();
+          }
+          Act(next);
+        });
+  }
+
+  void AddErrorLocked(uint64_t seq, const absl::Status& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    v1::StreamAck* ack = pending_.add_acks();
+    ack->set_sequence(seq);
+    ack->set_error_code(static_cast<int>(s.code()));
+    ack->set_error_message(std::string(s.message()));
+  }
+
+  Actions DecideLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Actions a;
+    if (finished_) return a;
+    if (!reading_ && !reads_done_ && in_flight_ < ctx_->stream_window) {
+      reading_ = a.read = true;
+    }
+    if (!writing_ && pending_.acks_size() > 0) {
+      if (broken_) {
+        pending_.Clear();
+      } else {
+        out_.Swap(&pending_);
+        pending_.Clear();
+        writing_ = a.write = true;
+      }
+    }
+    if (reads_done_ && in_flight_ == 0 && !writing_ &&
+        pending_.acks_size() == 0) {
+      finished_ = a.finish = true;
+    }
+    return a;
+  }
+
+  void Act(const Actions& a) {
+    if (a.read) StartRead(&request_);
+    if (a.write) StartWrite(&out_);
+    if (a.finish) {
+      Finish(ctx_->draining.load() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                  "node is shutting down")
+                                   : grpc::Status::OK);
+    }
+  }
+
+  ServiceContext* const ctx_;
+  v1::AppendStreamRequest request_;  // read buffer (one read at a time)
+  v1::AppendStreamResponse out_;     // write buffer (one write at a time)
+  absl::Mutex mu_;
+  v1::AppendStreamResponse pending_ ABSL_GUARDED_BY(mu_);
+  uint32_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
+AppendServiceImpl::AppendStream(grpc::CallbackServerContext* context) {
+  return new StreamReactor(ctx_,
+                           ctx_->Admit(*context, Rpc::kAppendStream).status());
+}
+
+}  // namespace segledger::node

@@ -1,0 +1,153 @@
+#include "node/data_dir.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "ledger/status_macros.h"
+#include "ledger/store/key_file.h"
+#include "ledger/store/log_store.h"
+#include "ledger/store/rocksdb_kv.h"
+
+namespace segledger::node {
+namespace {
+
+absl::Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mkdir ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+class Collector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (first.empty()) {
+      first = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    }
+  }
+  std::string first;
+};
+
+}  // namespace
+
+std::string DbDir(const std::string& d) { return d + "/db"; }
+std::string KeyDir(const std::string& d) { return d + "/keys"; }
+std::string NodeFile(const std::string& d) { return d + "/node.textproto"; }
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("open ", tmp, ": ", std::strerror(errno)));
+  }
+  bool ok = write(fd, text.data(), text.size()) ==
+                static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
+  ok = (close(fd) == 0) && ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("write ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> InitDataDir(const std::string& data_dir,
+                                        const std::string& origin,
+                                        const std::string& key_name) {
+  if (origin.empty()) return absl::InvalidArgumentError("--origin: empty");
+  if (key_name.empty()) return absl::InvalidArgumentError("--key-name: empty");
+  if (Exists(NodeFile(data_dir)) || Exists(DbDir(data_dir))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data: ", data_dir, " already holds a node"));
+  }
+  SEG_RETURN_IF_ERROR(MakeDir(data_dir));
+  SEG_RETURN_IF_ERROR(MakeDir(KeyDir(data_dir)));
+  SEG_ASSIGN_OR_RETURN(
+      std::shared_ptr<const NoteSigner> signer,
+      store::CreateKeyFile(KeyDir(data_dir) + "/" + key_name + ".key",
+                           key_name));
+  SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::RocksDbKv> kv,
+                       store::RocksDbKv::Open(DbDir(data_dir)));
+  store::LogStoreOptions options;
+  options.origin = origin;
+  options.checkpoint_interval = absl::ZeroDuration();
+  SEG_ASSIGN_OR_RETURN(
+      std::unique_ptr<store::LogStore> log,
+      store::LogStore::Open(std::move(kv), {signer}, std::move(options)));
+  SEG_RETURN_IF_ERROR(log->Close());
+  v1::NodeConfig file;
+  file.set_origin(origin);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(file, &text);
+  SEG_RETURN_IF_ERROR(WriteFileAtomically(
+      NodeFile(data_dir),
+      "# Written by segledgerd init. Flags and --config override it.\n" +
+          text));
+  return signer->Verifier().VerifierKey();
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const NoteSigner>>> LoadSigners(
+    const std::string& data_dir) {
+  std::string dir = KeyDir(data_dir);
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("key directory ", dir, ": ", std::strerror(errno)));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    if (absl::EndsWith(e->d_name, ".key")) names.push_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  std::vector<std::shared_ptr<const NoteSigner>> signers;
+  for (const std::string& n : names) {
+    SEG_ASSIGN_OR_RETURN(std::shared_ptr<const NoteSigner> s,
+                         store::ReadKeyFile(dir + "/" + n));
+    signers.push_back(std::move(s));
+  }
+  if (signers.empty()) {
+    return absl::NotFoundError(absl::StrCat("no key files in ", dir));
+  }
+  return signers;
+}
+
+absl::StatusOr<v1::NodeConfig> ReadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("config ", path, ": missing"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  google::protobuf::TextFormat::Parser parser;
+  Collector errors;
+  parser.RecordErrorsTo(&errors);
+  v1::NodeConfig config;
+  if (!parser.ParseFromString(ss.str(), &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config ", path, ":", errors.first));
+  }
+  return config;
+}
+
+}  // namespace segledger::node

@@ -1,0 +1,196 @@
+#include "node/node.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "ledger/status_macros.h"
+#include "ledger/store/rocksdb_kv.h"
+#include "node/admin_service.h"
+#include "node/append_service.h"
+#include "node/data_dir.h"
+#include "node/domain_parts.h"
+#include "node/json_log.h"
+#include "node/read_service.h"
+#include "node/watch.h"
+
+namespace segledger::node {
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view field,
+                                    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": cannot read \"", path, "\""));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const v1::NodeConfig& config) {
+  if (config.insecure()) {
+    LogJson("warn", "INSECURE mode: plaintext, every caller is an operator",
+            {{"party", config.party()}});
+    return grpc::InsecureServerCredentials();
+  }
+  if (config.tls_cert().empty() || config.tls_key().empty() ||
+      config.tls_ca().empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert, tls_key, tls_ca: all required unless --insecure");
+  }
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  SEG_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("tls_ca", config.tls_ca()));
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  SEG_ASSIGN_OR_RETURN(pair.private_key, ReadPem("tls_key", config.tls_key()));
+  SEG_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem("tls_cert", config.tls_cert()));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+Node::Node() = default;
+
+Node::~Node() { Shutdown().IgnoreError(); }
+
+int Node::metrics_port() const {
+  return metrics_server_ ? metrics_server_->port() : 0;
+}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Start(const v1::NodeConfig& config,
+                                                  NodeOptions options) {
+  std::unique_ptr<Node> node(new Node());
+  absl::Status s = node->Open(config, options);
+  if (!s.ok()) {
+    node->Shutdown().IgnoreError();
+    return s;
+  }
+  return node;
+}
+
+absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
+  options_ = options;
+  v1::NodeConfig config = in;
+  if (config.data_dir().empty()) {
+    return absl::InvalidArgumentError("data_dir: empty");
+  }
+  if (config.listen().empty())
+    return absl::InvalidArgumentError("listen: empty");
+  absl::StatusOr<v1::NodeConfig> file =
+      ReadConfigFile(NodeFile(config.data_dir()));
+  if (!file.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir: ", file.status().message(), " (run segledgerd init first)"));
+  }
+  if (config.origin().empty()) config.set_origin(file->origin());
+  if (config.party().empty()) config.set_party(config.origin());
+  SEG_ASSIGN_OR_RETURN(auto signers, LoadSigners(config.data_dir()));
+  SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::RocksDbKv> kv,
+                       store::RocksDbKv::Open(DbDir(config.data_dir())));
+  store::LogStoreOptions so;
+  so.origin = config.origin();
+  if (config.checkpoint_every() > 0)
+    so.checkpoint_every = config.checkpoint_every();
+  if (config.checkpoint_interval_ms() > 0) {
+    so.checkpoint_interval =
+        absl::Milliseconds(config.checkpoint_interval_ms());
+  }
+  domain_ = MakeDomainParts(config);
+  if (domain_ != nullptr) so.hook = domain_->hook();
+  SEG_ASSIGN_OR_RETURN(
+      store_, store::LogStore::Open(std::move(kv), std::move(signers), so));
+  std::vector<v1::Principal> principals(config.principals().begin(),
+                                        config.principals().end());
+  SEG_ASSIGN_OR_RETURN(
+      Authorizer authz,
+      Authorizer::New(config.party(), config.insecure(), principals));
+  authz_ = std::make_unique<Authorizer>(std::move(authz));
+  hub_ = std::make_unique<WatchHub>(options.watch_poll);
+  blocking_ = std::make_unique<ThreadPool>(1);
+  ctx_.store = store_.get();
+  ctx_.authz = authz_.get();
+  ctx_.metrics = &metrics_;
+  ctx_.hub = hub_.get();
+  ctx_.blocking = blocking_.get();
+  ctx_.key_dir = KeyDir(config.data_dir());
+  if (config.stream_window() > 0) ctx_.stream_window = config.stream_window();
+  SEG_RETURN_IF_ERROR(BuildServer(config));
+  if (!config.metrics_listen().empty()) {
+    store::LogStore* st = store_.get();
+    Metrics* m = &metrics_;
+    SEG_ASSIGN_OR_RETURN(metrics_server_,
+                         MetricsServer::Start(config.metrics_listen(), [st, m] {
+                           return m->Render(st->Size());
+                         }));
+  }
+  LogJson("info", "serving",
+          {{"address", address_},
+           {"origin", store_->origin()},
+           {"party", config.party()},
+           {"size", absl::StrCat(store_->Size())},
+           {"metrics_port", absl::StrCat(metrics_port())}});
+  return absl::OkStatus();
+}
+
+absl::Status Node::BuildServer(const v1::NodeConfig& config) {
+  SEG_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
+                       Credentials(config));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  append_ = std::make_unique<AppendServiceImpl>(&ctx_);
+  read_ = std::make_unique<ReadServiceImpl>(&ctx_);
+  proof_ = std::make_unique<ProofServiceImpl>(&ctx_);
+  watch_ = std::make_unique<WatchServiceImpl>(&ctx_);
+  admin_ = std::make_unique<AdminServiceImpl>(&ctx_);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen(), creds, &port);
+  builder.RegisterService(append_.get());
+  builder.RegisterService(read_.get());
+  builder.RegisterService(proof_.get());
+  builder.RegisterService(watch_.get());
+  builder.RegisterService(admin_.get());
+  if (domain_ != nullptr) domain_->RegisterServices(builder, &ctx_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot serve on \"", config.listen(), "\""));
+  }
+  std::string host = config.listen().substr(0, config.listen().rfind(':'));
+  address_ = absl::StrCat(host, ":", port);
+  return absl::OkStatus();
+}
+
+absl::Status Node::Shutdown() {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return close_status_;
+  shut_down_ = true;
+  ctx_.draining = true;
+  if (hub_) hub_->Stop();
+  if (server_) {
+    server_->Shutdown(
+        absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
+    server_->Wait();
+  }
+  blocking_.reset();  // runs queued admin calls to completion
+  if (store_) {
+    close_status_ = store_->Close();
+    LogJson(close_status_.ok() ? "info" : "error", "store closed",
+            {{"size", absl::StrCat(store_->Size())},
+             {"status", close_status_.ToString()}});
+    store_.reset();
+  }
+  metrics_server_.reset();
+  return close_status_;
+}
+
+}  // namespace segledger::node

@@ -1,0 +1,89 @@
+// Node: one party's segledgerd - the store, the gRPC server with every
+// service (plus grpc.health.v1 and reflection), the metrics endpoint, and
+// graceful shutdown.
+//
+// Thread-safe: Shutdown may be called from any thread (once or more).
+#ifndef SEGLEDGER_NODE_NODE_H_
+#define SEGLEDGER_NODE_NODE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "ledger/store/log_store.h"
+#include "ledger/thread_pool.h"
+#include "node/service_context.h"
+#include "segledger/v1/admin_service.pb.h"
+
+namespace segledger::node {
+
+class AppendServiceImpl;
+class ReadServiceImpl;
+class ProofServiceImpl;
+class WatchServiceImpl;
+class AdminServiceImpl;
+class WatchHub;
+class MetricsServer;
+class DomainParts;
+
+struct NodeOptions {
+  // Grace period for in-flight calls at shutdown; later they are cancelled
+  // (appends already handed to the store still complete).
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  absl::Duration watch_poll = absl::Milliseconds(100);
+};
+
+class Node {
+ public:
+  // Opens DIR's store with its keys and serves on config.listen. The
+  // config must name data_dir and listen; origin comes from DIR's
+  // node.textproto unless set. INVALID_ARGUMENT naming the field.
+  static absl::StatusOr<std::unique_ptr<Node>> Start(
+      const v1::NodeConfig& config, NodeOptions options = {});
+
+  ~Node();  // Shutdown()
+
+  // The bound HOST:PORT (the real port when config.listen asked for 0).
+  const std::string& address() const { return address_; }
+  // Metrics port (0 when off).
+  int metrics_port() const;
+
+  // Stops accepting, ends watches, finishes in-flight appends, writes a
+  // final checkpoint and closes the store. Idempotent; returns the
+  // store's close status.
+  absl::Status Shutdown();
+
+  store::LogStore& store() { return *store_; }
+
+ private:
+  Node();
+  absl::Status Open(const v1::NodeConfig& config, NodeOptions options);
+  absl::Status BuildServer(const v1::NodeConfig& config);
+
+  NodeOptions options_;
+  std::unique_ptr<DomainParts> domain_;
+  std::unique_ptr<store::LogStore> store_;
+  std::unique_ptr<Authorizer> authz_;
+  Metrics metrics_;
+  std::unique_ptr<WatchHub> hub_;
+  std::unique_ptr<ThreadPool> blocking_;
+  ServiceContext ctx_;
+  std::unique_ptr<AppendServiceImpl> append_;
+  std::unique_ptr<ReadServiceImpl> read_;
+  std::unique_ptr<ProofServiceImpl> proof_;
+  std::unique_ptr<WatchServiceImpl> watch_;
+  std::unique_ptr<AdminServiceImpl> admin_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  std::string address_;
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+  absl::Status close_status_ ABSL_GUARDED_BY(shutdown_mu_);
+};
+
+}  // namespace segledger::node
+
+#endif  // SEGLEDGER_NODE_NODE_H_

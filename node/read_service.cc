@@ -1,0 +1,232 @@
+#include "node/read_service.h"
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/checkpoint.h"
+#include "ledger/note.h"
+#include "node/rpc_util.h"
+
+namespace segledger::node {
+namespace {
+
+// Finishes `reactor` with `status` (counting errors) and returns it.
+grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
+                               grpc::ServerUnaryReactor* reactor,
+                               const absl::Status& status) {
+  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+void FillEntry(uint64_t index, v1::SignedEntry entry, v1::EntryResponse* out) {
+  out->set_index(index);
+  out->set_leaf_hash(std::string(HashBytes(LeafHash(entry.body()))));
+  *out->mutable_entry() = std::move(entry);
+}
+
+absl::Status CheckIndex(absl::string_view field, uint64_t index,
+                        uint64_t size) {
+  if (index >= size) {
+    return absl::OutOfRangeError(
+        absl::StrCat(field, ": ", index, " beyond log size ", size));
+  }
+  return absl::OkStatus();
+}
+
+// Resolves a requested tree size: 0 means the latest checkpoint's size.
+absl::StatusOr<uint64_t> ResolveTreeSize(const store::LogStore& store,
+                                         uint64_t requested) {
+  if (requested == 0) return LatestCheckpointSize(store);
+  if (requested > store.Size()) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "tree_size: ", requested, " beyond log size ", store.Size()));
+  }
+  return requested;
+}
+
+void AddHashes(const std::vector<Hash>& hashes,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  for (const Hash& h : hashes) out->Add(std::string(HashBytes(h)));
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> LatestCheckpointSize(const store::LogStore& store) {
+  absl::StatusOr<std::string> note = store.LatestCheckpoint();
+  if (!note.ok()) return note.status();
+  absl::StatusOr<Note> parsed = ParseNote(*note);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<Checkpoint> cp = ParseCheckpointText(parsed->text);
+  if (!cp.ok()) return cp.status();
+  return cp->size;
+}
+
+grpc::ServerUnaryReactor* ReadServiceImpl::GetEntry(
+    grpc::CallbackServerContext* context, const v1::GetEntryRequest* request,
+    v1::EntryResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kGetEntry).status();
+  if (s.ok()) s = CheckIndex("index", request->index(), ctx_->store->Size());
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<v1::SignedEntry> e = ctx_->store->GetEntry(request->index());
+  if (!e.ok()) return Done(ctx_, reactor, e.status());
+  FillEntry(request->index(), std::move(*e), response);
+  return Done(ctx_, reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ReadServiceImpl::GetCheckpoint(
+    grpc::CallbackServerContext* context,
+    const v1::GetCheckpointRequest* request, v1::CheckpointResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kGetCheckpoint).status();
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::string> note =
+      request->has_size() ? ctx_->store->CheckpointAt(request->size())
+                          : ctx_->store->LatestCheckpoint();
+  if (!note.ok()) {
+    return Done(ctx_, reactor,
+                absl::Status(note.status().code(),
+                             absl::StrCat(request->has_size() ? "size: " : "",
+                                          note.status().message())));
+  }
+  absl::StatusOr<Note> parsed = ParseNote(*note);
+  absl::StatusOr<Checkpoint> cp =
+      parsed.ok() ? ParseCheckpointText(parsed->text)
+                  : absl::StatusOr<Checkpoint>(parsed.status());
+  if (!cp.ok()) return Done(ctx_, reactor, cp.status());
+  response->set_size(cp->size);
+  response->set_note(std::move(*note));
+  return Done(ctx_, reactor, absl::OkStatus());
+}
+
+// Streams entries [from, to) in chunks read with ScanEntries, one write at
+// a time; each OnWriteDone starts the next write on the gRPC thread.
+class ReadServiceImpl::EntriesReactor final
+    : public grpc::ServerWriteReactor<v1::EntryResponse> {
+ public:
+  EntriesReactor(ServiceContext* ctx, uint64_t from, uint64_t to,
+                 absl::Status admitted)
+      : ctx_(ctx), next_(from), to_(to) {
+    if (!admitted.ok()) {
+      ctx_->metrics->rpc_errors_total.fetch_add(1);
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
+    Next();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      return;
+    }
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  static constexpr uint64_t kChunk = 256;
+
+  void Next() {
+    if (buffer_.empty() && next_ < to_) {
+      uint64_t end = std::min(to_, next_ + kChunk);
+      absl::Status s = ctx_->store->ScanEntries(
+          next_, end, [this](uint64_t i, const v1::SignedEntry& e) {
+            buffer_.emplace_back();
+            FillEntry(i, e, &buffer_.back());
+            return true;
+          });
+      if (!s.ok() || buffer_.size() != end - next_) {
+        if (s.ok()) s = absl::DataLossError("entries missing from the store");
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      next_ = end;
+    }
+    if (buffer_.empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    current_ = std::move(buffer_.front());
+    buffer_.pop_front();
+    StartWrite(&current_);
+  }
+
+  ServiceContext* const ctx_;
+  uint64_t next_;
+  const uint64_t to_;
+  std::deque<v1::EntryResponse> buffer_;
+  v1::EntryResponse current_;
+};
+
+grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
+    grpc::CallbackServerContext* context,
+    const v1::GetEntriesRequest* request) {
+  absl::Status s = ctx_->Admit(*context, Rpc::kGetEntries).status();
+  uint64_t size = ctx_->store->Size();
+  uint64_t to = request->to() == 0 ? size : request->to();
+  if (s.ok() && to > size) {
+    s = absl::OutOfRangeError(
+        absl::StrCat("to: ", to, " beyond log size ", size));
+  }
+  if (s.ok() && request->from() > to) {
+    s = absl::InvalidArgumentError(
+        absl::StrCat("from: ", request->from(), " greater than to ", to));
+  }
+  return new EntriesReactor(ctx_, request->from(), to, s);
+}
+
+grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(
+    grpc::CallbackServerContext* context,
+    const v1::InclusionProofRequest* request,
+    v1::InclusionProofResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kInclusionProof).status();
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<uint64_t> size =
+      ResolveTreeSize(*ctx_->store, request->tree_size());
+  if (!size.ok()) return Done(ctx_, reactor, size.status());
+  if (request->index() >= *size) {
+    return Done(
+        ctx_, reactor,
+        absl::OutOfRangeError(absl::StrCat("index: ", request->index(),
+                                           " not below tree_size ", *size)));
+  }
+  absl::StatusOr<Hash> leaf = ctx_->store->LeafHashAt(request->index());
+  if (!leaf.ok()) return Done(ctx_, reactor, leaf.status());
+  absl::StatusOr<std::vector<Hash>> proof =
+      ctx_->store->InclusionProof(request->index(), *size);
+  if (!proof.ok()) return Done(ctx_, reactor, proof.status());
+  response->set_index(request->index());
+  response->set_tree_size(*size);
+  response->set_leaf_hash(std::string(HashBytes(*leaf)));
+  AddHashes(*proof, response->mutable_proof());
+  return Done(ctx_, reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ProofServiceImpl::GetConsistencyProof(
+    grpc::CallbackServerContext* context,
+    const v1::ConsistencyProofRequest* request,
+    v1::ConsistencyProofResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kConsistencyProof).status();
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<uint64_t> size =
+      ResolveTreeSize(*ctx_->store, request->tree_size());
+  if (!size.ok()) return Done(ctx_, reactor, size.status());
+  if (request->old_size() == 0 || request->old_size() > *size) {
+    return Done(ctx_, reactor,
+                absl::InvalidArgumentError(
+                    absl::StrCat("old_size: ", request->old_size(),
+                                 " must be in [1, tree_size ", *size, "]")));
+  }
+  absl::StatusOr<std::vector<Hash>> proof =
+      ctx_->store->ConsistencyProof(request->old_size(), *size);
+  if (!proof.ok()) return Done(ctx_, reactor, proof.status());
+  response->set_old_size(request->old_size());
+  response->set_tree_size(*size);
+  AddHashes(*proof, response->mutable_proof());
+  return Done(ctx_, reactor, absl::OkStatus());
+}
+
+}  // namespace segledger::node

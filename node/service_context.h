@@ -1,0 +1,52 @@
+// What the node's services share: the store, the authoriser, metrics, the
+// watch hub, a worker pool for the few blocking admin calls, and the
+// draining flag set at shutdown. Owned by Node; every pointer outlives the
+// gRPC server. Thread-safe (members are thread-safe or immutable).
+#ifndef SEGLEDGER_NODE_SERVICE_CONTEXT_H_
+#define SEGLEDGER_NODE_SERVICE_CONTEXT_H_
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server_context.h"
+#include "ledger/store/log_store.h"
+#include "ledger/thread_pool.h"
+#include "node/authz.h"
+#include "node/metrics.h"
+
+namespace segledger::node {
+
+class WatchHub;
+
+struct ServiceContext {
+  store::LogStore* store = nullptr;
+  const Authorizer* authz = nullptr;
+  Metrics* metrics = nullptr;
+  WatchHub* hub = nullptr;
+  ThreadPool* blocking = nullptr;  // runs RotateKey, Backup, CheckpointNow
+  std::string key_dir;             // where RotateKey writes new key files
+  uint32_t stream_window = 1024;   // unacked records per append stream
+  absl::Time started = absl::Now();
+  std::atomic<bool> draining{false};
+
+  // Counts the RPC, refuses it while draining (UNAVAILABLE), then checks
+  // the caller's authorisation. Every handler starts with this.
+  absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& ctx, Rpc rpc) {
+    metrics->rpcs_total.fetch_add(1, std::memory_order_relaxed);
+    if (draining.load()) {
+      return absl::UnavailableError("node is shutting down");
+    }
+    absl::StatusOr<Caller> caller = authz->Check(ctx, rpc);
+    if (absl::IsPermissionDenied(caller.status())) {
+      metrics->permission_denied_total.fetch_add(1);
+    }
+    return caller;
+  }
+};
+
+}  // namespace segledger::node
+
+#endif  // SEGLEDGER_NODE_SERVICE_CONTEXT_H_
