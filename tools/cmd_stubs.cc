@@ -5,11 +5,6 @@
 
 namespace segledger::tools {
 
-int RunEpcis(const EpcisFlags&) {
-  std::fprintf(stderr, "segaudit: epcis is not implemented yet\n");
-  return kExitUsage;
-}
-
 int RunReport(const ReportFlags&) {
   std::fprintf(stderr, "segaudit: report is not implemented yet\n");
   return kExitUsage;

@@ -15,6 +15,7 @@
 #include "tools/audit_finding.h"
 #include "tools/bundle_verify.h"
 #include "tools/commands.h"
+#include "tools/domain_audit.h"
 #include "tools/fetcher.h"
 #include "tools/file_util.h"
 #include "tools/proof_file.h"
@@ -101,8 +102,16 @@ int RunVerify(const VerifyFlags& flags) {
     bar = std::make_unique<ProgressBar>();
     options.progress = [&bar](uint64_t d, uint64_t t) { bar->Update(d, t); };
   }
-  absl::StatusOr<AuditReport> report = VerifyBundle(**fetcher, options);
+  options.keep_entries = true;  // the domain findings need the records
+  BundleContents contents;
+  absl::StatusOr<AuditReport> report =
+      VerifyBundle(**fetcher, options, &contents);
   bar.reset();
+  if (report.ok()) {
+    std::vector<AuditFinding> df =
+        DomainAuditFindings(*BuildDomainGraph(contents));
+    report->findings.insert(report->findings.end(), df.begin(), df.end());
+  }
   if (!report.ok()) {
     std::fprintf(stderr, "segaudit: %s\n",
                  std::string(report.status().message()).c_str());

@@ -11,6 +11,9 @@
 
 namespace segledger::tools {
 
+struct AuditReport;
+struct BundleContents;
+
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFindings = 1;
 inline constexpr int kExitUsage = 2;
@@ -53,6 +56,12 @@ struct ReportFlags {
   std::string html;
 };
 int RunReport(const ReportFlags& flags);
+
+// Verifies the bundle at `where` keeping its entries (cmd_epcis.cc).
+// Returns kExitOk with `report` and `contents` filled, else the exit code
+// after one stderr line.
+int LoadVerified(const std::string& where, AuditReport* report,
+                 BundleContents* contents);
 
 }  // namespace segledger::tools
 
