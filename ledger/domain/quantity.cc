@@ -46,6 +46,7 @@ absl::StatusOr<Decimal> Decimal::Parse(absl::string_view s,
   if (int_digits == 0) return bad("no integer digits");
   if (dot && frac_digits == 0) return bad("no digits after the point");
   for (int k = frac_digits; k < kScale; ++k) v *= 10;
+  if (v > INT64_MAX) return bad("too large");
   return Decimal(static_cast<int64_t>(neg ? -v : v));
 }
 

@@ -32,7 +32,6 @@ struct RuleCase {
   Make make;
 };
 
-
 v1::Record StatusRec(const testing::Party& p, const std::string& lot,
                      v1::StatusAction a) {
   v1::Record r;
