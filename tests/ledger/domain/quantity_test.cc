@@ -29,11 +29,12 @@ TEST(DecimalTest, ParsesAndPrintsCanonically) {
 TEST(DecimalTest, RefusesNonDecimals) {
   for (const char* bad : {"", "1.", ".5", "1.2.3", "1e3", "0x10", "1,5",
                           "1.0000001", "NaN", "12 ", "99999999999999",
-                          "9999999999999.999999"}  // regression: overflowed) {
+                          // Regression: overflowed int64 micros.
+                          "9999999999999.999999"}) {
     EXPECT_THAT(Decimal::Parse(bad, "dispatch.q"),
                 StatusIs(absl::StatusCode::kInvalidArgument, "dispatch.q"))
         << bad;
-}
+  }
 }
 
 TEST(DecimalTest, ArithmeticIsExactAndChecksOverflow) {
