@@ -230,6 +230,8 @@ constexpr Rule kRules[] = {
      "a release carries a released/rejected signature", &ReleaseSignature},
     {"R-UNITS", K::kQcResult, PilotParam::kNone,
      "quantities in compatible units", &SampleUnits},
+    {"R-SAMPLE-QTY", K::kQcResult, PilotParam::kNone,
+     "samples come from quantity on hand", &SampleQuantity},
     {"R-CORRECTION-REF", K::kCorrection, PilotParam::kNone,
      "a correction names an earlier entry of this log", &CorrectionRef},
 };

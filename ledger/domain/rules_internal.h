@@ -49,6 +49,7 @@ absl::Status StatusTransition(RuleContext& ctx);
 absl::Status ReleaseLot(RuleContext& ctx);
 absl::Status ReleaseSignature(RuleContext& ctx);
 absl::Status SampleUnits(RuleContext& ctx);
+absl::Status SampleQuantity(RuleContext& ctx);
 absl::Status CorrectionRef(RuleContext& ctx);
 
 }  // namespace segledger::domain

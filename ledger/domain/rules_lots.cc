@@ -299,6 +299,15 @@ absl::Status SampleUnits(RuleContext& ctx) {
   return Units(ctx, {{q.lot_id(), &q.sample_quantity()}});
 }
 
+absl::Status SampleQuantity(RuleContext& ctx) {
+  const auto& q = ctx.record.qc_result();
+  if (!q.has_sample_quantity()) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(auto lot,
+                       ReadRow<v1::LotState>(ctx.txn, LotKey(q.lot_id())));
+  if (!lot.has_value()) return absl::OkStatus();  // sampled elsewhere
+  return WithinOnHand(ctx, {{q.lot_id(), &q.sample_quantity()}});
+}
+
 absl::Status CorrectionRef(RuleContext& ctx) {
   const v1::EntryRef& ref = ctx.record.correction().corrects();
   if (ref.origin() != ctx.body.log_origin() ||

@@ -198,6 +198,11 @@ std::vector<RuleCase> Cases() {
                      ->set_meaning(v1::SIGNATURE_MEANING_PERFORMED);
                  return std::make_pair(&c.up(), r);
                }});
+  v.push_back({"SampleMoreThanOnHand", "R-SAMPLE-QTY", [=](AdcChain& c) {
+                 v1::Quantity q = Q("10", "H87");  // 9 vials on hand
+                 return std::make_pair(
+                     &c.up(), c.Qc(c.up().party(), Lot("MCB001"), t, &q));
+               }});
   auto correction = [t](AdcChain& c, uint64_t index, std::string hash) {
     v1::Record r;
     auto* x = r.mutable_correction();
