@@ -1,6 +1,7 @@
 #include "ledger/verifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -206,13 +207,24 @@ void LogVerifier::AddEntry(uint64_t index, std::string body,
   if (pending_count_ >= options_.batch_size) Flush();
 }
 
-void LogVerifier::RunParallel(size_t n, size_t min_chunk,
+// Threads claim blocks of `block` items from a shared counter rather than
+// one fixed share each, so one descheduled thread on a shared machine does
+// not hold the whole batch up.
+void LogVerifier::RunParallel(size_t n, size_t block,
                               const std::function<void(size_t, size_t)>& fn) {
-  if (options_.pool == nullptr) {
-    if (n > 0) fn(0, n);
+  if (n == 0) return;
+  if (options_.pool == nullptr || n <= block) {
+    fn(0, n);
     return;
   }
-  options_.pool->ParallelFor(n, min_chunk, fn);
+  std::atomic<size_t> next{0};
+  const size_t threads =
+      std::min(options_.pool->parallelism(), (n + block - 1) / block);
+  options_.pool->ParallelFor(threads, 1, [&](size_t, size_t) {
+    for (size_t b; (b = next.fetch_add(block)) < n;) {
+      fn(b, std::min(n, b + block));
+    }
+  });
 }
 
 // Four passes per batch: parse and hash (parallel), the order-dependent
@@ -222,7 +234,7 @@ void LogVerifier::Flush() {
   if (n == 0) return;
   RunParallel(n, 256, [this](size_t b, size_t e) { ParseAndHash(b, e); });
   for (size_t i = 0; i < n; ++i) CheckInOrder(pending_[i]);
-  RunParallel(n, 8, [this](size_t b, size_t e) { VerifySignatures(b, e); });
+  RunParallel(n, 32, [this](size_t b, size_t e) { VerifySignatures(b, e); });
   for (size_t i = 0; i < n; ++i) {
     const Pending& p = pending_[i];
     if (p.key == nullptr || p.sig_ok) continue;
@@ -274,9 +286,11 @@ void LogVerifier::CheckInOrder(Pending& p) {
     }
     if (chain_known_ && body.prev_hash() != HashBytes(prev_hash_)) {
       Report(FindingKind::kBrokenChain, i,
-             absl::StrFormat("prev_hash %s, want %s (leaf hash of entry %d)",
-                             absl::BytesToHexString(body.prev_hash()),
-                             HashHex(prev_hash_), i - 1));
+             absl::StrFormat(
+                 "prev_hash %s, want %s (%s)",
+                 absl::BytesToHexString(body.prev_hash()), HashHex(prev_hash_),
+                 i == 0 ? std::string("zero at index 0")
+                        : absl::StrCat("leaf hash of entry ", i - 1)));
     }
     if (!body.has_recorded_at()) {
       Report(FindingKind::kMalformedEntry, i, "recorded_at missing");

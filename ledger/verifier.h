@@ -10,7 +10,9 @@
 // valid_from / valid_until; KeyRotation at entry i (possession signature
 // checked) retires the old key for entries after i and adds the new one;
 // KeyRevocation makes entries recorded at or after effective_at and signed
-// by that key findings, also entries before the revocation.
+// by that key findings, also entries before the revocation (so each key
+// remembers the index and time of the entries it validly signed: 24 bytes
+// per entry).
 //
 // Thread-compatible: one LogVerifier is driven by one thread; it fans
 // parsing, hashing and signature checks out to the ThreadPool it was given
@@ -134,7 +136,7 @@ class LogVerifier {
   void AddKey(const NoteVerifier& key, int64_t learned_at);
   void RecordRoot();
   void ResolveCheckpoints();
-  void RunParallel(size_t n, size_t min_chunk,
+  void RunParallel(size_t n, size_t block,
                    const std::function<void(size_t, size_t)>& fn);
   void Report(FindingKind kind, int64_t index, std::string detail);
 
