@@ -1,0 +1,359 @@
+// segledgerd and segctl as child processes (DESIGN.md "Command-line
+// contract"): init/serve/--ready-file, every segctl command and its exit
+// codes, and durability of acknowledged appends across SIGTERM and SIGKILL
+// under load.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "google/protobuf/util/json_util.h"
+#include "ledger/base64.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "tests/node/node_test_util.h"
+#include "tests/support/test_util.h"
+
+extern char** environ;
+
+namespace segledger::client {
+namespace {
+
+using ::segledger::testing::TempDir;
+using ::segledger::testing::TestRecord;
+using ::testing::HasSubstr;
+
+const std::string kBin = SEGLEDGER_BINARY_DIR;
+const std::string kSegledgerd = kBin + "/node/segledgerd";
+const std::string kSegctl = kBin + "/client/segctl";
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a shell command; captures stdout, stderr and the exit code.
+Result RunCmd(const std::string& cmd, const std::string& errfile) {
+  Result r;
+  FILE* p = popen((cmd + " 2>" + errfile).c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::ifstream e(errfile);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A segledgerd child process serving DIR on 127.0.0.1:0 (insecure).
+class NodeProcess {
+ public:
+  NodeProcess(const TempDir& tmp, const std::string& data)
+      : ready_(tmp.Sub(absl::StrCat("ready-", counter_++))),
+        log_(ready_ + ".log") {
+    std::vector<std::string> args = {
+        kSegledgerd,   "serve",      "--data",       data,  "--listen",
+        "127.0.0.1:0", "--insecure", "--ready-file", ready_};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    EXPECT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ),
+              0);
+    posix_spawn_file_actions_destroy(&fa);
+    // Bounded wait for the ready file (written atomically once serving).
+    for (int i = 0; i < 3000 && address_.empty(); ++i) {
+      std::string a = ReadFile(ready_);
+      if (!a.empty()) {
+        address_ = std::string(absl::StripSuffix(a, "\n"));
+      } else {
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+    }
+    EXPECT_FALSE(address_.empty()) << ReadFile(log_);
+  }
+  ~NodeProcess() {
+    if (pid_ > 0) Stop(SIGKILL);
+  }
+  // Sends `sig` and returns the exit status.
+  int Stop(int sig) {
+    kill(pid_, sig);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  }
+  const std::string& address() const { return address_; }
+  std::string log() const { return ReadFile(log_); }
+
+ private:
+  static inline int counter_ = 0;
+  std::string ready_, log_, address_;
+  pid_t pid_ = -1;
+};
+
+class SegctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = tmp_.Sub("data");
+    Result init =
+        RunCmd(absl::StrCat(kSegledgerd, " init --data ", data_, " --origin ",
+                            segledger::testing::kTestOrigin, " --key-name ",
+                            segledger::testing::kTestKeyName),
+               tmp_.Sub("init.err"));
+    ASSERT_EQ(init.code, 0) << init.err;
+    vkey_ = std::string(absl::StripSuffix(init.out, "\n"));
+    struct stat st;
+    ASSERT_EQ(
+        stat((data_ + "/keys/" + segledger::testing::kTestKeyName + ".key")
+                 .c_str(),
+             &st),
+        0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+
+  Result Ctl(const NodeProcess& node, const std::string& args) {
+    return RunCmd(
+        absl::StrCat(kSegctl, " --node ", node.address(), " --insecure ", args),
+        tmp_.Sub("ctl.err"));
+  }
+
+  std::unique_ptr<Client> Connect(const NodeProcess& node) {
+    ClientOptions o;
+    o.target = node.address();
+    o.insecure = true;
+    o.max_attempts = 1;
+    o.timeout = absl::Seconds(10);
+    auto c = Client::Connect(o);
+    EXPECT_TRUE(c.ok());
+    return std::move(*c);
+  }
+
+  TempDir tmp_;
+  std::string data_;
+  std::string vkey_;
+};
+
+std::vector<std::string> Lines(const std::string& s) {
+  return absl::StrSplit(s, '\n', absl::SkipEmpty());
+}
+
+TEST_F(SegctlTest, EndToEndWithExitCodes) {
+  NodeProcess node(tmp_, data_);
+  ASSERT_FALSE(node.address().empty());
+  // append: JSON lines, one output line per record.
+  std::string records = tmp_.Sub("records.jsonl");
+  {
+    std::ofstream f(records);
+    for (int i = 0; i < 3; ++i) {
+      std::string json;
+      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
+                      TestRecord(absl::StrCat("e2e-", i), i), &json)
+                      .ok());
+      f << json << "\n\n";
+    }
+  }
+  Result app = Ctl(node, "append " + records);
+  ASSERT_EQ(app.code, 0) << app.err;
+  std::vector<std::string> lines = Lines(app.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], HasSubstr("{\"index\":0,\"leaf_hash\":\""));
+  EXPECT_THAT(lines[2], HasSubstr("{\"index\":2,\"leaf_hash\":\""));
+  // stdin, replayed: the same output.
+  Result again = Ctl(node, "append - < " + records);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, app.out);
+
+  ASSERT_EQ(Ctl(node, "checkpoint-now").code, 0);
+  Result cp = Ctl(node, "checkpoint");
+  ASSERT_EQ(cp.code, 0) << cp.err;
+  SEG_ASSERT_OK_AND_ASSIGN(NoteVerifier v,
+                           NoteVerifier::FromVerifierKey(vkey_));
+  SEG_ASSERT_OK_AND_ASSIGN(SignedCheckpoint signed_cp,
+                           OpenCheckpoint(cp.out, {v}, ""));
+  EXPECT_EQ(signed_cp.checkpoint.size, 3u);
+  EXPECT_EQ(signed_cp.note, cp.out);
+
+  Result entries = Ctl(node, "entries --from 1 --to 3");
+  ASSERT_EQ(entries.code, 0) << entries.err;
+  lines = Lines(entries.out);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const char* key : {"\"index\":1", "\"leaf_hash\"", "\"body\"",
+                          "\"signature\"", "\"entry\":{", "e2e-1"}) {
+    EXPECT_THAT(lines[0], HasSubstr(key));
+  }
+
+  Result inc = Ctl(node, "prove inclusion 1 --size 3");
+  ASSERT_EQ(inc.code, 0) << inc.err;
+  EXPECT_THAT(inc.out,
+              HasSubstr("{\"index\":1,\"tree_size\":3,\"leaf_hash\":\""));
+  // Check the proof with the checkpoint's root.
+  auto client = Connect(node);
+  SEG_ASSERT_OK_AND_ASSIGN(auto p, client->InclusionProof(1, 3));
+  std::vector<Hash> proof;
+  std::string expect = "\"proof\":[";
+  for (size_t i = 0; i < size_t(p.proof_size()); ++i) {
+    proof.push_back(*HashFromBytes(p.proof(i)));
+    absl::StrAppend(&expect, i ? "," : "", "\"", Base64Encode(p.proof(i)),
+                    "\"");
+  }
+  EXPECT_THAT(inc.out, HasSubstr(expect + "]}"));
+  SEG_EXPECT_OK(VerifyInclusion(1, 3, *HashFromBytes(p.leaf_hash()), proof,
+                                signed_cp.checkpoint.root));
+  Result con = Ctl(node, "prove consistency 1 --size 3");
+  ASSERT_EQ(con.code, 0) << con.err;
+  EXPECT_THAT(con.out,
+              HasSubstr("{\"old_size\":1,\"tree_size\":3,\"proof\":["));
+  Result st = Ctl(node, "status");
+  EXPECT_EQ(st.code, 0);
+  EXPECT_THAT(st.out, HasSubstr("\"size\":\"3\""));
+  Result text = Ctl(node, "--format=text prove inclusion 0 --size 3");
+  EXPECT_EQ(text.code, 0);
+  EXPECT_THAT(text.out, HasSubstr("inclusion of 0 in 3"));
+
+  // Exit codes: 2 for input and usage errors, 3 when unreachable.
+  std::string bad = tmp_.Sub("bad.jsonl");
+  std::ofstream(bad) << "{\"request_id\": 5, \"nonsense\": }\n";
+  Result r = Ctl(node, "append " + bad);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("line 1"));
+  EXPECT_EQ(Lines(r.err).size(), 1u);
+  r = Ctl(node, "entries --from 0 --to 99");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("to"));
+  r = Ctl(node, "prove inclusion 7 --size 3");
+  EXPECT_EQ(r.code, 2);
+  r = RunCmd(kSegctl + " checkpoint", tmp_.Sub("x.err"));  // no --node
+  EXPECT_EQ(r.code, 2);
+  r = RunCmd(kSegctl + " --node 127.0.0.1:1 --insecure --timeout 2 checkpoint",
+             tmp_.Sub("x.err"));
+  EXPECT_EQ(r.code, 3) << r.err;
+  r = Ctl(node, "append " + tmp_.Sub("missing.jsonl"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(node.Stop(SIGTERM), 0) << node.log();
+}
+
+// Appends from 8 threads until stopped; returns request id -> (index, hash).
+class Load {
+ public:
+  explicit Load(Client* c) {
+    for (int t = 0; t < 8; ++t) {
+      threads_.emplace_back([this, c, t] {
+        for (int i = 0; !stop_; ++i) {
+          std::string id = absl::StrCat("load-", t, "-", i);
+          v1::AppendRequest req;
+          *req.add_records() = TestRecord(id, i);
+          auto r = c->Append(req);
+          if (!r.ok()) continue;
+          absl::MutexLock lock(&mu_);
+          acked_[id] = {r->acks(0).index(), r->acks(0).leaf_hash()};
+        }
+      });
+    }
+  }
+  std::map<std::string, std::pair<uint64_t, std::string>> Stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    absl::MutexLock lock(&mu_);
+    return acked_;
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return acked_.size();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  absl::Mutex mu_;
+  std::map<std::string, std::pair<uint64_t, std::string>> acked_;
+};
+
+void ExpectDurable(
+    NodeProcess& node, Client& c,
+    const std::map<std::string, std::pair<uint64_t, std::string>>& acked) {
+  for (const auto& [id, ack] : acked) {
+    auto e = c.GetEntry(ack.first);
+    ASSERT_TRUE(e.ok()) << id << ": " << e.status() << node.log();
+    EXPECT_EQ(e->leaf_hash(), ack.second) << id;
+  }
+}
+
+void RunUnderLoad(SegctlTest* t, const TempDir& tmp, const std::string& data,
+                  int sig) {
+  std::map<std::string, std::pair<uint64_t, std::string>> acked;
+  {
+    NodeProcess node(tmp, data);
+    ASSERT_FALSE(node.address().empty());
+    ClientOptions o;
+    o.target = node.address();
+    o.insecure = true;
+    o.max_attempts = 1;
+    SEG_ASSERT_OK_AND_ASSIGN(auto c, Client::Connect(o));
+    Load load(c.get());
+    for (int i = 0; i < 2000 && load.count() < 300; ++i) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    int code = node.Stop(sig);
+    acked = load.Stop();
+    if (sig == SIGTERM) {
+      EXPECT_EQ(code, 0) << node.log();
+      EXPECT_THAT(node.log(), HasSubstr("store closed"));
+    }
+  }
+  ASSERT_GE(acked.size(), 300u);
+  NodeProcess again(tmp, data);
+  ASSERT_FALSE(again.address().empty()) << again.log();
+  ClientOptions o;
+  o.target = again.address();
+  o.insecure = true;
+  SEG_ASSERT_OK_AND_ASSIGN(auto c, Client::Connect(o));
+  ExpectDurable(again, *c, acked);
+  if (sig == SIGTERM) {
+    // The final checkpoint covers the whole log.
+    SEG_ASSERT_OK_AND_ASSIGN(auto st, c->GetStatus());
+    SEG_ASSERT_OK_AND_ASSIGN(auto cp, c->GetCheckpoint());
+    EXPECT_EQ(cp.size(), st.size());
+  }
+  (void)t;
+}
+
+TEST_F(SegctlTest, GracefulShutdownUnderLoadKeepsEveryAck) {
+  RunUnderLoad(this, tmp_, data_, SIGTERM);
+}
+
+TEST_F(SegctlTest, KillNineUnderLoadKeepsEveryAck) {
+  RunUnderLoad(this, tmp_, data_, SIGKILL);
+}
+
+}  // namespace
+}  // namespace segledger::client

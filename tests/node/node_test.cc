@@ -1,0 +1,595 @@
+// segledgerd in-process: every RPC with a valid call and each malformed
+// field, idempotent retries, the append stream, watch, 64 concurrent
+// appenders, and the mTLS authorisation matrix (role x RPC, no
+// certificate, a certificate from another CA).
+#include "node/node.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "client/client.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_codec.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "node/authz.h"
+#include "node/data_dir.h"
+#include "node/json_log.h"
+#include "tests/node/node_test_util.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::node {
+namespace {
+
+using client::Client;
+using client::ClientOptions;
+using ::segledger::testing::StatusIs;
+using ::segledger::testing::TempDir;
+using ::segledger::testing::TestRecord;
+using ::testing::HasSubstr;
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetQuietLog(true);
+    data_ = dir_.Sub("data");
+    SEG_ASSERT_OK_AND_ASSIGN(vkey_,
+                             InitDataDir(data_, segledger::testing::kTestOrigin,
+                                         segledger::testing::kTestKeyName));
+    SEG_ASSERT_OK_AND_ASSIGN(verifier_, NoteVerifier::FromVerifierKey(vkey_));
+  }
+
+  void StartInsecure() {
+    v1::NodeConfig config;
+    config.set_data_dir(data_);
+    config.set_listen("127.0.0.1:0");
+    config.set_insecure(true);
+    config.set_checkpoint_interval_ms(3600 * 1000);  // checkpoints on demand
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
+    ClientOptions o;
+    o.target = node_->address();
+    o.insecure = true;
+    o.timeout = absl::Seconds(20);
+    SEG_ASSERT_OK_AND_ASSIGN(client_, Client::Connect(o));
+  }
+
+  // Appends `n` records with request ids "<prefix>-i"; returns the acks.
+  std::vector<v1::AppendAck> AppendN(const std::string& prefix, int n) {
+    v1::AppendRequest req;
+    for (int i = 0; i < n; ++i) {
+      *req.add_records() = TestRecord(absl::StrCat(prefix, "-", i), i);
+    }
+    absl::StatusOr<v1::AppendResponse> resp = client_->Append(req);
+    EXPECT_TRUE(resp.ok()) << resp.status();
+    if (!resp.ok()) return {};
+    return {resp->acks().begin(), resp->acks().end()};
+  }
+
+  // Opens the latest checkpoint with the log's key.
+  Checkpoint LatestCheckpoint() {
+    absl::StatusOr<v1::CheckpointResponse> cp = client_->GetCheckpoint();
+    EXPECT_TRUE(cp.ok()) << cp.status();
+    if (!cp.ok()) return {};
+    absl::StatusOr<SignedCheckpoint> opened =
+        OpenCheckpoint(cp->note(), std::vector<NoteVerifier>{*verifier_},
+                       segledger::testing::kTestOrigin);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.ok() ? opened->checkpoint : Checkpoint{};
+  }
+
+  TempDir dir_;
+  std::string data_;
+  std::string vkey_;
+  std::optional<NoteVerifier> verifier_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<Client> client_;
+};
+
+Hash ToHash(const std::string& bytes) {
+  absl::StatusOr<Hash> h = HashFromBytes(bytes);
+  EXPECT_TRUE(h.ok()) << h.status();
+  return h.ok() ? *h : Hash{};
+}
+
+std::vector<Hash> ToHashes(
+    const google::protobuf::RepeatedPtrField<std::string>& p) {
+  std::vector<Hash> out;
+  for (const std::string& s : p) out.push_back(ToHash(s));
+  return out;
+}
+
+TEST_F(NodeTest, EveryRpcValidCall) {
+  StartInsecure();
+  std::vector<v1::AppendAck> acks = AppendN("a", 5);
+  ASSERT_EQ(acks.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(acks[i].index(), uint64_t(i));
+
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointNowResponse now,
+                           client_->CheckpointNow());
+  EXPECT_EQ(now.size(), 5u);
+  Checkpoint cp = LatestCheckpoint();
+  ASSERT_EQ(cp.size, 5u);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse at5,
+                           client_->GetCheckpoint(5));
+  EXPECT_EQ(at5.note(), now.note());
+
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryResponse e2, client_->GetEntry(2));
+  EXPECT_EQ(e2.leaf_hash(), acks[2].leaf_hash());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryBody body,
+                           ParseEntryBody(e2.entry().body()));
+  EXPECT_EQ(body.request_id(), "a-2");
+  EXPECT_EQ(body.prev_hash(), acks[1].leaf_hash());
+
+  std::vector<uint64_t> seen;
+  SEG_ASSERT_OK(client_->GetEntries(1, 4, [&](v1::EntryResponse& e) {
+    seen.push_back(e.index());
+    EXPECT_EQ(e.leaf_hash(), acks[e.index()].leaf_hash());
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3}));
+
+  for (uint64_t i = 0; i < 5; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(v1::InclusionProofResponse p,
+                             client_->InclusionProof(i, 0));
+    EXPECT_EQ(p.tree_size(), 5u);
+    SEG_EXPECT_OK(VerifyInclusion(i, 5, ToHash(p.leaf_hash()),
+                                  ToHashes(p.proof()), cp.root));
+  }
+  Checkpoint cp3;
+  {
+    AppendN("b", 3);
+    SEG_ASSERT_OK(client_->CheckpointNow().status());
+    cp3 = LatestCheckpoint();
+    ASSERT_EQ(cp3.size, 8u);
+    SEG_ASSERT_OK_AND_ASSIGN(v1::ConsistencyProofResponse c,
+                             client_->ConsistencyProof(5, 8));
+    SEG_EXPECT_OK(
+        VerifyConsistency(5, 8, ToHashes(c.proof()), cp.root, cp3.root));
+  }
+
+  SEG_ASSERT_OK_AND_ASSIGN(v1::StatusResponse st, client_->GetStatus());
+  EXPECT_EQ(st.origin(), segledger::testing::kTestOrigin);
+  EXPECT_EQ(st.size(), 8u);
+  EXPECT_EQ(st.caller_role(), "operator");
+  EXPECT_EQ(st.verifier_keys_size(), 1);
+
+  // Watch from 6: entries 6, 7 and the checkpoint, then a new append.
+  std::vector<uint64_t> watched;
+  bool got_checkpoint = false;
+  std::thread appender;
+  v1::WatchRequest wr;
+  wr.set_from_index(6);
+  wr.set_entries(true);
+  wr.set_checkpoints(true);
+  SEG_ASSERT_OK(client_->Watch(wr, [&](const v1::WatchEvent& ev) {
+    if (ev.has_checkpoint()) got_checkpoint = true;
+    if (ev.has_entry()) watched.push_back(ev.entry().index());
+    if (watched.size() == 2 && !appender.joinable()) {
+      appender = std::thread([this] { AppendN("c", 1); });
+    }
+    return watched.size() < 3;
+  }));
+  appender.join();
+  EXPECT_EQ(watched, (std::vector<uint64_t>{6, 7, 8}));
+  EXPECT_TRUE(got_checkpoint);
+
+  SEG_ASSERT_OK_AND_ASSIGN(v1::BackupResponse b,
+                           client_->Backup(dir_.Sub("backup")));
+  EXPECT_GE(b.size(), 9u);
+
+  v1::RotateKeyRequest rk;
+  rk.set_new_key_name("test.example-key-2");
+  rk.set_reason("scheduled");
+  *rk.mutable_actor() = TestRecord("x").actor();
+  SEG_ASSERT_OK_AND_ASSIGN(v1::RotateKeyResponse rot, client_->RotateKey(rk));
+  EXPECT_EQ(rot.index(), 9u);
+  SEG_ASSERT_OK_AND_ASSIGN(st, client_->GetStatus());
+  EXPECT_EQ(st.current_key_name(), "test.example-key-2");
+  EXPECT_EQ(st.verifier_keys_size(), 2);
+  std::vector<v1::AppendAck> after = AppendN("d", 1);
+  ASSERT_EQ(after.size(), 1u);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryResponse e10, client_->GetEntry(10));
+  SEG_ASSERT_OK_AND_ASSIGN(body, ParseEntryBody(e10.entry().body()));
+  EXPECT_EQ(body.key_name(), "test.example-key-2");
+}
+
+TEST_F(NodeTest, IdempotentRetryReturnsTheOriginalResult) {
+  StartInsecure();
+  std::vector<v1::AppendAck> first = AppendN("same", 3);
+  std::vector<v1::AppendAck> again = AppendN("same", 3);
+  ASSERT_EQ(again.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(again[i].index(), first[i].index());
+    EXPECT_EQ(again[i].leaf_hash(), first[i].leaf_hash());
+    EXPECT_TRUE(again[i].replayed());
+  }
+  EXPECT_EQ(node_->store().Size(), 3u);
+}
+
+// One mutation per case; the error names the field and nothing changes.
+TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
+  StartInsecure();
+  AppendN("base", 4);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointNowResponse before,
+                           client_->CheckpointNow());
+  struct Case {
+    const char* name;
+    std::function<void(v1::AppendRecordRequest&)> mutate;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {"no-actor", [](auto& r) { r.clear_actor(); }, "records[1].actor"},
+      {"empty-person", [](auto& r) { r.mutable_actor()->clear_person_id(); },
+       "records[1].actor.person_id"},
+      {"empty-name", [](auto& r) { r.mutable_actor()->clear_printed_name(); },
+       "records[1].actor.printed_name"},
+      {"no-meaning", [](auto& r) { r.mutable_actor()->clear_meaning(); },
+       "records[1].actor.meaning"},
+      {"no-record", [](auto& r) { r.clear_record(); }, "records[1].record"},
+      {"long-request-id",
+       [](auto& r) { r.set_request_id(std::string(300, 'x')); },
+       "records[1].request_id"},
+      {"control-request-id", [](auto& r) { r.set_request_id("a\nb"); },
+       "records[1].request_id"},
+      {"short-public-key",
+       [](auto& r) {
+         r.mutable_record()->mutable_key_registration()->set_public_key("ab");
+       },
+       "records[1].record.key_registration.public_key"},
+      {"empty-key-name",
+       [](auto& r) {
+         r.mutable_record()->mutable_key_registration()->clear_key_name();
+       },
+       "records[1].record.key_registration.key_name"},
+      {"key-rotation",
+       [](auto& r) {
+         r.mutable_record()->mutable_key_rotation()->set_new_key_name("k");
+       },
+       "records[1].record.key_rotation"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::AppendRequest req;
+    *req.add_records() = TestRecord(absl::StrCat(c.name, "-0"), 0);
+    *req.add_records() = TestRecord(absl::StrCat(c.name, "-1"), 1);
+    c.mutate(*req.mutable_records(1));
+    EXPECT_THAT(client_->Append(req),
+                StatusIs(absl::StatusCode::kInvalidArgument, c.field));
+  }
+  EXPECT_THAT(client_->Append(v1::AppendRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "records"));
+  EXPECT_THAT(client_->GetEntry(4),
+              StatusIs(absl::StatusCode::kOutOfRange, "index"));
+  EXPECT_THAT(client_->GetEntries(0, 9, [](auto&) { return true; }),
+              StatusIs(absl::StatusCode::kOutOfRange, "to"));
+  EXPECT_THAT(client_->GetEntries(3, 2, [](auto&) { return true; }),
+              StatusIs(absl::StatusCode::kInvalidArgument, "from"));
+  EXPECT_THAT(client_->GetCheckpoint(3),
+              StatusIs(absl::StatusCode::kNotFound, "size"));
+  EXPECT_THAT(client_->InclusionProof(4, 4),
+              StatusIs(absl::StatusCode::kOutOfRange, "index"));
+  EXPECT_THAT(client_->InclusionProof(0, 9),
+              StatusIs(absl::StatusCode::kOutOfRange, "tree_size"));
+  EXPECT_THAT(client_->ConsistencyProof(0, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, "old_size"));
+  EXPECT_THAT(client_->ConsistencyProof(5, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, "old_size"));
+  EXPECT_THAT(client_->ConsistencyProof(1, 9),
+              StatusIs(absl::StatusCode::kOutOfRange, "tree_size"));
+  v1::RotateKeyRequest rk;
+  *rk.mutable_actor() = TestRecord("x").actor();
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kInvalidArgument, "new_key_name"));
+  rk.set_new_key_name("bad+name");
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kInvalidArgument, "new_key_name"));
+  rk.set_new_key_name(segledger::testing::kTestKeyName);  // exists
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kAlreadyExists, "new_key_name"));
+  rk.set_new_key_name("fresh");
+  rk.mutable_actor()->clear_person_id();
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kInvalidArgument, "actor.person_id"));
+  EXPECT_THAT(client_->Backup("relative/dir"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "dir"));
+  EXPECT_THAT(client_->Backup(dir_.path()),
+              StatusIs(absl::StatusCode::kAlreadyExists, "dir"));
+
+  EXPECT_EQ(node_->store().Size(), 4u);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse after,
+                           client_->GetCheckpoint());
+  EXPECT_EQ(after.note(), before.note());  // byte-identical
+}
+
+TEST_F(NodeTest, AppendStreamAcksEveryRecordExactlyOnce) {
+  StartInsecure();
+  constexpr int kRecords = 3000;
+  absl::Mutex mu;
+  std::map<uint64_t, v1::StreamAck> acks;
+  int duplicates = 0;
+  SEG_ASSERT_OK_AND_ASSIGN(
+      auto stream, client_->OpenAppendStream([&](const v1::StreamAck& a) {
+        absl::MutexLock lock(&mu);
+        if (!acks.emplace(a.sequence(), a).second) {
+          ++duplicates;
+        }
+      }));
+  for (int i = 0; i < kRecords; i += 50) {
+    v1::AppendStreamRequest req;
+    for (int j = i; j < i + 50; ++j) {
+      v1::StreamRecord* r = req.add_records();
+      r->set_sequence(j);
+      *r->mutable_record() = TestRecord(absl::StrCat("s-", j), j);
+      if (j == 777) r->mutable_record()->clear_actor();  // refused alone
+    }
+    ASSERT_TRUE(stream->Write(req));
+  }
+  SEG_ASSERT_OK(stream->Finish());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(duplicates, 0);
+  ASSERT_EQ(acks.size(), size_t(kRecords));
+  EXPECT_EQ(acks[777].error_code(), int(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(acks[777].error_message(), HasSubstr("record.actor"));
+  std::set<uint64_t> indexes;
+  for (auto& [seq, a] : acks) {
+    if (seq != 777) indexes.insert(a.ack().index());
+  }
+  EXPECT_EQ(indexes.size(), size_t(kRecords - 1));
+  EXPECT_EQ(*indexes.rbegin(), uint64_t(kRecords - 2));
+  EXPECT_EQ(node_->store().Size(), uint64_t(kRecords - 1));
+}
+
+TEST_F(NodeTest, SixtyFourConcurrentAppendersChainAndProofsValid) {
+  StartInsecure();
+  constexpr int kThreads = 64;
+  const int per_thread = std::getenv("SEG_NODE_LONG") != nullptr ? 200 : 20;
+  absl::Mutex mu;
+  std::map<uint64_t, std::string> acked;  // index -> leaf hash
+  int duplicates = 0;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        v1::AppendRequest req;
+        *req.add_records() = TestRecord(absl::StrCat("t", t, "-", i), i);
+        absl::StatusOr<v1::AppendResponse> r = client_->Append(req);
+        if (!r.ok() || r->acks_size() != 1) {
+          failures.fetch_add(1);
+          continue;
+        }
+        absl::MutexLock lock(&mu);
+        if (!acked.emplace(r->acks(0).index(), r->acks(0).leaf_hash()).second) {
+          ++duplicates;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const uint64_t total = uint64_t(kThreads) * per_thread;
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(duplicates, 0);
+  ASSERT_EQ(acked.size(), total);
+  EXPECT_EQ(acked.rbegin()->first, total - 1);
+
+  // Chain: every prev_hash is the previous leaf hash; leaf hashes match.
+  std::string prev(32, '\0');
+  SEG_ASSERT_OK(client_->GetEntries(0, total, [&](v1::EntryResponse& e) {
+    absl::StatusOr<v1::EntryBody> b = ParseEntryBody(e.entry().body());
+    EXPECT_TRUE(b.ok());
+    EXPECT_EQ(b->prev_hash(), prev) << "index " << e.index();
+    EXPECT_EQ(e.leaf_hash(), acked[e.index()]);
+    EXPECT_EQ(e.leaf_hash(),
+              std::string(HashBytes(LeafHash(e.entry().body()))));
+    prev = e.leaf_hash();
+    return true;
+  }));
+  SEG_ASSERT_OK(client_->CheckpointNow().status());
+  Checkpoint cp = LatestCheckpoint();
+  ASSERT_EQ(cp.size, total);
+  for (uint64_t i = 0; i < total; i += 97) {
+    SEG_ASSERT_OK_AND_ASSIGN(v1::InclusionProofResponse p,
+                             client_->InclusionProof(i, total));
+    SEG_EXPECT_OK(VerifyInclusion(i, total, ToHash(acked[i]),
+                                  ToHashes(p.proof()), cp.root));
+  }
+}
+
+// ---- mTLS and the authorisation matrix ----
+
+std::string ScriptPath() {
+  return std::string(SEGLEDGER_TESTDATA_DIR) +
+         "/../../scripts/make-dev-certs.sh";
+}
+
+void MakeCerts(const std::string& dir, const std::string& clients) {
+  std::string cmd = ScriptPath() + " " + dir + " " + clients + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+class AuthzTest : public NodeTest {
+ protected:
+  void StartTls() {
+    MakeCerts(dir_.Sub("certs"),
+              "operator qa inspector peer foreign-op stranger");
+    MakeCerts(dir_.Sub("evil"), "operator");
+    v1::NodeConfig config;
+    config.set_data_dir(data_);
+    config.set_listen("127.0.0.1:0");
+    config.set_party("party-a");
+    config.set_tls_ca(dir_.Sub("certs/ca.pem"));
+    config.set_tls_cert(dir_.Sub("certs/node.pem"));
+    config.set_tls_key(dir_.Sub("certs/node.key"));
+    config.set_checkpoint_interval_ms(3600 * 1000);
+    for (const char* role : {"operator", "qa", "inspector", "peer"}) {
+      v1::Principal* p = config.add_principals();
+      p->set_match(role);
+      p->set_party("party-a");
+      p->set_role(role);
+    }
+    v1::Principal* f = config.add_principals();
+    f->set_match("foreign-op");
+    f->set_party("party-b");
+    f->set_role("operator");
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
+  }
+
+  std::unique_ptr<Client> As(const std::string& certs, const std::string& cn) {
+    ClientOptions o;
+    o.target = node_->address();
+    o.ca_file = dir_.Sub("certs/ca.pem");  // always trust the real node
+    o.cert_file = dir_.Sub(certs + "/" + cn + ".pem");
+    o.key_file = dir_.Sub(certs + "/" + cn + ".key");
+    o.server_name_override = "localhost";
+    o.max_attempts = 1;
+    o.timeout = absl::Seconds(10);
+    absl::StatusOr<std::unique_ptr<Client>> c = Client::Connect(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  absl::Status Call(Client& c, Rpc rpc) {
+    static std::atomic<int> unique{0};
+    int u = unique.fetch_add(1);
+    switch (rpc) {
+      case Rpc::kAppend: {
+        v1::AppendRequest req;
+        *req.add_records() = TestRecord(absl::StrCat("authz-", u), u);
+        return c.Append(req).status();
+      }
+      case Rpc::kAppendStream: {
+        auto stream = c.OpenAppendStream([](const v1::StreamAck&) {});
+        if (!stream.ok()) return stream.status();
+        v1::AppendStreamRequest req;
+        v1::StreamRecord* r = req.add_records();
+        *r->mutable_record() = TestRecord(absl::StrCat("authz-", u), u);
+        (*stream)->Write(req);
+        return (*stream)->Finish();
+      }
+      case Rpc::kGetEntry:
+        return c.GetEntry(0).status();
+      case Rpc::kGetEntries:
+        return c.GetEntries(0, 1, [](auto&) { return true; });
+      case Rpc::kGetCheckpoint:
+        return c.GetCheckpoint().status();
+      case Rpc::kInclusionProof:
+        return c.InclusionProof(0, 1).status();
+      case Rpc::kConsistencyProof:
+        return c.ConsistencyProof(1, 1).status();
+      case Rpc::kWatch: {
+        v1::WatchRequest w;
+        w.set_checkpoints(true);
+        return c.Watch(w, [](const v1::WatchEvent&) { return false; });
+      }
+      case Rpc::kQuery:
+        return absl::OkStatus();  // no query service in this build
+      case Rpc::kStatus:
+        return c.GetStatus().status();
+      case Rpc::kCheckpointNow:
+        return c.CheckpointNow().status();
+      case Rpc::kRotateKey: {
+        v1::RotateKeyRequest rk;
+        rk.set_new_key_name(absl::StrCat("authz-key-", u));
+        *rk.mutable_actor() = TestRecord("x").actor();
+        return c.RotateKey(rk).status();
+      }
+      case Rpc::kBackup:
+        return c.Backup(dir_.Sub(absl::StrCat("backup-", u))).status();
+    }
+    return absl::InternalError("unreachable");
+  }
+};
+
+TEST_F(AuthzTest, RoleByRpcMatrix) {
+  StartTls();
+  {
+    std::unique_ptr<Client> op = As("certs", "operator");
+    ASSERT_NE(op, nullptr);
+    v1::AppendRequest req;
+    *req.add_records() = TestRecord("seed", 0);
+    SEG_ASSERT_OK(op->Append(req).status());
+    SEG_ASSERT_OK(op->CheckpointNow().status());
+  }
+  struct Who {
+    const char* cn;
+    Role role;
+    bool local;
+  };
+  const Who who[] = {{"operator", Role::kOperator, true},
+                     {"qa", Role::kQa, true},
+                     {"inspector", Role::kInspector, true},
+                     {"peer", Role::kPeer, true},
+                     {"foreign-op", Role::kOperator, false}};
+  for (const Who& w : who) {
+    std::unique_ptr<Client> c = As("certs", w.cn);
+    ASSERT_NE(c, nullptr);
+    for (int r = 0; r <= static_cast<int>(Rpc::kBackup); ++r) {
+      Rpc rpc = static_cast<Rpc>(r);
+      if (rpc == Rpc::kQuery) continue;
+      bool allowed = RoleMayCall(w.role, rpc) && (w.local || !IsWriteRpc(rpc));
+      absl::Status s = Call(*c, rpc);
+      SCOPED_TRACE(absl::StrCat(w.cn, " x ", RpcName(rpc), ": ", s.ToString()));
+      if (allowed) {
+        EXPECT_TRUE(s.ok());
+      } else {
+        EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+      }
+    }
+  }
+  // A valid certificate no principal matches: refused everywhere.
+  std::unique_ptr<Client> stranger = As("certs", "stranger");
+  EXPECT_THAT(stranger->GetStatus(),
+              StatusIs(absl::StatusCode::kPermissionDenied, "stranger"));
+  EXPECT_THAT(Call(*stranger, Rpc::kAppend),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // A certificate from another CA: the handshake fails.
+  std::unique_ptr<Client> evil = As("evil", "operator");
+  EXPECT_THAT(evil->GetStatus(), StatusIs(absl::StatusCode::kUnavailable));
+  // No client certificate at all: the handshake fails.
+  grpc::SslCredentialsOptions ssl;
+  std::ifstream ca(dir_.Sub("certs/ca.pem"));
+  ssl.pem_root_certs.assign(std::istreambuf_iterator<char>(ca), {});
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(node_->address(),
+                                           grpc::SslCredentials(ssl), args);
+  auto stub = v1::AdminService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::StatusResponse resp;
+  grpc::Status s = stub->GetStatus(&ctx, v1::StatusRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  // An insecure client against the TLS port gets nothing either.
+  ClientOptions plain;
+  plain.target = node_->address();
+  plain.insecure = true;
+  plain.max_attempts = 1;
+  plain.timeout = absl::Seconds(10);
+  SEG_ASSERT_OK_AND_ASSIGN(auto pc, Client::Connect(plain));
+  EXPECT_THAT(pc->GetStatus(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(AuthzTable, EveryRpcHasARowAndInspectorsNeverWrite) {
+  for (int r = 0; r <= static_cast<int>(Rpc::kBackup); ++r) {
+    Rpc rpc = static_cast<Rpc>(r);
+    EXPECT_NE(RpcName(rpc), "") << r;
+    if (IsWriteRpc(rpc)) {
+      EXPECT_FALSE(RoleMayCall(Role::kInspector, rpc)) << RpcName(rpc);
+      EXPECT_FALSE(RoleMayCall(Role::kPeer, rpc)) << RpcName(rpc);
+    }
+  }
+  EXPECT_EQ(RpcName(Rpc::kBackup), "Backup");
+  EXPECT_EQ(RpcName(Rpc::kAppend), "Append");
+}
+
+}  // namespace
+}  // namespace segledger::node
