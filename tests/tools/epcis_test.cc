@@ -56,8 +56,8 @@ absl::StatusOr<std::vector<store::AppendResult>> Append(
   return s.Append(std::move(recs));
 }
 
-TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
-  TempDir tmp;
+// Writes a two-log custody bundle to tmp/bundle (stores in tmp/up, tmp/down).
+void MakeCustodyBundle(const TempDir& tmp) {
   SEG_ASSERT_OK_AND_ASSIGN(TestLog up,
                            MakeTestLog(tmp.Sub("up"), kUp, 0, 1, 1000));
   SEG_ASSERT_OK_AND_ASSIGN(TestLog down,
@@ -121,7 +121,11 @@ TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
   StoreExportSource us(up.store.get()), ds(down.store.get());
   std::vector<LogExportSource*> logs = {&us, &ds};
   SEG_ASSERT_OK(WriteBundle(logs, tmp.Sub("bundle")));
+}
 
+TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
+  TempDir tmp;
+  ASSERT_NO_FATAL_FAILURE(MakeCustodyBundle(tmp));
   RunResult res = RunSegaudit(
       absl::StrCat("epcis ", tmp.Sub("bundle"), " --out ", tmp.Sub("e.jsonld")),
       tmp.path());
@@ -150,6 +154,44 @@ TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
                      "/../../../shared/standards/epcis/EPCIS-JSON-Schema.json ",
                      tmp.Sub("bad.jsonld"), " 2>/dev/null");
   EXPECT_NE(std::system(cmd.c_str()), 0);
+}
+
+// The HTML report rendered by headless Chromium (Debian's package): the
+// page shows both lots, its script ran, and the console has no errors.
+TEST(Report, RendersInHeadlessChromium) {
+  TempDir tmp;
+  ASSERT_NO_FATAL_FAILURE(MakeCustodyBundle(tmp));
+  RunResult res = RunSegaudit(
+      absl::StrCat("report ", tmp.Sub("bundle"), " --html ", tmp.Sub("r.html")),
+      tmp.path());
+  ASSERT_EQ(res.exit_code, 0) << res.err;
+  std::string html = ReadAll(tmp.Sub("r.html"));
+  EXPECT_NE(html.find("<svg"), std::string::npos) << "custody graph missing";
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "external fetch";
+  EXPECT_NE(html.find("Li Wei"), std::string::npos) << "no manifestation";
+  const char* env_shot = std::getenv("SEGAUDIT_REPORT_SCREENSHOT");
+  const std::string shot =
+      env_shot != nullptr ? env_shot : tmp.Sub("report.png");
+  const std::string flags = absl::StrCat(
+      "--headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--disable-component-update --no-first-run --user-data-dir=",
+      tmp.Sub("chrome"), " --enable-logging=stderr --v=0 ");
+  std::string cmd =
+      absl::StrCat("chromium ", flags, "--dump-dom file://", tmp.Sub("r.html"),
+                   " >", tmp.Sub("dom.html"), " 2>", tmp.Sub("console.txt"));
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadAll(tmp.Sub("console.txt"));
+  std::string dom = ReadAll(tmp.Sub("dom.html"));
+  EXPECT_NE(dom.find("data-rendered=\"2\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("Lot DS-001"), std::string::npos);
+  EXPECT_NE(dom.find("Lot DP-001"), std::string::npos);
+  std::string console = ReadAll(tmp.Sub("console.txt"));
+  EXPECT_EQ(console.find("CONSOLE"), std::string::npos) << console;
+  EXPECT_EQ(console.find("Uncaught"), std::string::npos) << console;
+  cmd = absl::StrCat("chromium ", flags,
+                     "--window-size=1280,1600 --screenshot=", shot, " file://",
+                     tmp.Sub("r.html"), " >/dev/null 2>&1");
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_GT(ReadAll(shot).size(), 1000u);
 }
 
 }  // namespace
