@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/note.h"
 #include "ledger/thread_pool.h"
 #include "ledger/tiles.h"
 #include "tests/support/test_util.h"
@@ -15,6 +17,7 @@
 #include "tools/bundle_verify.h"
 #include "tools/bundle_writer.h"
 #include "tools/fetcher.h"
+#include "tools/proof_file.h"
 #include "tools/store_source.h"
 
 namespace segledger::tools {
@@ -150,6 +153,99 @@ TEST(BundleRoundTrip, ManifestRoundTripAndRejects) {
                           "segledger-bundle/v1\nwhat x\n"}) {
     EXPECT_FALSE(ParseManifest(bad).ok()) << bad;
   }
+}
+
+}  // namespace
+}  // namespace segledger::tools
+
+namespace segledger::tools {
+namespace {
+
+// A source that adds cosigned checkpoints and peer evidence to a store's.
+class WithExtras final : public LogExportSource {
+ public:
+  WithExtras(const store::LogStore* s, std::vector<std::string> cosigned,
+             std::vector<std::string> evidence)
+      : inner_(s),
+        cosigned_(std::move(cosigned)),
+        evidence_(std::move(evidence)) {}
+  std::string Origin() const override { return inner_.Origin(); }
+  absl::StatusOr<std::vector<std::string>> Checkpoints() override {
+    return inner_.Checkpoints();
+  }
+  absl::StatusOr<std::string> ReadHashTile(const TileId& t) override {
+    return inner_.ReadHashTile(t);
+  }
+  absl::StatusOr<std::string> ReadEntryBundle(const TileId& t) override {
+    return inner_.ReadEntryBundle(t);
+  }
+  absl::StatusOr<std::string> ReadSignatureBundle(const TileId& t) override {
+    return inner_.ReadSignatureBundle(t);
+  }
+  std::vector<NoteVerifier> Verifiers() override { return inner_.Verifiers(); }
+  absl::StatusOr<std::vector<std::string>> CosignedCheckpoints() override {
+    return cosigned_;
+  }
+  absl::StatusOr<std::vector<std::string>> PeerEvidence() override {
+    return evidence_;
+  }
+
+ private:
+  StoreExportSource inner_;
+  std::vector<std::string> cosigned_, evidence_;
+};
+
+absl::StatusOr<AuditReport> ExportAndVerify(const TempDir& tmp,
+                                            const std::string& name,
+                                            const TestLog& a, const TestLog& b,
+                                            std::vector<std::string> cosigned,
+                                            std::vector<std::string> evidence) {
+  WithExtras sa(a.store.get(), std::move(cosigned), std::move(evidence));
+  StoreExportSource sb(b.store.get());
+  std::vector<LogExportSource*> logs = {&sa, &sb};
+  absl::Status s = WriteBundle(logs, tmp.Sub(name));
+  if (!s.ok()) return s;
+  auto fetcher = OpenFetcher(tmp.Sub(name));
+  if (!fetcher.ok()) return fetcher.status();
+  return VerifyBundle(**fetcher, VerifyOptions());
+}
+
+TEST(BundleCrossLog, CosignaturesAndEvidenceVerifyAndEquivocationIsFound) {
+  TempDir tmp;
+  SEG_ASSERT_OK_AND_ASSIGN(
+      TestLog a, MakeTestLog(tmp.Sub("a"), "a.example/log", 20, 20, 100));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      TestLog b, MakeTestLog(tmp.Sub("b"), "b.example/log", 30, 30, 100));
+  SEG_ASSERT_OK(a.store->CheckpointNow().status());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string b_cp, b.store->CheckpointNow());
+  // A witnesses B's checkpoint and holds B's entry 7 as evidence.
+  SEG_ASSERT_OK_AND_ASSIGN(std::string cosigned,
+                           AddNoteSignature(b_cp, *a.signer));
+  SEG_ASSERT_OK_AND_ASSIGN(std::string proof, MakeStoreEntryProof(*b.store, 7));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      AuditReport ok, ExportAndVerify(tmp, "ok", a, b, {cosigned}, {proof}));
+  EXPECT_EQ(ok.CountAtLeast(Severity::kWarning), 0u) << ChecksOf(ok);
+  ASSERT_EQ(ok.logs.size(), 2u);
+  EXPECT_EQ(ok.logs[1].cosigners, std::vector<std::string>{"a.example"});
+
+  // B signs a second root for the same size: the cosigned copy the witness
+  // holds now disagrees with the log (equivocation), and a tampered
+  // evidence file fails verification.
+  SEG_ASSERT_OK_AND_ASSIGN(Note n, ParseNote(b_cp));
+  SEG_ASSERT_OK_AND_ASSIGN(Checkpoint cp, ParseCheckpointText(n.text));
+  cp.root = Sha256("another history");
+  SEG_ASSERT_OK_AND_ASSIGN(std::string forged, SignCheckpoint(cp, *b.signer));
+  SEG_ASSERT_OK_AND_ASSIGN(std::string forged_cosigned,
+                           AddNoteSignature(forged, *a.signer));
+  std::string bad_proof = proof;
+  char& c = bad_proof[proof.find("\nindex 7\n") - 5];  // in the extra line
+  c = c == 'A' ? 'B' : 'A';
+  SEG_ASSERT_OK_AND_ASSIGN(
+      AuditReport bad,
+      ExportAndVerify(tmp, "bad", a, b, {forged_cosigned}, {bad_proof}));
+  std::string checks = ChecksOf(bad);
+  EXPECT_NE(checks.find("equivocation@30"), std::string::npos) << checks;
+  EXPECT_NE(checks.find("peer_evidence"), std::string::npos) << checks;
 }
 
 }  // namespace
