@@ -5,6 +5,9 @@
 
 namespace segledger::domain {
 
+absl::StatusOr<v1::ProductRegistration> FindProductUncached(
+    RuleContext& ctx, absl::string_view id);
+
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   google::protobuf::Timestamp ts;
   int64_t s = absl::ToUnixSeconds(t);
@@ -21,6 +24,15 @@ bool InPeriod(const v1::Period& p, absl::Time t) {
 
 absl::StatusOr<v1::ProductRegistration> FindProduct(RuleContext& ctx,
                                                     absl::string_view id) {
+  auto cached = ctx.products.find(std::string(id));
+  if (cached != ctx.products.end()) return cached->second;
+  SEG_ASSIGN_OR_RETURN(v1::ProductRegistration p, FindProductUncached(ctx, id));
+  ctx.products.emplace(std::string(id), p);
+  return p;
+}
+
+absl::StatusOr<v1::ProductRegistration> FindProductUncached(
+    RuleContext& ctx, absl::string_view id) {
   SEG_ASSIGN_OR_RETURN(auto local, ReadRow<v1::ProductRegistration>(
                                        ctx.txn, absl::StrCat("d/prod/", id)));
   if (local.has_value()) return *local;

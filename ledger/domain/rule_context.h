@@ -4,6 +4,7 @@
 #ifndef SEGLEDGER_LEDGER_DOMAIN_RULE_CONTEXT_H_
 #define SEGLEDGER_LEDGER_DOMAIN_RULE_CONTEXT_H_
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,8 @@ struct RuleContext {
   store::IndexTxn& txn;
   const DomainConfig& config;
   absl::Time event_time;  // header event time, else recorded_at
+  // Products looked up while checking this record (each rule asks again).
+  std::map<std::string, v1::ProductRegistration> products = {};
 };
 
 inline absl::Time ToTime(const google::protobuf::Timestamp& t) {

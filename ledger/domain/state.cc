@@ -122,7 +122,13 @@ absl::StatusOr<std::string> KvIndexView::Get(absl::string_view key) {
 absl::Status KvIndexView::ScanPrefix(
     absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& fn) {
-  return kv_->Scan(store::Family::kIndex, prefix, "",
+  // Bounded scan: [prefix, successor(prefix)) so stores that copy the range
+  // (MemoryKv) do not copy the rest of the family.
+  std::string end(prefix);
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff)
+    end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
+  return kv_->Scan(store::Family::kIndex, prefix, end,
                    [&](absl::string_view k, absl::string_view v) {
                      if (!absl::StartsWith(k, prefix)) return false;
                      return fn(k, v);
