@@ -97,7 +97,8 @@ Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
       read_(v1::ReadService::NewStub(channel_)),
       proof_(v1::ProofService::NewStub(channel_)),
       watch_(v1::WatchService::NewStub(channel_)),
-      admin_(v1::AdminService::NewStub(channel_)) {}
+      admin_(v1::AdminService::NewStub(channel_)),
+      query_(v1::QueryService::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext& ctx) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
@@ -227,6 +228,43 @@ absl::Status Client::Watch(
     }
   }
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::TimelineResponse> Client::Timeline(
+    const std::string& lot_id) {
+  v1::LotQueryRequest req;
+  req.set_lot_id(lot_id);
+  v1::TimelineResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return query_->Timeline(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::TraceResponse> Client::Trace(const std::string& lot_id,
+                                                bool forward) {
+  v1::TraceRequest req;
+  req.set_lot_id(lot_id);
+  req.set_forward(forward);
+  v1::TraceResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return query_->Trace(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::MassBalanceResponse> Client::MassBalance(
+    const std::string& lot_id) {
+  v1::LotQueryRequest req;
+  req.set_lot_id(lot_id);
+  v1::MassBalanceResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return query_->MassBalance(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
 }
 
 absl::StatusOr<v1::StatusResponse> Client::GetStatus() {

@@ -22,6 +22,7 @@
 #include "grpcpp/client_context.h"
 #include "segledger/v1/admin_service.grpc.pb.h"
 #include "segledger/v1/ledger_service.grpc.pb.h"
+#include "segledger/v1/query_service.grpc.pb.h"
 
 namespace segledger::client {
 
@@ -77,6 +78,13 @@ class Client {
   absl::Status Watch(const v1::WatchRequest& request,
                      const std::function<bool(const v1::WatchEvent&)>& fn);
 
+  // Domain queries (retried: reads).
+  absl::StatusOr<v1::TimelineResponse> Timeline(const std::string& lot_id);
+  absl::StatusOr<v1::TraceResponse> Trace(const std::string& lot_id,
+                                          bool forward);
+  absl::StatusOr<v1::MassBalanceResponse> MassBalance(
+      const std::string& lot_id);
+
   absl::StatusOr<v1::StatusResponse> GetStatus();
   absl::StatusOr<v1::CheckpointNowResponse> CheckpointNow();
   absl::StatusOr<v1::RotateKeyResponse> RotateKey(
@@ -107,6 +115,7 @@ class Client {
   std::unique_ptr<v1::ProofService::Stub> proof_;
   std::unique_ptr<v1::WatchService::Stub> watch_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::QueryService::Stub> query_;
 };
 
 // A bulk append stream: Write() sends records (blocking under the node's

@@ -42,8 +42,17 @@ std::string ProofArray(
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
 }
 
+// One line, whatever the message holds (DESIGN.md: one line on stderr).
+std::string OneLine(absl::string_view msg) {
+  std::string s(msg);
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return std::string(absl::StripTrailingAsciiWhitespace(s));
+}
+
 int InputError(const CommandEnv& env, absl::string_view msg) {
-  *env.err << "segctl: " << msg << "\n";
+  *env.err << "segctl: " << OneLine(msg) << "\n";
   return kExitUsage;
 }
 
@@ -64,7 +73,7 @@ void Progress(uint64_t done, uint64_t total) {
 
 int ReportError(const CommandEnv& env, const absl::Status& status) {
   *env.err << "segctl: " << absl::StatusCodeToString(status.code()) << ": "
-           << status.message() << "\n";
+           << OneLine(status.message()) << "\n";
   return IsUnreachableOrRefused(status) ? kExitUnreachable : kExitUsage;
 }
 
@@ -240,6 +249,23 @@ int RunBackup(const CommandEnv& env, const std::string& dir) {
   auto s = env.client->Backup(dir);
   if (!s.ok()) return ReportError(env, s.status());
   return PrintMessage(env, *s);
+}
+
+int RunQuery(const CommandEnv& env, const std::string& what,
+             const std::string& lot_id) {
+  if (what == "timeline") {
+    auto r = env.client->Timeline(lot_id);
+    if (!r.ok()) return ReportError(env, r.status());
+    return PrintMessage(env, *r);
+  }
+  if (what == "balance") {
+    auto r = env.client->MassBalance(lot_id);
+    if (!r.ok()) return ReportError(env, r.status());
+    return PrintMessage(env, *r);
+  }
+  auto r = env.client->Trace(lot_id, what == "trace-forward");
+  if (!r.ok()) return ReportError(env, r.status());
+  return PrintMessage(env, *r);
 }
 
 }  // namespace segledger::client

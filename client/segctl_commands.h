@@ -47,6 +47,9 @@ int RunStatus(const CommandEnv& env);
 int RunCheckpointNow(const CommandEnv& env);
 int RunRotateKey(const CommandEnv& env, const v1::RotateKeyRequest& req);
 int RunBackup(const CommandEnv& env, const std::string& dir);
+// `what` is "timeline", "trace-back", "trace-forward" or "balance".
+int RunQuery(const CommandEnv& env, const std::string& what,
+             const std::string& lot_id);
 
 }  // namespace segledger::client
 

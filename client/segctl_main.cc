@@ -71,6 +71,16 @@ int main(int argc, char** argv) {
   backup->add_option("--dir", backup_dir, "absolute path on the node")
       ->required();
 
+  std::string query_kind, lot_id;
+  auto* query = app.add_subcommand("query", "domain queries on a lot");
+  query
+      ->add_option("KIND", query_kind,
+                   "timeline|trace-back|trace-forward|balance")
+      ->required()
+      ->check(CLI::IsMember(
+          {"timeline", "trace-back", "trace-forward", "balance"}));
+  query->add_option("LOT", lot_id, "lot id")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -107,5 +117,6 @@ int main(int argc, char** argv) {
     return RunRotateKey(env, rotate_req);
   }
   if (backup->parsed()) return RunBackup(env, backup_dir);
+  if (query->parsed()) return RunQuery(env, query_kind, lot_id);
   return Usage("no command");
 }

@@ -2,6 +2,7 @@
 
 #include "ledger/domain/evidence.h"
 #include "ledger/domain/hook.h"
+#include "node/query_service.h"
 
 namespace segledger::node {
 namespace {
@@ -14,7 +15,11 @@ class LedgerDomainParts final : public DomainParts {
       : hook_(Config(config, &evidence_)) {}
 
   store::AppendHook* hook() override { return &hook_; }
-  void RegisterServices(grpc::ServerBuilder&, ServiceContext*) override {}
+  void RegisterServices(grpc::ServerBuilder& builder,
+                        ServiceContext* ctx) override {
+    query_ = std::make_unique<QueryServiceImpl>(ctx);
+    builder.RegisterService(query_.get());
+  }
 
  private:
   static domain::DomainConfig Config(const v1::NodeConfig& config,
@@ -28,6 +33,7 @@ class LedgerDomainParts final : public DomainParts {
 
   domain::InMemoryEvidence evidence_;  // before hook_: the hook points here
   domain::DomainHook hook_;
+  std::unique_ptr<QueryServiceImpl> query_;  // outlives the server (Node)
 };
 
 }  // namespace
