@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(
   o.checkpoint_every = 32;
   o.checkpoint_interval = absl::Milliseconds(7);
   o.open_check = check;
-  o.tail_entries = 256;
+  o.tail_entries = 64;
   return LogStore::Open(*std::move(kv), {Key()}, o);
 }
 
@@ -205,7 +205,7 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
       ASSERT_TRUE(child.Read(absl::Seconds(30), acks.size() + 1, acks))
           << "child exited before appending (iteration " << iter << ")";
     }
-    const absl::Duration extra = absl::Milliseconds(rng() % 40);
+    const absl::Duration extra = absl::Milliseconds(rng() % 25);
     const bool alive = child.Read(extra, 0, acks);
     const int status = child.KillAndDrain(acks);
     ASSERT_TRUE(alive && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
