@@ -41,6 +41,10 @@ absl::Status SplitEntryBundle(absl::string_view data, size_t want,
 
 namespace {
 
+constexpr int kMaxMissingStreak = 64;
+// Larger claimed sizes are findings, not allocations (2^32 entries).
+constexpr uint64_t kMaxVerifiableSize = uint64_t{1} << 32;
+
 class LogChecker {
  public:
   explicit LogChecker(const LogCheckInput& in) : in_(in) {}
@@ -72,15 +76,28 @@ class LogChecker {
   std::set<uint64_t> keep_raw_;  // entry tiles whose raw bytes are kept
   std::map<uint64_t, std::pair<std::string, std::string>> raw_;
   std::map<std::string, std::string> tiles_;  // path -> bytes as fetched
+  int missing_streak_ = 0;
 };
 
 std::optional<std::string> LogChecker::Get(const std::string& rel,
                                            int64_t index) {
+  // A bundle that lost its tail (or claims a size it never had) would
+  // otherwise produce one finding per missing file: give up after a streak.
+  if (missing_streak_ > kMaxMissingStreak) return std::nullopt;
   absl::StatusOr<std::string> data =
       in_.fetcher->Fetch(LogPath(in_.log_dir, rel));
-  if (data.ok()) return *std::move(data);
+  if (data.ok()) {
+    missing_streak_ = 0;
+    return *std::move(data);
+  }
   Add(kCheckMissingFile, Severity::kMajor, index, LogPath(in_.log_dir, rel),
       std::string(data.status().message()));
+  if (++missing_streak_ > kMaxMissingStreak) {
+    Add(kCheckMissingFile, Severity::kCritical, index, "",
+        absl::StrCat(kMaxMissingStreak,
+                     " files in a row are missing; no "
+                     "further files of this log fetched"));
+  }
   return std::nullopt;
 }
 
@@ -125,8 +142,16 @@ void LogChecker::LoadCheckpoints(LogVerifier& v) {
         absl::StrCat("checkpoint size ", latest_size, " but MANIFEST lists ",
                      sizes_.back(), " as the latest"));
   }
+  while (!sizes_.empty() && sizes_.back() > kMaxVerifiableSize) {
+    Add(kCheckCheckpointFile, Severity::kCritical,
+        static_cast<int64_t>(sizes_.back()), CheckpointPath(in_.log_dir),
+        absl::StrCat("size ", sizes_.back(),
+                     " exceeds what segaudit verifies (", kMaxVerifiableSize,
+                     ")"));
+    sizes_.pop_back();
+  }
   for (uint64_t s : sizes_) LoadOneCheckpoint(s, v);
-  if (latest.has_value()) {
+  if (latest.has_value() && !sizes_.empty()) {
     absl::StatusOr<std::string> last =
         in_.fetcher->Fetch(CheckpointAtPath(in_.log_dir, sizes_.back()));
     if (!last.ok() || *last != *latest) v.AddCheckpoint(*latest);

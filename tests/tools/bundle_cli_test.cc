@@ -177,6 +177,18 @@ TEST_F(BundleCliTest, TruncatedBundle) {
                 "missing_file");
 }
 
+TEST_F(BundleCliTest, ManifestClaimsHugeOrMissingSizes) {
+  // Unsigned claims never cause allocations or endless fetching.
+  std::string copy = DamagedCopy("big", [](const std::string&) {});
+  std::string m = ReadAll(copy + "/MANIFEST");
+  size_t eol = m.find('\n', m.find("\nlog ") + 1);
+  WriteAll(copy + "/MANIFEST",
+           m.substr(0, eol) + " 900 5000000000000" + m.substr(eol));
+  ExpectFinding(copy, "checkpoint_file");
+  ExpectFinding(copy, "missing_file");
+  ExpectFinding(copy, FindingKindName(FindingKind::kMissingEntries));
+}
+
 TEST_F(BundleCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunSegaudit("verify", tmp_->path()).exit_code, 2);
   EXPECT_EQ(
