@@ -502,9 +502,9 @@ TEST_F(LogStoreTest, RefusedRequestsInAGroupDoNotDisturbTheOthers) {
     EXPECT_THAT(r, IsOk());
   });
   hook.entered.WaitForNotification();  // the leader is inside its group
-  absl::BlockingCounter done(4);
+  absl::BlockingCounter done(5);
   std::vector<absl::StatusOr<std::vector<AppendResult>>> out(
-      4, absl::UnknownError("not run"));
+      5, absl::UnknownError("not run"));
   auto cb = [&](int k) {
     return [&, k](absl::StatusOr<std::vector<AppendResult>> r) {
       out[k] = std::move(r);
@@ -518,6 +518,7 @@ TEST_F(LogStoreTest, RefusedRequestsInAGroupDoNotDisturbTheOthers) {
   two.push_back(Rec("d1"));
   two.push_back(Rec("d2"));
   log->AppendAsync(std::move(two), cb(3));
+  log->AppendAsync(One(Rec("a")), cb(4));  // duplicate of the first one
   hook.release.Notify();
   leader.join();
   done.Wait();
@@ -528,6 +529,10 @@ TEST_F(LogStoreTest, RefusedRequestsInAGroupDoNotDisturbTheOthers) {
   ASSERT_THAT(out[3], IsOk());
   EXPECT_EQ((*out[3])[0].index, 2u);  // renumbered past the refused ones
   EXPECT_EQ((*out[3])[1].index, 3u);
+  ASSERT_THAT(out[4], IsOk());
+  EXPECT_TRUE((*out[4])[0].replayed);
+  EXPECT_EQ((*out[4])[0].index, 1u);
+  EXPECT_EQ((*out[4])[0].leaf_hash, (*out[0])[0].leaf_hash);
   EXPECT_EQ(log->Size(), 4u);
   EXPECT_EQ(IndexRow(*log, "count/op-1"), "4");
   EXPECT_EQ(IndexRow(*log, "count/mallory"), "<absent>");
