@@ -62,20 +62,30 @@ absl::Status MemoryKv::Write(const KvBatch& batch, bool sync) {
 absl::Status MemoryKv::Scan(
     Family f, absl::string_view begin, absl::string_view end,
     const std::function<bool(absl::string_view, absl::string_view)>& fn) {
-  // Copy the range first so `fn` may call back into the store.
-  std::vector<std::pair<std::string, std::string>> rows;
-  {
-    absl::MutexLock lock(&mu_);
-    const Map& m = maps_[static_cast<int>(f)];
-    for (auto it = m.lower_bound(begin);
-         it != m.end() && (end.empty() || it->first < end); ++it) {
-      rows.emplace_back(it->first, it->second);
+  // Copies the range in small chunks and calls `fn` without the lock, so
+  // `fn` may call back into the store and an early stop copies little.
+  constexpr size_t kChunk = 64;
+  std::string from(begin);
+  bool inclusive = true;
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+      absl::MutexLock lock(&mu_);
+      const Map& m = maps_[static_cast<int>(f)];
+      auto it = inclusive ? m.lower_bound(from) : m.upper_bound(from);
+      for (; it != m.end() && (end.empty() || it->first < end) &&
+             rows.size() < kChunk;
+           ++it) {
+        rows.emplace_back(it->first, it->second);
+      }
     }
+    for (const auto& [key, value] : rows) {
+      if (!fn(key, value)) return absl::OkStatus();
+    }
+    if (rows.size() < kChunk) return absl::OkStatus();
+    from = rows.back().first;
+    inclusive = false;
   }
-  for (const auto& [key, value] : rows) {
-    if (!fn(key, value)) break;
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>>

@@ -119,6 +119,24 @@ TEST_P(KvTest, ScanIsOrderedBoundedAndStoppable) {
   EXPECT_EQ(seen, 2);
 }
 
+TEST_P(KvTest, LongScanMayCallBackIntoTheStore) {
+  KvBatch batch;
+  for (uint64_t i = 0; i < 300; ++i) {
+    batch.Put(Family::kIndex, Be64(i), std::to_string(i));
+  }
+  SEG_ASSERT_OK(kv_->Write(batch, true));
+  uint64_t next = 10;
+  SEG_ASSERT_OK(kv_->Scan(Family::kIndex, Be64(10), Be64(290),
+                          [&](absl::string_view k, absl::string_view v) {
+                            EXPECT_EQ(k, Be64(next));
+                            // Re-entrant read from inside the scan.
+                            EXPECT_EQ(*kv_->Get(Family::kIndex, k), v);
+                            ++next;
+                            return true;
+                          }));
+  EXPECT_EQ(next, 290u);
+}
+
 TEST_P(KvTest, LastGivesGreatestKeyPerFamily) {
   SEG_ASSERT_OK_AND_ASSIGN(auto empty, kv_->Last(Family::kCheckpoints));
   EXPECT_EQ(empty, std::nullopt);
