@@ -1,0 +1,237 @@
+// PeerStore::Follow (peer_store.h) and the cross-log view (follower.h).
+#include "ledger/peers/follower.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ledger/compact_range.h"
+#include "ledger/entry_codec.h"
+#include "ledger/peers/peer_keys.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::peers {
+
+using store::Family;
+using store::KvBatch;
+
+namespace {
+
+// A batch of followed entries checked against the verified prefix.
+struct FollowBatch {
+  std::vector<VerifiedEntry> entries;
+  CompactRange range;
+  PeerKeyring keyring;
+  bool forked = false;  // first entry does not chain to the verified prefix
+  std::string fork_detail;
+  std::optional<Hash> root_at_held;  // root when the range reached held.size
+};
+
+absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
+                        absl::Span<const v1::SignedEntry> entries,
+                        const std::optional<HeldCheckpoint>& held,
+                        FollowBatch& b) {
+  std::vector<Hash> hashes;
+  for (const std::string& h : state.range_hashes()) {
+    SEG_ASSIGN_OR_RETURN(Hash x, HashFromBytes(h, "follow state range hash"));
+    hashes.push_back(x);
+  }
+  SEG_ASSIGN_OR_RETURN(
+      b.range, CompactRange::FromHashes(state.size(), std::move(hashes)));
+  Hash prev = kZeroHash;
+  if (state.size() > 0) {
+    SEG_ASSIGN_OR_RETURN(prev, HashFromBytes(state.last_leaf_hash(), "leaf"));
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const uint64_t index = state.size() + i;
+    SEG_ASSIGN_OR_RETURN(VerifiedEntry v, VerifySignedEntry(entries[i], index,
+                                                            origin, b.keyring));
+    if (v.body.prev_hash() != HashBytes(prev)) {
+      if (i > 0) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("entry %d of %s: prev_hash does not match entry %d",
+                            index, origin, index - 1));
+      }
+      b.forked = true;
+      b.fork_detail = absl::StrFormat(
+          "entry %d does not chain to the verified entry %d", index, index - 1);
+    }
+    if (IsKeyRecord(v.body.record())) {
+      SEG_RETURN_IF_ERROR(b.keyring.Apply(v.body, index));
+    }
+    prev = v.leaf_hash;
+    b.range.Append(v.leaf_hash, nullptr);
+    if (held.has_value() && held->size == b.range.size()) {
+      b.root_at_held = b.range.Root();
+    }
+    b.entries.push_back(std::move(v));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::FollowState> PeerStore::FollowStateOf(
+    absl::string_view origin) const {
+  absl::StatusOr<std::string> raw =
+      kv_.Get(Family::kPeers, OriginKey('f', origin));
+  v1::FollowState state;
+  if (absl::IsNotFound(raw.status())) return state;
+  if (!raw.ok()) return raw.status();
+  if (!state.ParseFromString(*raw)) {
+    return absl::DataLossError(absl::StrCat("follow state of ", origin));
+  }
+  return state;
+}
+
+absl::StatusOr<v1::SignedEntry> PeerStore::FollowedEntry(
+    absl::string_view origin, uint64_t index) const {
+  SEG_ASSIGN_OR_RETURN(
+      std::string raw,
+      kv_.Get(Family::kPeers, PositionKey('v', origin, index)));
+  v1::SignedEntry e;
+  if (!e.ParseFromString(raw)) {
+    return absl::DataLossError(
+        absl::StrFormat("followed entry %s index %d", origin, index));
+  }
+  return e;
+}
+
+absl::StatusOr<uint64_t> PeerStore::Follow(
+    absl::string_view origin, absl::Span<const v1::SignedEntry> entries,
+    absl::string_view checkpoint) {
+  absl::MutexLock l(&write_mu_);
+  FollowBatch b;
+  SEG_ASSIGN_OR_RETURN(b.keyring, Keyring(origin));
+  const uint64_t learned = b.keyring.learned_through();
+  SEG_ASSIGN_OR_RETURN(v1::FollowState state, FollowStateOf(origin));
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
+  SEG_RETURN_IF_ERROR(CheckBatch(origin, state, entries, held, b));
+  SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
+                       OpenPeerCheckpoint(checkpoint, origin, b.keyring));
+  const uint64_t size = b.range.size();
+  if (cp.checkpoint.size != size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "follow %s: checkpoint size %d, but the entries end at %d", origin,
+        cp.checkpoint.size, size));
+  }
+  // From here on the checkpoint is validly signed: a mismatch is a fork.
+  std::string fork;
+  if (b.forked) fork = b.fork_detail;
+  if (fork.empty() && b.range.Root() != cp.checkpoint.root) {
+    fork =
+        absl::StrFormat("checkpoint root %s differs from the entries' %s",
+                        HashHex(cp.checkpoint.root), HashHex(b.range.Root()));
+  }
+  if (fork.empty() && held.has_value() && b.root_at_held.has_value() &&
+      *b.root_at_held != held->root) {
+    fork = absl::StrFormat("entries give root %s at held size %d, held %s",
+                           HashHex(*b.root_at_held), held->size,
+                           HashHex(held->root));
+  }
+  if (!fork.empty()) {
+    v1::EquivocationRecord r =
+        MakeEquivocation(origin, held.has_value() ? held->note : "", cp.note,
+                         "follower", absl::StrCat(origin, ": ", fork));
+    SEG_RETURN_IF_ERROR(Persist(r));
+    return absl::FailedPreconditionError(
+        absl::StrCat("equivocation: ", r.detail()));
+  }
+  KvBatch batch;
+  v1::SignedEntry copy;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    batch.Put(Family::kPeers, PositionKey('v', origin, b.entries[i].index),
+              entries[i].SerializeAsString());
+    IndexRegistrations(b.entries[i], batch);
+  }
+  v1::FollowState next;
+  next.set_size(size);
+  const Hash last = b.entries.empty() ? Hash{} : b.entries.back().leaf_hash;
+  next.set_last_leaf_hash(b.entries.empty() ? state.last_leaf_hash()
+                                            : std::string(HashBytes(last)));
+  for (const Hash& h : b.range.hashes()) {
+    next.add_range_hashes(std::string(HashBytes(h)));
+  }
+  batch.Put(Family::kPeers, OriginKey('f', origin), next.SerializeAsString());
+  if (!held.has_value() || size > held->size) {
+    v1::PeerCheckpoint row;
+    row.set_note(cp.note);
+    row.set_size(size);
+    row.set_root(std::string(HashBytes(cp.checkpoint.root)));
+    batch.Put(Family::kPeers, OriginKey('c', origin), row.SerializeAsString());
+  }
+  if (b.keyring.learned_through() != learned) {
+    batch.Put(Family::kPeers, OriginKey('k', origin),
+              b.keyring.ToProto().SerializeAsString());
+  }
+  SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
+  return size;
+}
+
+absl::Status LoadVerifiedLogs(const PeerStore& peers,
+                              domain::DomainGraph* graph) {
+  std::set<std::pair<std::string, uint64_t>> seen;
+  absl::Status inner;
+  auto add = [&](absl::string_view key, absl::string_view value, bool stored) {
+    absl::StatusOr<std::pair<std::string, uint64_t>> pos =
+        ParseRef(key.substr(2));
+    if (!pos.ok()) {
+      inner = pos.status();
+      return false;
+    }
+    if (!seen.insert(*pos).second) return true;
+    v1::SignedEntry e;
+    v1::StoredEvidence ev;
+    if (stored) {
+      if (!ev.ParseFromString(std::string(value))) {
+        inner = absl::DataLossError(absl::StrCat("evidence of ", pos->first));
+        return false;
+      }
+      e = ev.evidence().entry().entry();
+    } else if (!e.ParseFromString(std::string(value))) {
+      inner = absl::DataLossError(absl::StrCat("followed entry ", pos->first));
+      return false;
+    }
+    inner = graph->AddSigned(pos->first, e.body(), e.signature(), nullptr);
+    return inner.ok();
+  };
+  SEG_RETURN_IF_ERROR(
+      peers.kv().Scan(Family::kPeers, "v/", "v0",
+                      [&](absl::string_view k, absl::string_view v) {
+                        return add(k, v, false);
+                      }));
+  SEG_RETURN_IF_ERROR(inner);
+  SEG_RETURN_IF_ERROR(
+      peers.kv().Scan(Family::kPeers, "e/", "e0",
+                      [&](absl::string_view k, absl::string_view v) {
+                        return add(k, v, true);
+                      }));
+  return inner;
+}
+
+absl::Status LoadOwnLog(const store::LogStore& log,
+                        domain::DomainGraph* graph) {
+  absl::Status inner;
+  SEG_RETURN_IF_ERROR(
+      log.ScanEntries(0, log.Size(), [&](uint64_t, const v1::SignedEntry& e) {
+        inner =
+            graph->AddSigned(log.origin(), e.body(), e.signature(), nullptr);
+        return inner.ok();
+      }));
+  return inner;
+}
+
+absl::StatusOr<std::vector<domain::DomainFinding>> CrossLogFindings(
+    const PeerStore& peers, const domain::DomainGraph& graph,
+    const domain::FindingOptions& options) {
+  std::vector<domain::DomainFinding> out = graph.Findings(options);
+  SEG_ASSIGN_OR_RETURN(std::vector<v1::EquivocationRecord> eq,
+                       peers.Equivocations());
+  for (domain::DomainFinding& f : EquivocationDomainFindings(eq)) {
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace segledger::peers

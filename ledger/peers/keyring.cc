@@ -1,0 +1,173 @@
+#include "ledger/peers/keyring.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ledger/entry_codec.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::peers {
+namespace {
+
+absl::Time FromTs(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+google::protobuf::Timestamp ToTs(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t s = absl::ToUnixSeconds(t);
+  ts.set_seconds(s);
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+  return ts;
+}
+
+absl::StatusOr<NoteVerifier> KeyFromBytes(absl::string_view name,
+                                          absl::string_view public_key) {
+  if (public_key.size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("public key of %s is %d bytes, want %d", name,
+                        public_key.size(), kEd25519PublicKeySize));
+  }
+  Ed25519PublicKey key;
+  std::copy(public_key.begin(), public_key.end(), key.begin());
+  return NoteVerifier::FromPublicKey(name, key);
+}
+
+bool ValidAt(const PeerKeyring::Key& k, uint64_t index) {
+  return index >= k.from && (k.until == 0 || index < k.until);
+}
+
+}  // namespace
+
+bool IsKeyRecord(const v1::Record& r) {
+  return r.has_key_registration() || r.has_key_rotation() ||
+         r.has_key_revocation();
+}
+
+PeerKeyring PeerKeyring::FromConfig(absl::Span<const NoteVerifier> keys) {
+  PeerKeyring ring;
+  for (const NoteVerifier& v : keys) ring.keys_.push_back(Key{v, 0, 0, {}});
+  return ring;
+}
+
+absl::StatusOr<PeerKeyring> PeerKeyring::FromProto(const v1::PeerKeyring& p) {
+  PeerKeyring ring;
+  ring.learned_through_ = p.learned_through();
+  for (const v1::PeerKey& k : p.keys()) {
+    SEG_ASSIGN_OR_RETURN(NoteVerifier v,
+                         NoteVerifier::FromVerifierKey(k.verifier_key()));
+    Key key{std::move(v), k.valid_from_index(), k.valid_until_index(), {}};
+    if (k.has_revoked_at()) key.revoked = FromTs(k.revoked_at());
+    ring.keys_.push_back(std::move(key));
+  }
+  return ring;
+}
+
+v1::PeerKeyring PeerKeyring::ToProto() const {
+  v1::PeerKeyring p;
+  p.set_learned_through(learned_through_);
+  for (const Key& k : keys_) {
+    v1::PeerKey* out = p.add_keys();
+    out->set_verifier_key(k.verifier.VerifierKey());
+    out->set_valid_from_index(k.from);
+    out->set_valid_until_index(k.until);
+    if (k.revoked) *out->mutable_revoked_at() = ToTs(*k.revoked);
+  }
+  return p;
+}
+
+absl::StatusOr<NoteVerifier> PeerKeyring::EntryKey(const v1::EntryBody& body,
+                                                   uint64_t index) const {
+  bool named = false;
+  std::string windows;
+  for (const Key& k : keys_) {
+    if (k.verifier.name() != body.key_name()) continue;
+    named = true;
+    absl::StrAppend(&windows, " [", k.from, ", ",
+                    k.until == 0 ? "end" : absl::StrCat(k.until), ")");
+    if (!ValidAt(k, index)) continue;
+    if (k.revoked && FromTs(body.recorded_at()) >= *k.revoked) {
+      absl::StrAppend(&windows, " revoked");
+      continue;
+    }
+    return k.verifier;
+  }
+  if (!named) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("entry %d of %s: unknown key \"%s\"", index,
+                        body.log_origin(), body.key_name()));
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "entry %d of %s: key \"%s\" not valid at that index (valid:%s)", index,
+      body.log_origin(), body.key_name(), windows));
+}
+
+std::vector<NoteVerifier> PeerKeyring::CheckpointKeys(uint64_t size) const {
+  std::vector<NoteVerifier> out;
+  for (const Key& k : keys_) {
+    if (ValidAt(k, size) || (size > 0 && ValidAt(k, size - 1))) {
+      out.push_back(k.verifier);
+    }
+  }
+  return out;
+}
+
+PeerKeyring::Key* PeerKeyring::Find(absl::string_view name) {
+  for (Key& k : keys_) {
+    if (k.verifier.name() == name && k.until == 0) return &k;
+  }
+  return nullptr;
+}
+
+absl::Status PeerKeyring::ApplyRotation(const v1::EntryBody& body,
+                                        uint64_t index) {
+  const v1::KeyRotation& r = body.record().key_rotation();
+  if (r.old_key_name() != body.key_name() ||
+      r.new_key_name() == r.old_key_name()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "entry %d: key rotation from \"%s\" to \"%s\" signed by \"%s\"", index,
+        r.old_key_name(), r.new_key_name(), body.key_name()));
+  }
+  SEG_ASSIGN_OR_RETURN(NoteVerifier next,
+                       KeyFromBytes(r.new_key_name(), r.new_public_key()));
+  absl::Status possession =
+      next.Verify(KeyRotationPossessionMessage(
+                      r.old_key_name(), r.new_key_name(), r.new_public_key()),
+                  r.possession_signature());
+  if (!possession.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("entry %d: key rotation to \"%s\": possession "
+                        "signature: %s",
+                        index, r.new_key_name(), possession.message()));
+  }
+  if (Key* old = Find(r.old_key_name())) old->until = index + 1;
+  keys_.push_back(Key{std::move(next), index + 1, 0, {}});
+  return absl::OkStatus();
+}
+
+absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
+  if (index < learned_through_) return absl::OkStatus();
+  const v1::Record& r = body.record();
+  if (r.has_key_rotation()) {
+    SEG_RETURN_IF_ERROR(ApplyRotation(body, index));
+  } else if (r.has_key_registration()) {
+    const v1::KeyRegistration& reg = r.key_registration();
+    SEG_ASSIGN_OR_RETURN(NoteVerifier v,
+                         KeyFromBytes(reg.key_name(), reg.public_key()));
+    Key key{std::move(v), index + 1, 0, {}};
+    if (reg.has_valid_until()) key.revoked = FromTs(reg.valid_until());
+    keys_.push_back(std::move(key));
+  } else if (r.has_key_revocation()) {
+    const absl::Time at = FromTs(r.key_revocation().effective_at());
+    for (Key& k : keys_) {
+      if (k.verifier.name() == r.key_revocation().key_name()) k.revoked = at;
+    }
+  }
+  learned_through_ = index + 1;
+  return absl::OkStatus();
+}
+
+}  // namespace segledger::peers

@@ -1,0 +1,77 @@
+// PeerKeyring: the keys a node trusts for one peer log and the entry
+// indexes each is valid for (entry.proto key records). Keys from the peer
+// configuration are valid from index 0; key records of that log, once
+// verified, extend or limit the set: KeyRegistration at i adds a key for
+// entries after i, KeyRotation at i (possession signature checked) ends
+// the old key after i and starts the new one, KeyRevocation makes the key
+// invalid for entries recorded at or after its effective time.
+//
+// Checkpoints of size n are accepted when signed by a key valid for entry
+// n-1 or n (the checkpoint written in a rotation's batch may be signed by
+// either key).
+//
+// Value type; thread-compatible.
+#ifndef SEGLEDGER_LEDGER_PEERS_KEYRING_H_
+#define SEGLEDGER_LEDGER_PEERS_KEYRING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "ledger/note.h"
+#include "segledger/v1/entry.pb.h"
+#include "segledger/v1/peers.pb.h"
+
+namespace segledger::peers {
+
+class PeerKeyring {
+ public:
+  struct Key {
+    NoteVerifier verifier;
+    uint64_t from = 0;                  // first entry index it may sign
+    uint64_t until = 0;                 // first index it may not; 0: none
+    std::optional<absl::Time> revoked;  // entries recorded at/after: invalid
+  };
+
+  // Configured keys, valid from index 0.
+  static PeerKeyring FromConfig(absl::Span<const NoteVerifier> keys);
+  // INVALID_ARGUMENT naming the bad verifier key.
+  static absl::StatusOr<PeerKeyring> FromProto(const v1::PeerKeyring& p);
+  v1::PeerKeyring ToProto() const;
+
+  // The key that may sign the entry `body` at `index`. INVALID_ARGUMENT
+  // "unknown key" or "key ... not valid at index ..." naming the window.
+  absl::StatusOr<NoteVerifier> EntryKey(const v1::EntryBody& body,
+                                        uint64_t index) const;
+  // Keys that may sign a checkpoint of `size` (see above).
+  std::vector<NoteVerifier> CheckpointKeys(uint64_t size) const;
+
+  // Applies the key record in `body` (entry `index`, whose signature the
+  // caller verified with EntryKey). Records below learned_through() are
+  // skipped. INVALID_ARGUMENT for a malformed record or a bad possession
+  // signature (the record is then not applied).
+  absl::Status Apply(const v1::EntryBody& body, uint64_t index);
+  uint64_t learned_through() const { return learned_through_; }
+
+  const std::vector<Key>& keys() const { return keys_; }
+
+ private:
+  absl::Status ApplyRotation(const v1::EntryBody& body, uint64_t index);
+  Key* Find(absl::string_view name);
+
+  std::vector<Key> keys_;
+  uint64_t learned_through_ = 0;
+};
+
+// True for key registration, rotation and revocation records.
+bool IsKeyRecord(const v1::Record& r);
+
+}  // namespace segledger::peers
+
+#endif  // SEGLEDGER_LEDGER_PEERS_KEYRING_H_

@@ -1,0 +1,82 @@
+// PeerEvidence: the domain's Evidence over a PeerStore (peer_store.h).
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ledger/entry_codec.h"
+#include "ledger/peers/peer_keys.h"
+#include "ledger/peers/peer_store.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::peers {
+
+absl::StatusOr<std::pair<v1::SignedEntry, v1::EntryBody>> PeerEvidence::Load(
+    absl::string_view origin, uint64_t index) const {
+  v1::SignedEntry entry;
+  absl::StatusOr<v1::StoredEvidence> ev = peers_.GetEvidence(origin, index);
+  if (ev.ok()) {
+    entry = ev->evidence().entry().entry();
+  } else if (absl::IsNotFound(ev.status())) {
+    SEG_ASSIGN_OR_RETURN(entry, peers_.FollowedEntry(origin, index));
+  } else {
+    return ev.status();
+  }
+  absl::StatusOr<v1::EntryBody> body = ParseEntryBody(entry.body());
+  if (!body.ok()) {
+    return absl::DataLossError(absl::StrFormat("stored entry %s index %d: %s",
+                                               origin, index,
+                                               body.status().message()));
+  }
+  return std::make_pair(std::move(entry), *std::move(body));
+}
+
+absl::StatusOr<domain::VerifiedDispatch> PeerEvidence::FindDispatch(
+    absl::string_view origin, uint64_t index, const Hash& leaf_hash) {
+  absl::StatusOr<std::pair<v1::SignedEntry, v1::EntryBody>> held =
+      Load(origin, index);
+  if (absl::IsNotFound(held.status())) {
+    return absl::NotFoundError(
+        absl::StrFormat("no verified dispatch at %s index %d", origin, index));
+  }
+  if (!held.ok()) return held.status();
+  if (LeafHash(held->first.body()) != leaf_hash) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "verified entry at %s index %d has leaf hash %s, not %s", origin, index,
+        HashHex(LeafHash(held->first.body())), HashHex(leaf_hash)));
+  }
+  if (!held->second.record().has_dispatch()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "verified entry at %s index %d is not a dispatch", origin, index));
+  }
+  domain::VerifiedDispatch v;
+  v.ref.set_origin(std::string(origin));
+  v.ref.set_index(index);
+  v.ref.set_leaf_hash(std::string(HashBytes(leaf_hash)));
+  v.dispatch = held->second.record().dispatch();
+  return v;
+}
+
+absl::StatusOr<v1::EntryBody> PeerEvidence::ByIndex(
+    absl::string_view key) const {
+  SEG_ASSIGN_OR_RETURN(std::string ref,
+                       peers_.kv().Get(store::Family::kPeers, key));
+  SEG_ASSIGN_OR_RETURN(auto pos, ParseRef(ref));
+  SEG_ASSIGN_OR_RETURN(auto held, Load(pos.first, pos.second));
+  return std::move(held.second);
+}
+
+absl::StatusOr<v1::ProductRegistration> PeerEvidence::FindProduct(
+    absl::string_view product_id) {
+  SEG_ASSIGN_OR_RETURN(v1::EntryBody body,
+                       ByIndex(absl::StrCat("x/product/", product_id)));
+  return body.record().product_registration();
+}
+
+absl::StatusOr<v1::PartyRegistration> PeerEvidence::FindParty(
+    absl::string_view party_id) {
+  SEG_ASSIGN_OR_RETURN(v1::EntryBody body,
+                       ByIndex(absl::StrCat("x/party/", party_id)));
+  return body.record().party_registration();
+}
+
+}  // namespace segledger::peers

@@ -1,0 +1,243 @@
+#include "ledger/peers/peer_store.h"
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_codec.h"
+#include "ledger/peers/peer_keys.h"
+#include "ledger/status_macros.h"
+
+namespace segledger::peers {
+
+using store::Family;
+using store::KvBatch;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t s = absl::ToUnixSeconds(t);
+  ts.set_seconds(s);
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+  return ts;
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+namespace {
+
+// Reads and parses a proto row; nullopt when absent, DATA_LOSS when it
+// does not parse.
+template <typename M>
+absl::StatusOr<std::optional<M>> ReadRow(store::KvStore& kv,
+                                         absl::string_view key) {
+  absl::StatusOr<std::string> raw = kv.Get(Family::kPeers, key);
+  if (absl::IsNotFound(raw.status())) return std::optional<M>();
+  if (!raw.ok()) return raw.status();
+  M m;
+  if (!m.ParseFromString(*raw)) {
+    return absl::DataLossError(
+        absl::StrCat("peers row \"", absl::CHexEscape(key),
+                     "\" does not parse as ", M::descriptor()->name()));
+  }
+  return std::optional<M>(std::move(m));
+}
+
+v1::PeerCheckpoint ToRow(const SignedCheckpoint& cp) {
+  v1::PeerCheckpoint row;
+  row.set_note(cp.note);
+  row.set_size(cp.checkpoint.size);
+  row.set_root(std::string(HashBytes(cp.checkpoint.root)));
+  return row;
+}
+
+absl::StatusOr<std::optional<HeldCheckpoint>> HeldFrom(
+    const std::optional<v1::PeerCheckpoint>& row) {
+  if (!row.has_value()) return std::optional<HeldCheckpoint>();
+  HeldCheckpoint h;
+  h.size = row->size();
+  h.note = row->note();
+  SEG_ASSIGN_OR_RETURN(h.root, HashFromBytes(row->root(), "checkpoint root"));
+  return std::optional<HeldCheckpoint>(std::move(h));
+}
+
+std::string EquivocationKey(const v1::EquivocationRecord& r) {
+  auto size_of = [](absl::string_view note) -> uint64_t {
+    absl::StatusOr<Note> n = ParseNote(note);
+    if (!n.ok()) return 0;
+    absl::StatusOr<Checkpoint> cp = ParseCheckpointText(n->text);
+    return cp.ok() ? cp->size : 0;
+  };
+  const Hash h = Sha256(absl::StrCat(r.held_note(), r.offered_note()));
+  return absl::StrCat(
+      OriginPrefix('q', r.origin()), store::Be64(size_of(r.held_note())),
+      store::Be64(size_of(r.offered_note())), HashBytes(h).substr(0, 8));
+}
+
+}  // namespace
+
+PeerStore::PeerStore(store::KvStore& kv, const Clock* clock)
+    : kv_(kv), clock_(clock != nullptr ? clock : SystemClock::Get()) {}
+
+absl::Status PeerStore::AddPeer(PeerConfig config) {
+  if (config.origin.empty() || config.keys.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "peer config: origin \"%s\" with %d keys (need an origin and a key)",
+        config.origin, config.keys.size()));
+  }
+  absl::MutexLock l(&config_mu_);
+  std::string origin = config.origin;
+  configs_[origin] = std::move(config);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> PeerStore::Origins() const {
+  absl::MutexLock l(&config_mu_);
+  std::vector<std::string> out;
+  for (const auto& [origin, c] : configs_) out.push_back(origin);
+  return out;
+}
+
+absl::StatusOr<PeerKeyring> PeerStore::KeyringLocked(
+    absl::string_view origin) const {
+  SEG_ASSIGN_OR_RETURN(std::optional<v1::PeerKeyring> row,
+                       ReadRow<v1::PeerKeyring>(kv_, OriginKey('k', origin)));
+  if (row.has_value()) return PeerKeyring::FromProto(*row);
+  absl::MutexLock l(&config_mu_);
+  auto it = configs_.find(origin);
+  if (it == configs_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("origin ", origin, " is not a configured peer"));
+  }
+  return PeerKeyring::FromConfig(it->second.keys);
+}
+
+absl::StatusOr<PeerKeyring> PeerStore::Keyring(absl::string_view origin) const {
+  {
+    absl::MutexLock l(&config_mu_);
+    if (configs_.find(origin) == configs_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("origin ", origin, " is not a configured peer"));
+    }
+  }
+  return KeyringLocked(origin);
+}
+
+absl::StatusOr<std::optional<HeldCheckpoint>> PeerStore::Latest(
+    absl::string_view origin) const {
+  SEG_ASSIGN_OR_RETURN(
+      std::optional<v1::PeerCheckpoint> row,
+      ReadRow<v1::PeerCheckpoint>(kv_, OriginKey('c', origin)));
+  return HeldFrom(row);
+}
+
+absl::Status PeerStore::Persist(const v1::EquivocationRecord& record,
+                                KvBatch* batch) {
+  v1::EquivocationRecord r = record;
+  *r.mutable_detected_at() = ToTimestamp(clock_->Now());
+  KvBatch own;
+  KvBatch& b = batch != nullptr ? *batch : own;
+  b.Put(Family::kPeers, EquivocationKey(r), r.SerializeAsString());
+  if (batch != nullptr) return absl::OkStatus();
+  return kv_.Write(own, /*sync=*/true);
+}
+
+void PeerStore::IndexRegistrations(const VerifiedEntry& v,
+                                   KvBatch& batch) const {
+  const v1::Record& r = v.body.record();
+  const std::string ref = RefValue(v.body.log_origin(), v.index);
+  if (r.has_product_registration()) {
+    batch.Put(Family::kPeers,
+              absl::StrCat("x/product/", r.product_registration().product_id()),
+              ref);
+  } else if (r.has_party_registration()) {
+    batch.Put(
+        Family::kPeers,
+        absl::StrCat("x/party/", r.party_registration().header().party_id()),
+        ref);
+  }
+}
+
+absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
+    const v1::HandoffEvidence& evidence) {
+  absl::MutexLock l(&write_mu_);
+  const std::string& origin = evidence.origin();
+  SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, Keyring(origin));
+  const std::string ekey = PositionKey('e', origin, evidence.entry().index());
+  SEG_ASSIGN_OR_RETURN(std::optional<v1::StoredEvidence> existing,
+                       ReadRow<v1::StoredEvidence>(kv_, ekey));
+  const Hash leaf = LeafHash(evidence.entry().entry().body());
+  if (existing.has_value() && existing->leaf_hash() == HashBytes(leaf)) {
+    return AcceptResult{leaf, true, 0};
+  }
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
+  std::optional<v1::EquivocationRecord> eq;
+  absl::StatusOr<HandoffResult> res =
+      VerifyHandoff(evidence, keyring, held, &eq);
+  if (!res.ok()) {
+    if (eq.has_value()) SEG_RETURN_IF_ERROR(Persist(*eq));
+    return res.status();
+  }
+  if (existing.has_value()) {  // another entry verified at that index
+    v1::EquivocationRecord r =
+        MakeEquivocation(origin, existing->evidence().checkpoint(),
+                         evidence.checkpoint(), "evidence",
+                         absl::StrFormat("two signed entries at index %d",
+                                         evidence.entry().index()));
+    SEG_RETURN_IF_ERROR(Persist(r));
+    return absl::FailedPreconditionError(
+        absl::StrCat("equivocation: ", r.detail()));
+  }
+  KvBatch batch;
+  v1::StoredEvidence stored;
+  *stored.mutable_evidence() = evidence;
+  stored.set_leaf_hash(std::string(HashBytes(leaf)));
+  *stored.mutable_verified_at() = ToTimestamp(clock_->Now());
+  batch.Put(Family::kPeers, ekey, stored.SerializeAsString());
+  const uint64_t size = res->checkpoint.checkpoint.size;
+  if (!held.has_value() || size > held->size) {
+    batch.Put(Family::kPeers, OriginKey('c', origin),
+              ToRow(res->checkpoint).SerializeAsString());
+  }
+  if (res->keyring.learned_through() != keyring.learned_through()) {
+    batch.Put(Family::kPeers, OriginKey('k', origin),
+              res->keyring.ToProto().SerializeAsString());
+  }
+  IndexRegistrations(res->entry, batch);
+  SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
+  return AcceptResult{leaf, false, size};
+}
+
+absl::StatusOr<v1::StoredEvidence> PeerStore::GetEvidence(
+    absl::string_view origin, uint64_t index) const {
+  SEG_ASSIGN_OR_RETURN(
+      std::optional<v1::StoredEvidence> row,
+      ReadRow<v1::StoredEvidence>(kv_, PositionKey('e', origin, index)));
+  if (!row.has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("no verified evidence of %s index %d", origin, index));
+  }
+  return *std::move(row);
+}
+
+absl::StatusOr<std::vector<v1::StoredEvidence>> PeerStore::ListEvidence(
+    absl::string_view origin) const {
+  std::vector<v1::StoredEvidence> out;
+  const std::string prefix = OriginPrefix('e', origin);
+  bool bad = false;
+  SEG_RETURN_IF_ERROR(kv_.Scan(Family::kPeers, prefix, PrefixEnd(prefix),
+                               [&](absl::string_view, absl::string_view value) {
+                                 out.emplace_back();
+                                 bad = !out.back().ParseFromString(
+                                     std::string(value));
+                                 return !bad;
+                               }));
+  if (bad) return absl::DataLossError(absl::StrCat("evidence of ", origin));
+  return out;
+}
+
+}  // namespace segledger::peers

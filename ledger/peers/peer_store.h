@@ -1,0 +1,170 @@
+// PeerStore: what a node knows about other logs, in the `peers` column
+// family (key scheme in peer_keys.h): verified hand-off evidence, the
+// latest verified checkpoint and the learned keys per origin, checkpoints
+// it cosigned, equivocation records, and the follower's verified copies.
+//
+// Every accepted change is one synced KvBatch, written only after the
+// evidence verified (handoff.h): refused evidence stores nothing. An
+// equivocation (two signed roots for one size, a failed consistency proof)
+// is persisted with both notes and the offered view is refused, never
+// adopted. Evidence is idempotent by (origin, index): delivering it again
+// changes nothing (exactly-once effect).
+//
+// PeerEvidence implements the domain's Evidence over this store, so a
+// Receipt is accepted only when the dispatch it cites is held verified.
+//
+// Thread-safe: writers serialize on an internal mutex; reads go to the kv.
+#ifndef SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
+#define SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "ledger/clock.h"
+#include "ledger/domain/evidence.h"
+#include "ledger/domain/findings.h"
+#include "ledger/note.h"
+#include "ledger/peers/handoff.h"
+#include "ledger/peers/keyring.h"
+#include "ledger/store/kv.h"
+#include "ledger/verifier.h"
+#include "segledger/v1/peers.pb.h"
+
+namespace segledger::peers {
+
+struct PeerConfig {
+  std::string origin;
+  std::vector<NoteVerifier> keys;  // trusted from index 0
+};
+
+struct AcceptResult {
+  Hash leaf_hash{};
+  bool duplicate = false;  // already held: nothing written
+  uint64_t checkpoint_size = 0;
+};
+
+class PeerStore {
+ public:
+  // `kv` and `clock` (nullptr: system clock) must outlive the store.
+  explicit PeerStore(store::KvStore& kv, const Clock* clock = nullptr);
+
+  // Registers a peer log and the keys trusted for it (from configuration).
+  // INVALID_ARGUMENT for an empty origin or no keys.
+  absl::Status AddPeer(PeerConfig config);
+  std::vector<std::string> Origins() const;
+
+  // The keys trusted now for `origin`: learned keyring, else configured.
+  // NOT_FOUND for an origin that is not a configured peer.
+  absl::StatusOr<PeerKeyring> Keyring(absl::string_view origin) const;
+  // Latest verified checkpoint of `origin` (nullopt: none yet).
+  absl::StatusOr<std::optional<HeldCheckpoint>> Latest(
+      absl::string_view origin) const;
+
+  // Verifies and stores hand-off evidence (see the file comment). Errors:
+  // NOT_FOUND unknown origin; INVALID_ARGUMENT forged or malformed;
+  // FAILED_PRECONDITION stale consistency base or "equivocation: ..." (then
+  // persisted).
+  absl::StatusOr<AcceptResult> AcceptEvidence(
+      const v1::HandoffEvidence& evidence);
+  // NOT_FOUND when no evidence is held at (origin, index).
+  absl::StatusOr<v1::StoredEvidence> GetEvidence(absl::string_view origin,
+                                                 uint64_t index) const;
+  // Every stored evidence of `origin` in index order.
+  absl::StatusOr<std::vector<v1::StoredEvidence>> ListEvidence(
+      absl::string_view origin) const;
+
+  // Cosigns a peer checkpoint (C2SP signed note: adds `me`'s line) after
+  // checking it is validly signed by the origin and consistent with the
+  // last one cosigned for that origin (`proof` from `proof_size`, that
+  // size). FAILED_PRECONDITION for a checkpoint smaller than the last
+  // cosigned one, a stale proof base, or an equivocation (persisted).
+  absl::StatusOr<std::string> Cosign(absl::string_view note,
+                                     uint64_t proof_size,
+                                     absl::Span<const Hash> proof,
+                                     const NoteSigner& me);
+  // The last checkpoint cosigned for `origin` (note with our line).
+  absl::StatusOr<std::optional<HeldCheckpoint>> LastCosigned(
+      absl::string_view origin) const;
+  // Every cosigned note of `origin` in size order.
+  absl::StatusOr<std::vector<std::string>> CosignedNotes(
+      absl::string_view origin) const;
+
+  // Equivocations recorded for `origin` (empty: all origins).
+  absl::StatusOr<std::vector<v1::EquivocationRecord>> Equivocations(
+      absl::string_view origin = "") const;
+
+  // ---- follower (follower.cc): verified copies of followed logs.
+  // Where the follower of `origin` stands (size 0 when it never ran).
+  absl::StatusOr<v1::FollowState> FollowStateOf(absl::string_view origin) const;
+  // Verifies the entries [state.size, state.size + entries.size()) of
+  // `origin` and `checkpoint` (a signed checkpoint of exactly that size)
+  // and stores them in one batch. A checkpoint validly signed but
+  // inconsistent with what was verified before is an equivocation
+  // (persisted, FAILED_PRECONDITION); a bad entry is INVALID_ARGUMENT and
+  // nothing is stored. Returns the new verified size.
+  absl::StatusOr<uint64_t> Follow(absl::string_view origin,
+                                  absl::Span<const v1::SignedEntry> entries,
+                                  absl::string_view checkpoint);
+  // The followed copy at (origin, index) (NOT_FOUND).
+  absl::StatusOr<v1::SignedEntry> FollowedEntry(absl::string_view origin,
+                                                uint64_t index) const;
+
+  store::KvStore& kv() const { return kv_; }
+  const Clock& clock() const { return *clock_; }
+
+ private:
+  absl::StatusOr<PeerKeyring> KeyringLocked(absl::string_view origin) const;
+  absl::Status Persist(const v1::EquivocationRecord& record,
+                       store::KvBatch* batch = nullptr);
+  void IndexRegistrations(const VerifiedEntry& v, store::KvBatch& batch) const;
+
+  store::KvStore& kv_;
+  const Clock* clock_;
+  mutable absl::Mutex config_mu_;
+  std::map<std::string, PeerConfig, std::less<>> configs_
+      ABSL_GUARDED_BY(config_mu_);
+  absl::Mutex write_mu_;  // serializes every read-verify-write
+};
+
+// The equivocations as verifier findings (kEquivocation, index = offered
+// size) and as domain findings (kEquivocation).
+std::vector<Finding> EquivocationFindings(
+    absl::Span<const v1::EquivocationRecord> records);
+std::vector<domain::DomainFinding> EquivocationDomainFindings(
+    absl::Span<const v1::EquivocationRecord> records);
+
+// The domain's Evidence over a PeerStore: a dispatch counts only when its
+// evidence (or a followed copy) is stored verified. Thread-safe.
+class PeerEvidence : public domain::Evidence {
+ public:
+  explicit PeerEvidence(const PeerStore& peers) : peers_(peers) {}
+  absl::StatusOr<domain::VerifiedDispatch> FindDispatch(
+      absl::string_view origin, uint64_t index, const Hash& leaf_hash) override;
+  absl::StatusOr<v1::ProductRegistration> FindProduct(
+      absl::string_view product_id) override;
+  absl::StatusOr<v1::PartyRegistration> FindParty(
+      absl::string_view party_id) override;
+
+ private:
+  // The verified entry body at (origin, index), from evidence or follower.
+  absl::StatusOr<std::pair<v1::SignedEntry, v1::EntryBody>> Load(
+      absl::string_view origin, uint64_t index) const;
+  absl::StatusOr<v1::EntryBody> ByIndex(absl::string_view key) const;
+  const PeerStore& peers_;
+};
+
+// Timestamp helpers shared by the peers files.
+google::protobuf::Timestamp ToTimestamp(absl::Time t);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
+
+}  // namespace segledger::peers
+
+#endif  // SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_

@@ -1,0 +1,205 @@
+// The MAH follower (DESIGN.md "Cross-site hand-off", last paragraph):
+// incremental verification of a growing log from its last verified
+// position, refusal of bad batches with nothing stored, a forked log
+// flagged as equivocation with both checkpoints, and the cross-log view.
+#include "ledger/peers/follower.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ledger/peers/peer_store.h"
+#include "tests/ledger/peers/peer_fixture.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::peers {
+namespace {
+
+using ::segledger::testing::IsOk;
+using ::segledger::testing::StatusIs;
+using store::Family;
+using testing::AppendOne;
+using testing::DispatchRecord;
+using testing::Dump;
+using testing::NewKey;
+using testing::NoteRecord;
+using testing::OpenSite;
+using testing::Site;
+
+constexpr char kUp[] = "cmo-up.example/segledger";
+
+std::vector<v1::SignedEntry> Entries(store::LogStore& log, uint64_t from,
+                                     uint64_t to) {
+  std::vector<v1::SignedEntry> out;
+  EXPECT_THAT(log.ScanEntries(from, to,
+                              [&](uint64_t, const v1::SignedEntry& e) {
+                                out.push_back(e);
+                                return true;
+                              }),
+              IsOk());
+  return out;
+}
+
+class FollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = NewKey("up-k1");
+    SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("up")));
+    SEG_ASSERT_OK_AND_ASSIGN(up_, OpenSite(kUp, key_, std::move(kv)));
+    peers_ = std::make_unique<PeerStore>(mah_kv_);
+    SEG_ASSERT_OK(peers_->AddPeer({kUp, {key_->Verifier()}}));
+  }
+
+  void Grow(int n) {
+    for (int i = 0; i < n; ++i) {
+      SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("n")).status());
+    }
+  }
+
+  // Follows `log` from the follower's position to its current size.
+  absl::StatusOr<uint64_t> Catch(store::LogStore& log) {
+    auto state = peers_->FollowStateOf(kUp);
+    if (!state.ok()) return state.status();
+    auto note = log.CheckpointNow();
+    if (!note.ok()) return note.status();
+    auto entries = Entries(log, state->size(), log.Size());
+    return peers_->Follow(kUp, entries, *note);
+  }
+
+  segledger::testing::TempDir dir_;
+  std::shared_ptr<const NoteSigner> key_;
+  Site up_;
+  store::MemoryKv mah_kv_;
+  std::unique_ptr<PeerStore> peers_;
+};
+
+TEST_F(FollowerTest, VerifiesAGrowingLogIncrementally) {
+  uint64_t expect = 0;
+  for (int round = 1; round <= 6; ++round) {
+    Grow(round * 3);
+    if (round == 3) {
+      SEG_ASSERT_OK(
+          up_.log->RotateKey(NewKey("up-k2"), testing::Operator(), "yearly")
+              .status());
+    }
+    if (round == 4) {
+      SEG_ASSERT_OK(AppendOne(*up_.log, DispatchRecord("T1", "down")).status());
+    }
+    expect = up_.log->Size();
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t size, Catch(*up_.log));
+    EXPECT_EQ(size, expect);
+    EXPECT_EQ(peers_->FollowStateOf(kUp)->size(), expect);
+    EXPECT_EQ((*peers_->Latest(kUp))->size, expect);
+  }
+  // An empty step at the same size is fine (same root).
+  SEG_ASSERT_OK(Catch(*up_.log).status());
+  SEG_ASSERT_OK_AND_ASSIGN(PeerKeyring ring, peers_->Keyring(kUp));
+  EXPECT_EQ(ring.keys().size(), 2u);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::SignedEntry copy,
+                           peers_->FollowedEntry(kUp, expect - 1));
+  EXPECT_EQ(copy.body(), up_.log->GetEntry(expect - 1)->body());
+
+  domain::DomainGraph graph;
+  SEG_ASSERT_OK(LoadVerifiedLogs(*peers_, &graph));
+  EXPECT_EQ(graph.size(), expect);
+  // The followed dispatch serves the domain's Evidence too.
+  PeerEvidence ev(*peers_);
+  bool found = false;
+  for (uint64_t i = 0; i < expect; ++i) {
+    auto d = ev.FindDispatch(kUp, i, *up_.log->LeafHashAt(i));
+    found = found || d.ok();
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(FollowerTest, BadBatchesAreRefusedWithNothingStored) {
+  Grow(4);
+  SEG_ASSERT_OK(Catch(*up_.log).status());
+  Grow(4);
+  SEG_ASSERT_OK_AND_ASSIGN(std::string note, up_.log->CheckpointNow());
+  const auto before = Dump(mah_kv_, Family::kPeers);
+
+  auto entries = Entries(*up_.log, 4, 8);
+  entries[2].mutable_signature()->at(0) ^= 0x01;
+  EXPECT_THAT(peers_->Follow(kUp, entries, note),
+              StatusIs(absl::StatusCode::kInvalidArgument, "signature"));
+  entries = Entries(*up_.log, 4, 8);
+  entries.pop_back();  // ends below the checkpoint
+  EXPECT_THAT(peers_->Follow(kUp, entries, note),
+              StatusIs(absl::StatusCode::kInvalidArgument, "checkpoint size"));
+  entries = Entries(*up_.log, 3, 8);  // not from the verified position
+  EXPECT_THAT(peers_->Follow(kUp, entries, note),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  entries = Entries(*up_.log, 4, 8);
+  std::swap(entries[1], entries[2]);
+  EXPECT_THAT(peers_->Follow(kUp, entries, note),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Dump(mah_kv_, Family::kPeers), before);
+  EXPECT_TRUE(peers_->Equivocations()->empty());
+  SEG_ASSERT_OK(Catch(*up_.log).status());
+}
+
+TEST_F(FollowerTest, FlagsAForkedLog) {
+  Grow(4);
+  // A copy of the site's store, which will grow another history.
+  SEG_ASSERT_OK(up_.log->kv().Backup(dir_.Sub("fork")));
+  Grow(2);
+  SEG_ASSERT_OK(Catch(*up_.log).status());
+  const auto held = *peers_->Latest(kUp);
+  ASSERT_EQ(held->size, 6u);
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("fork")));
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_, std::move(kv)));
+  ASSERT_EQ(fork.log->Size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    SEG_ASSERT_OK(
+        AppendOne(*fork.log, DispatchRecord("FORK", "down")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string fork_note, fork.log->CheckpointNow());
+  const auto before_state = *peers_->FollowStateOf(kUp);
+  EXPECT_THAT(peers_->Follow(kUp, Entries(*fork.log, 6, 8), fork_note),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(eq[0].offered_note(), fork_note);
+  EXPECT_EQ(eq[0].source(), "follower");
+  // Nothing of the fork is adopted.
+  EXPECT_EQ(peers_->FollowStateOf(kUp)->SerializeAsString(),
+            before_state.SerializeAsString());
+  EXPECT_EQ((*peers_->Latest(kUp))->note, held->note);
+  EXPECT_THAT(peers_->FollowedEntry(kUp, 6),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  domain::DomainGraph graph;
+  SEG_ASSERT_OK(LoadVerifiedLogs(*peers_, &graph));
+  SEG_ASSERT_OK_AND_ASSIGN(auto findings, CrossLogFindings(*peers_, graph, {}));
+  int equivocations = 0;
+  for (const auto& f : findings) {
+    equivocations += f.kind == domain::DomainFindingKind::kEquivocation;
+  }
+  EXPECT_EQ(equivocations, 1);
+
+  // The genuine log keeps being followed.
+  Grow(3);
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t size, Catch(*up_.log));
+  EXPECT_EQ(size, 9u);
+}
+
+TEST_F(FollowerTest, ForkAtTheHeldSizeIsTwoRoots) {
+  Grow(3);
+  SEG_ASSERT_OK(up_.log->kv().Backup(dir_.Sub("fork")));
+  Grow(2);
+  SEG_ASSERT_OK(Catch(*up_.log).status());
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("fork")));
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_, std::move(kv)));
+  SEG_ASSERT_OK(AppendOne(*fork.log, DispatchRecord("F", "down")).status());
+  SEG_ASSERT_OK(AppendOne(*fork.log, DispatchRecord("F", "down")).status());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string fork_note, fork.log->CheckpointNow());
+  EXPECT_THAT(peers_->Follow(kUp, {}, fork_note),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  EXPECT_EQ(peers_->Equivocations(kUp)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace segledger::peers

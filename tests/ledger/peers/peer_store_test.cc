@@ -1,0 +1,343 @@
+// Hand-off evidence at the receiver (DESIGN.md "Cross-site hand-off" steps
+// 2-3): valid evidence is stored and serves the domain's Evidence; forged
+// evidence (bad signature, proof for another size, unknown key, rotated-out
+// key) is refused with nothing stored; consistency chains across several
+// deliveries; a fork is an equivocation with both checkpoints persisted;
+// repeated delivery has exactly-once effect; cosigning.
+#include "ledger/peers/peer_store.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_codec.h"
+#include "ledger/peers/outbox.h"
+#include "tests/ledger/peers/peer_fixture.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::peers {
+namespace {
+
+using ::segledger::testing::IsOk;
+using ::segledger::testing::StatusIs;
+using store::Family;
+using testing::AppendOne;
+using testing::DispatchRecord;
+using testing::Dump;
+using testing::NewKey;
+using testing::NoteRecord;
+using testing::OpenSite;
+using testing::Site;
+
+constexpr char kUp[] = "cmo-up.example/segledger";
+
+class PeerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = NewKey("up-k1");
+    auto site = OpenSite(kUp, key_, nullptr, &hook_);
+    ASSERT_TRUE(site.ok()) << site.status();
+    up_ = *std::move(site);
+    outbox_ = std::make_unique<Outbox>(*up_.log);
+    peers_ = std::make_unique<PeerStore>(receiver_kv_);
+    SEG_ASSERT_OK(peers_->AddPeer({kUp, {key_->Verifier()}}));
+  }
+
+  // Appends `notes` plain records then a dispatch; returns its index.
+  uint64_t AppendDispatch(int notes, const std::string& transfer) {
+    for (int i = 0; i < notes; ++i) {
+      EXPECT_THAT(AppendOne(*up_.log, NoteRecord(absl::StrCat("n", i))),
+                  IsOk());
+    }
+    auto idx = AppendOne(*up_.log, DispatchRecord(transfer, "down"));
+    EXPECT_THAT(idx, IsOk());
+    return idx.ok() ? *idx : 0;
+  }
+
+  uint64_t HeldSize() {
+    auto held = peers_->Latest(kUp);
+    EXPECT_THAT(held, IsOk());
+    return held.ok() && held->has_value() ? (*held)->size : 0;
+  }
+
+  v1::HandoffEvidence Build(uint64_t index) {
+    auto ev = outbox_->BuildEvidence(index, HeldSize());
+    EXPECT_THAT(ev, IsOk());
+    return ev.ok() ? *ev : v1::HandoffEvidence();
+  }
+
+  // Delivers `ev` and expects a refusal with `code` and nothing stored.
+  void ExpectRefused(const v1::HandoffEvidence& ev, absl::StatusCode code,
+                     const std::string& substr) {
+    auto before = Dump(receiver_kv_, Family::kPeers);
+    EXPECT_THAT(peers_->AcceptEvidence(ev), StatusIs(code, substr));
+    EXPECT_EQ(Dump(receiver_kv_, Family::kPeers), before);
+  }
+
+  std::shared_ptr<const NoteSigner> key_;
+  // Queues dispatches and indexes key records for the evidence builder.
+  OutboxHook hook_{nullptr,
+                   DestinationsByParty({{"down", "cmo-down.example/l"}})};
+  Site up_;
+  std::unique_ptr<Outbox> outbox_;
+  store::MemoryKv receiver_kv_;
+  std::unique_ptr<PeerStore> peers_;
+};
+
+TEST_F(PeerStoreTest, ValidEvidenceIsStoredAndServesTheDomain) {
+  const uint64_t i = AppendDispatch(2, "T1");
+  v1::HandoffEvidence ev = Build(i);
+  PeerEvidence domain_view(*peers_);
+  const Hash leaf = LeafHash(ev.entry().entry().body());
+  EXPECT_THAT(domain_view.FindDispatch(kUp, i, leaf),
+              StatusIs(absl::StatusCode::kNotFound));
+  SEG_ASSERT_OK_AND_ASSIGN(AcceptResult r, peers_->AcceptEvidence(ev));
+  EXPECT_FALSE(r.duplicate);
+  EXPECT_EQ(r.leaf_hash, leaf);
+  EXPECT_EQ(HeldSize(), i + 1);
+  SEG_ASSERT_OK_AND_ASSIGN(domain::VerifiedDispatch d,
+                           domain_view.FindDispatch(kUp, i, leaf));
+  EXPECT_EQ(d.dispatch.transfer_id(), "T1");
+  EXPECT_THAT(domain_view.FindDispatch(kUp, i, Sha256("other")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "leaf hash"));
+  EXPECT_THAT(domain_view.FindDispatch(kUp, i + 1, leaf),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(PeerStoreTest, RepeatedDeliveryHasExactlyOnceEffect) {
+  v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
+  SEG_ASSERT_OK(peers_->AcceptEvidence(ev));
+  auto after_first = Dump(receiver_kv_, Family::kPeers);
+  for (int i = 0; i < 3; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(AcceptResult r, peers_->AcceptEvidence(ev));
+    EXPECT_TRUE(r.duplicate);
+  }
+  EXPECT_EQ(Dump(receiver_kv_, Family::kPeers), after_first);
+  SEG_ASSERT_OK_AND_ASSIGN(auto all, peers_->ListEvidence(kUp));
+  EXPECT_EQ(all.size(), 1u);
+}
+
+TEST_F(PeerStoreTest, BadSignatureRefused) {
+  v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
+  (*ev.mutable_entry()->mutable_entry()->mutable_signature())[3] ^= 0x10;
+  ExpectRefused(ev, absl::StatusCode::kInvalidArgument, "signature");
+}
+
+TEST_F(PeerStoreTest, TamperedBodyRefused) {
+  v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
+  std::string* body = ev.mutable_entry()->mutable_entry()->mutable_body();
+  body->back() ^= 0x01;
+  ExpectRefused(ev, absl::StatusCode::kInvalidArgument, "");
+}
+
+TEST_F(PeerStoreTest, ProofForAnotherSizeRefused) {
+  const uint64_t i = AppendDispatch(4, "T1");
+  SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("after")).status());
+  v1::HandoffEvidence ev = Build(i);  // checkpoint at i + 2
+  SEG_ASSERT_OK_AND_ASSIGN(auto other, up_.log->InclusionProof(i, i + 1));
+  ev.mutable_entry()->clear_inclusion_proof();
+  for (const Hash& h : other) {
+    ev.mutable_entry()->add_inclusion_proof(std::string(HashBytes(h)));
+  }
+  ExpectRefused(ev, absl::StatusCode::kInvalidArgument, "inclusion");
+}
+
+TEST_F(PeerStoreTest, CheckpointSignedByAnotherKeyRefused) {
+  v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
+  SEG_ASSERT_OK_AND_ASSIGN(Note n, ParseNote(ev.checkpoint()));
+  auto intruder = NewKey("up-k1");  // same name, other key
+  const NoteSigner* signers[] = {intruder.get()};
+  SEG_ASSERT_OK_AND_ASSIGN(std::string forged, SignNote(n.text, signers));
+  ev.set_checkpoint(forged);
+  ExpectRefused(ev, absl::StatusCode::kInvalidArgument, "checkpoint");
+}
+
+TEST_F(PeerStoreTest, UnknownKeyRefused) {
+  auto other = NewKey("intruder");
+  SEG_ASSERT_OK_AND_ASSIGN(Site fake, OpenSite(kUp, other));
+  Outbox fake_outbox(*fake.log);
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t i,
+                           AppendOne(*fake.log, DispatchRecord("T1", "down")));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev,
+                           fake_outbox.BuildEvidence(i, 0));
+  ExpectRefused(ev, absl::StatusCode::kInvalidArgument, "known key");
+  // An origin that is not a configured peer at all.
+  ev.set_origin("nobody.example/segledger");
+  ExpectRefused(ev, absl::StatusCode::kNotFound, "not a configured peer");
+}
+
+TEST_F(PeerStoreTest, RotationIsLearnedAndRotatedOutKeyRefused) {
+  SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("n0")).status());
+  auto next = NewKey("up-k2");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      store::AppendResult rot,
+      up_.log->RotateKey(next, testing::Operator(), "scheduled"));
+  const uint64_t i = AppendDispatch(0, "T1");
+  v1::HandoffEvidence ev = Build(i);
+  ASSERT_EQ(ev.key_records_size(), 1);
+  SEG_ASSERT_OK(peers_->AcceptEvidence(ev));
+  SEG_ASSERT_OK_AND_ASSIGN(PeerKeyring ring, peers_->Keyring(kUp));
+  EXPECT_EQ(ring.learned_through(), rot.index + 1);
+  ASSERT_EQ(ring.keys().size(), 2u);
+  EXPECT_EQ(ring.keys()[0].until, rot.index + 1);
+
+  // A copy of the log that kept the old key signs a later entry with it.
+  SEG_ASSERT_OK_AND_ASSIGN(Site stale, OpenSite(kUp, key_));
+  Outbox stale_outbox(*stale.log);
+  for (uint64_t k = 0; k <= i; ++k) {
+    SEG_ASSERT_OK(AppendOne(*stale.log, NoteRecord("x")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t j,
+                           AppendOne(*stale.log, DispatchRecord("T2", "down")));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence forged,
+                           stale_outbox.BuildEvidence(j, 0));
+  forged.set_consistency_size(HeldSize());
+  // Its checkpoint is signed by a key no longer valid at that size...
+  ExpectRefused(forged, absl::StatusCode::kInvalidArgument,
+                "no signature by a known key");
+  // ...and so is its entry.
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryBody body,
+                           ParseEntryBody(forged.entry().entry().body()));
+  EXPECT_THAT(ring.EntryKey(body, j),
+              StatusIs(absl::StatusCode::kInvalidArgument, "not valid"));
+  // Before the rotation the old key was fine.
+  EXPECT_THAT(ring.EntryKey(body, rot.index), IsOk());
+}
+
+TEST_F(PeerStoreTest, ConsistencyChainsAcrossDeliveries) {
+  uint64_t last = 0;
+  for (int round = 0; round < 4; ++round) {
+    const uint64_t i = AppendDispatch(round + 1, absl::StrCat("T", round));
+    v1::HandoffEvidence ev = Build(i);
+    if (round > 0) {
+      EXPECT_EQ(ev.consistency_size(), last);
+      EXPECT_GT(ev.consistency_proof_size(), 0);
+    }
+    SEG_ASSERT_OK(peers_->AcceptEvidence(ev));
+    EXPECT_EQ(HeldSize(), i + 1);
+    last = i + 1;
+  }
+  // Evidence of an older entry, proven at the old checkpoint, with a proof
+  // from the receiver's (larger) size back to it.
+  SEG_ASSERT_OK_AND_ASSIGN(auto all, peers_->ListEvidence(kUp));
+  EXPECT_EQ(all.size(), 4u);
+  EXPECT_THAT(peers_->Equivocations(), IsOk());
+  EXPECT_TRUE(peers_->Equivocations()->empty());
+}
+
+TEST_F(PeerStoreTest, StaleConsistencyBaseRefusedWithoutEquivocation) {
+  SEG_ASSERT_OK(peers_->AcceptEvidence(Build(AppendDispatch(1, "T1"))));
+  const uint64_t i = AppendDispatch(1, "T2");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev,
+                           outbox_->BuildEvidence(i, 1));  // receiver holds 2
+  ExpectRefused(ev, absl::StatusCode::kFailedPrecondition, "holds size 2");
+  EXPECT_TRUE(peers_->Equivocations()->empty());
+}
+
+TEST_F(PeerStoreTest, ForkIsEquivocationWithBothCheckpoints) {
+  // A copy of the site's key serving another history under the same origin.
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_));
+  Outbox fork_outbox(*fork.log);
+  v1::HandoffEvidence good = Build(AppendDispatch(2, "T1"));
+  SEG_ASSERT_OK(peers_->AcceptEvidence(good));
+  const auto held = *peers_->Latest(kUp);
+
+  for (int k = 0; k < 4; ++k) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("fork")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t j,
+                           AppendOne(*fork.log, DispatchRecord("T9", "down")));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence bad,
+                           fork_outbox.BuildEvidence(j, held->size));
+  auto evidence_before = Dump(receiver_kv_, Family::kPeers);
+  EXPECT_THAT(peers_->AcceptEvidence(bad),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(eq[0].offered_note(), bad.checkpoint());
+  EXPECT_EQ(eq[0].source(), "evidence");
+  // The forked view is not adopted: same checkpoint, no evidence stored.
+  EXPECT_EQ((*peers_->Latest(kUp))->note, held->note);
+  EXPECT_THAT(peers_->GetEvidence(kUp, j),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Dump(receiver_kv_, Family::kPeers).size(),
+            evidence_before.size() + 1);
+
+  // Same size, another root: also an equivocation.
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork2, OpenSite(kUp, key_));
+  for (uint64_t k = 0; k < held->size; ++k) {
+    SEG_ASSERT_OK(AppendOne(*fork2.log, NoteRecord("other")).status());
+  }
+  Outbox fork2_outbox(*fork2.log);
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::HandoffEvidence same,
+      fork2_outbox.BuildEvidence(held->size - 1, held->size));
+  EXPECT_THAT(peers_->AcceptEvidence(same),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "two roots"));
+  EXPECT_EQ(peers_->Equivocations(kUp)->size(), 2u);
+  auto findings = EquivocationFindings(*peers_->Equivocations());
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[0].kind, FindingKind::kEquivocation);
+  auto domain_findings = EquivocationDomainFindings(*peers_->Equivocations());
+  EXPECT_EQ(domain_findings[0].kind, domain::DomainFindingKind::kEquivocation);
+}
+
+TEST_F(PeerStoreTest, CosignChecksConsistencyWithLastCosigned) {
+  auto me = NewKey("mah-witness");
+  SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("a")).status());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n1, up_.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string c1, peers_->Cosign(n1, 0, {}, *me));
+  // The cosigned note verifies with both keys.
+  std::vector<NoteVerifier> both = {key_->Verifier(), me->Verifier()};
+  SEG_ASSERT_OK_AND_ASSIGN(VerifiedNote vn, OpenNote(c1, both));
+  EXPECT_EQ(vn.verified.size(), 2u);
+
+  for (int k = 0; k < 3; ++k) {
+    SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("b")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n2, up_.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(auto proof, up_.log->ConsistencyProof(1, 4));
+  SEG_ASSERT_OK(peers_->Cosign(n2, 1, proof, *me).status());
+  EXPECT_THAT(peers_->Cosign(n1, 0, {}, *me),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "older"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto notes, peers_->CosignedNotes(kUp));
+  EXPECT_EQ(notes.size(), 2u);
+
+  // A fork at size 6 whose proof from 4 fails: equivocation, not cosigned.
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_));
+  for (int k = 0; k < 6; ++k) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("f")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string nf, fork.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(auto fproof, fork.log->ConsistencyProof(4, 6));
+  EXPECT_THAT(peers_->Cosign(nf, 4, fproof, *me),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].source(), "cosign");
+  EXPECT_EQ(eq[0].offered_note(), nf);
+  EXPECT_EQ((*peers_->LastCosigned(kUp))->size, 4u);
+  EXPECT_EQ(peers_->CosignedNotes(kUp)->size(), 2u);
+}
+
+TEST_F(PeerStoreTest, SurvivesReopenOnRocksDb) {
+  segledger::testing::TempDir dir;
+  v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
+  {
+    SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir.Sub("db")));
+    PeerStore peers(*kv);
+    SEG_ASSERT_OK(peers.AddPeer({kUp, {key_->Verifier()}}));
+    SEG_ASSERT_OK(peers.AcceptEvidence(ev));
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir.Sub("db")));
+  PeerStore peers(*kv);
+  SEG_ASSERT_OK(peers.AddPeer({kUp, {key_->Verifier()}}));
+  SEG_ASSERT_OK_AND_ASSIGN(AcceptResult again, peers.AcceptEvidence(ev));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ((*peers.Latest(kUp))->size, 2u);
+}
+
+}  // namespace
+}  // namespace segledger::peers
