@@ -90,6 +90,8 @@ class Outbox {
   // min(initial * 2^(attempts-1), max). NOT_FOUND when no such row exists.
   absl::Status MarkFailed(absl::string_view destination, uint64_t index,
                           const absl::Status& error);
+  const std::string& origin() const { return log_.origin(); }
+
   absl::StatusOr<v1::OutboxState> State(absl::string_view destination,
                                         uint64_t index) const;
 

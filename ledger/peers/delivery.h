@@ -1,0 +1,76 @@
+// Transport-independent loops of the peer layer (the node plugs in gRPC):
+//
+// Deliverer: one pass over the outbox rows that are due - for each
+// destination, ask the receiver which size of this log it holds, build the
+// evidence from that size, deliver it, and record the outcome (delivered,
+// or a failed attempt with backoff). The bookkeeping is in the store, so a
+// restart resumes where the last pass stopped; the receiver is idempotent
+// by (origin, index), so a delivery repeated after a crash has
+// exactly-once effect.
+//
+// FollowOnce: one step of the MAH follower - fetch the source's latest
+// checkpoint and the entries from the follower's verified position up to
+// it, then PeerStore::Follow.
+//
+// Thread-compatible: run one pass at a time per outbox / origin.
+#ifndef SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
+#define SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ledger/peers/outbox.h"
+#include "ledger/peers/peer_store.h"
+#include "segledger/v1/entry.pb.h"
+#include "segledger/v1/peers.pb.h"
+
+namespace segledger::peers {
+
+// How the sender reaches a receiver (gRPC in the node; in-process in tests).
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  // The size of `origin`'s log the receiver at `destination` holds
+  // verified (0: none).
+  virtual absl::StatusOr<uint64_t> HeldSize(absl::string_view destination,
+                                            absl::string_view origin) = 0;
+  // Delivers evidence; OK once the receiver stored it (or held it already).
+  virtual absl::Status Deliver(absl::string_view destination,
+                               const v1::HandoffEvidence& evidence) = 0;
+};
+
+struct DeliveryReport {
+  int delivered = 0;
+  int failed = 0;
+};
+
+// Delivers every row of `outbox` due at `now` (at most `max`).
+absl::StatusOr<DeliveryReport> DeliverDue(Outbox& outbox,
+                                          PeerTransport& transport,
+                                          absl::Time now, size_t max = 1024);
+
+// Where the follower reads a log (a site's node; a LogStore in tests).
+class FollowSource {
+ public:
+  virtual ~FollowSource() = default;
+  virtual absl::StatusOr<std::string> LatestCheckpoint() = 0;
+  // Entries [from, to) in order.
+  virtual absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
+                                                               uint64_t to) = 0;
+};
+
+// Follows `origin` from the verified position to the source's latest
+// checkpoint in one verified batch (entries fetched up to that size).
+// Returns the new verified size; errors as PeerStore::Follow, or the
+// source's.
+absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
+                                    FollowSource& source);
+
+}  // namespace segledger::peers
+
+#endif  // SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
