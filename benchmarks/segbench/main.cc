@@ -3,27 +3,53 @@
 // (DESIGN.md command-line contract).
 //
 //   segbench ledger --appenders N --seconds S --dir DIR [--json]
+//   segbench grpc --node HOST:PORT [--insecure | --ca F --cert F --key F]
+//                 --mode unary|stream|mixed --concurrency N --seconds S
+//   segbench audit DIR [--json]
+//   segbench mkbundle --entries N --out DIR [--scratch DIR]
+//   segbench proof --dir DIR --entries N [--node HOST:PORT ...]
+//
+// Exit codes: 0 done, 1 the run failed, 2 usage, 3 node unreachable.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "benchmarks/segbench/audit_bench.h"
+#include "benchmarks/segbench/grpc_bench.h"
 #include "benchmarks/segbench/ledger_bench.h"
+#include "benchmarks/segbench/proof_bench.h"
 
 namespace {
 
-int RunLedger(const segledger::bench::LedgerBenchOptions& options, bool json) {
-  auto result = segledger::bench::RunLedgerBench(options);
+// Prints a mode's JSON line (or a labelled line) and maps errors to exit
+// codes.
+int Report(const char* mode, const absl::StatusOr<std::string>& result,
+           bool json) {
   if (!result.ok()) {
-    std::cerr << "segbench ledger: " << result.status() << "\n";
-    return 1;
+    std::cerr << "segbench " << mode << ": " << result.status() << "\n";
+    if (segledger::client::IsUnreachableOrRefused(result.status())) return 3;
+    return absl::IsInvalidArgument(result.status()) ? 2 : 1;
   }
   if (json) {
     std::cout << *result << "\n";
   } else {
-    std::cout << "segbench ledger: " << *result << "\n";
+    std::cout << "segbench " << mode << ": " << *result << "\n";
   }
   return 0;
+}
+
+// --node/--insecure/--ca/--cert/--key on `cmd`.
+void AddNodeFlags(CLI::App* cmd, segledger::client::ClientOptions* c,
+                  bool node_required) {
+  auto* node = cmd->add_option("--node", c->target, "node HOST:PORT");
+  if (node_required) node->required();
+  cmd->add_flag("--insecure", c->insecure, "plaintext (loopback only)");
+  cmd->add_option("--ca", c->ca_file, "PEM CA of the node");
+  cmd->add_option("--cert", c->cert_file, "PEM client certificate");
+  cmd->add_option("--key", c->key_file, "PEM client key");
+  cmd->add_option("--server-name", c->server_name_override,
+                  "TLS name to check");
 }
 
 }  // namespace
@@ -56,6 +82,63 @@ int main(int argc, char** argv) {
                  "do not measure the ceiling (ratio 0)");
   lcmd->add_flag("--json", json, "print one JSON object");
 
+  segledger::bench::GrpcBenchOptions grpc;
+  double grpc_seconds = 5;
+  double grpc_ceiling_seconds = 3;
+  auto* gcmd = app.add_subcommand("grpc", "load on a running segledgerd");
+  AddNodeFlags(gcmd, &grpc.client, true);
+  gcmd->add_option("--mode", grpc.mode, "unary | stream | mixed")
+      ->check(CLI::IsMember({"unary", "stream", "mixed"}));
+  gcmd->add_option("--concurrency", grpc.concurrency, "calls in flight")
+      ->check(CLI::Range(1, 4096));
+  gcmd->add_option("--seconds", grpc_seconds, "load duration")
+      ->check(CLI::Range(0.1, 3600.0));
+  gcmd->add_option("--ceiling-seconds", grpc_ceiling_seconds,
+                   "duration of the ceiling measurement")
+      ->check(CLI::Range(0.1, 600.0));
+  gcmd->add_option("--batch", grpc.stream_batch, "records per stream message")
+      ->check(CLI::Range(1, 4096));
+  gcmd->add_option("--max-records", grpc.max_records, "bound on records sent")
+      ->check(CLI::Range(1, 100000000));
+  gcmd->add_flag("--skip-ceiling", grpc.skip_ceiling, "no ceiling (ratio 0)");
+  gcmd->add_flag("--json", json, "print one JSON object");
+
+  std::string audit_dir;
+  double audit_ceiling_seconds = 3;
+  bool audit_skip_ceiling = false;
+  auto* acmd = app.add_subcommand("audit", "offline verification of a bundle");
+  acmd->add_option("DIR", audit_dir, "bundle directory")->required();
+  acmd->add_option("--ceiling-seconds", audit_ceiling_seconds,
+                   "duration of the ceiling measurement")
+      ->check(CLI::Range(0.1, 600.0));
+  acmd->add_flag("--skip-ceiling", audit_skip_ceiling, "no ceiling (ratio 0)");
+  acmd->add_flag("--json", json, "print one JSON object");
+
+  uint64_t mk_entries = 100000;
+  std::string mk_out, mk_scratch;
+  auto* mcmd = app.add_subcommand("mkbundle", "write a bundle of N entries");
+  mcmd->add_option("--entries", mk_entries, "entries")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  mcmd->add_option("--out", mk_out, "bundle directory (must not exist)")
+      ->required();
+  mcmd->add_option("--scratch", mk_scratch, "store scratch (default OUT.tmp)");
+  mcmd->add_flag("--json", json, "print one JSON object");
+
+  segledger::bench::ProofBenchOptions proof;
+  segledger::client::ClientOptions proof_node;
+  double proof_max_seconds = 10;
+  auto* pcmd = app.add_subcommand("proof", "proof latency on an N-entry store");
+  pcmd->add_option("--dir", proof.dir, "scratch directory")->required();
+  pcmd->add_option("--entries", proof.entries, "entries")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  pcmd->add_option("--samples", proof.samples, "proofs of each kind")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10000000}));
+  pcmd->add_option("--max-seconds", proof_max_seconds, "per sampling loop")
+      ->check(CLI::Range(0.1, 600.0));
+  pcmd->add_flag("--keep", proof.keep, "keep the store");
+  AddNodeFlags(pcmd, &proof_node, false);
+  pcmd->add_flag("--json", json, "print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -67,7 +150,30 @@ int main(int argc, char** argv) {
   if (lcmd->parsed()) {
     ledger.duration = absl::Seconds(ledger_seconds);
     ledger.ceiling_duration = absl::Seconds(ceiling_seconds);
-    return RunLedger(ledger, json);
+    return Report("ledger", segledger::bench::RunLedgerBench(ledger), json);
+  }
+  if (gcmd->parsed()) {
+    grpc.duration = absl::Seconds(grpc_seconds);
+    grpc.ceiling_duration = absl::Seconds(grpc_ceiling_seconds);
+    return Report("grpc", segledger::bench::RunGrpcBench(grpc), json);
+  }
+  if (acmd->parsed()) {
+    return Report("audit",
+                  segledger::bench::RunAuditBench(
+                      audit_dir, absl::Seconds(audit_ceiling_seconds),
+                      audit_skip_ceiling),
+                  json);
+  }
+  if (mcmd->parsed()) {
+    if (mk_scratch.empty()) mk_scratch = mk_out + ".tmp";
+    return Report(
+        "mkbundle",
+        segledger::bench::RunMakeBundle(mk_entries, mk_scratch, mk_out), json);
+  }
+  if (pcmd->parsed()) {
+    if (!proof_node.target.empty()) proof.node = proof_node;
+    proof.max_time = absl::Seconds(proof_max_seconds);
+    return Report("proof", segledger::bench::RunProofBench(proof), json);
   }
   return 2;
 }
