@@ -26,7 +26,29 @@ struct FollowBatch {
   bool forked = false;  // first entry does not chain to the verified prefix
   std::string fork_detail;
   std::optional<Hash> root_at_held;  // root when the range reached held.size
+  std::vector<NoteVerifier> keys;    // the key each entry must be signed by
 };
+
+// Entry signatures of a checked batch, in parallel on `pool` (may be null);
+// the first failure by index.
+absl::Status CheckSignatures(absl::string_view origin, uint64_t first,
+                             absl::Span<const v1::SignedEntry> entries,
+                             const FollowBatch& b, ThreadPool* pool) {
+  std::vector<absl::Status> results(entries.size());
+  auto run = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      results[i] =
+          CheckEntrySignature(entries[i], first + i, origin, b.keys[i]);
+    }
+  };
+  if (pool == nullptr || entries.size() < 64) {
+    run(0, entries.size());
+  } else {
+    pool->ParallelFor(entries.size(), 32, run);
+  }
+  for (const absl::Status& s : results) SEG_RETURN_IF_ERROR(s);
+  return absl::OkStatus();
+}
 
 absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
                         absl::Span<const v1::SignedEntry> entries,
@@ -45,8 +67,11 @@ absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
   }
   for (size_t i = 0; i < entries.size(); ++i) {
     const uint64_t index = state.size() + i;
-    SEG_ASSIGN_OR_RETURN(VerifiedEntry v, VerifySignedEntry(entries[i], index,
-                                                            origin, b.keyring));
+    std::optional<NoteVerifier> key;
+    SEG_ASSIGN_OR_RETURN(
+        VerifiedEntry v,
+        ParseAndResolve(entries[i], index, origin, b.keyring, &key));
+    b.keys.push_back(*std::move(key));
     if (v.body.prev_hash() != HashBytes(prev)) {
       if (i > 0) {
         return absl::InvalidArgumentError(
@@ -108,6 +133,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
   SEG_ASSIGN_OR_RETURN(v1::FollowState state, FollowStateOf(origin));
   SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
   SEG_RETURN_IF_ERROR(CheckBatch(origin, state, entries, held, b));
+  SEG_RETURN_IF_ERROR(CheckSignatures(origin, state.size(), entries, b, pool_));
   SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
                        OpenPeerCheckpoint(checkpoint, origin, b.keyring));
   const uint64_t size = b.range.size();

@@ -95,10 +95,9 @@ absl::StatusOr<SignedCheckpoint> OpenPeerCheckpoint(
   return cp;
 }
 
-absl::StatusOr<VerifiedEntry> VerifySignedEntry(const v1::SignedEntry& e,
-                                                uint64_t index,
-                                                absl::string_view origin,
-                                                const PeerKeyring& keyring) {
+absl::StatusOr<VerifiedEntry> ParseAndResolve(
+    const v1::SignedEntry& e, uint64_t index, absl::string_view origin,
+    const PeerKeyring& keyring, std::optional<NoteVerifier>* key) {
   VerifiedEntry v;
   v.index = index;
   absl::StatusOr<v1::EntryBody> body = ParseEntryBody(e.body());
@@ -111,14 +110,31 @@ absl::StatusOr<VerifiedEntry> VerifySignedEntry(const v1::SignedEntry& e,
         "entry %d: body names %s index %d, want %s index %d", index,
         v.body.log_origin(), v.body.index(), origin, index));
   }
-  SEG_ASSIGN_OR_RETURN(NoteVerifier key, keyring.EntryKey(v.body, index));
-  absl::Status sig = key.Verify(EntrySigningMessage(e.body()), e.signature());
-  if (!sig.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("entry %d of %s: signature by \"%s\": %s", index,
-                        origin, key.name(), sig.message()));
-  }
+  absl::StatusOr<NoteVerifier> k = keyring.EntryKey(v.body, index);
+  if (!k.ok()) return k.status();
+  key->emplace(*std::move(k));
   v.leaf_hash = LeafHash(e.body());
+  return v;
+}
+
+absl::Status CheckEntrySignature(const v1::SignedEntry& e, uint64_t index,
+                                 absl::string_view origin,
+                                 const NoteVerifier& key) {
+  absl::Status sig = key.Verify(EntrySigningMessage(e.body()), e.signature());
+  if (sig.ok()) return sig;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("entry %d of %s: signature by \"%s\": %s", index, origin,
+                      key.name(), sig.message()));
+}
+
+absl::StatusOr<VerifiedEntry> VerifySignedEntry(const v1::SignedEntry& e,
+                                                uint64_t index,
+                                                absl::string_view origin,
+                                                const PeerKeyring& keyring) {
+  std::optional<NoteVerifier> key;
+  SEG_ASSIGN_OR_RETURN(VerifiedEntry v,
+                       ParseAndResolve(e, index, origin, keyring, &key));
+  SEG_RETURN_IF_ERROR(CheckEntrySignature(e, index, origin, *key));
   return v;
 }
 

@@ -79,6 +79,18 @@ absl::StatusOr<VerifiedEntry> VerifyProvenEntry(const v1::ProvenEntry& e,
                                                 uint64_t size, const Hash& root,
                                                 const PeerKeyring& keyring);
 
+// The order-dependent half of VerifySignedEntry: body, index, origin and
+// the key valid at that index (returned); the signature is not checked.
+absl::StatusOr<VerifiedEntry> ParseAndResolve(const v1::SignedEntry& e,
+                                              uint64_t index,
+                                              absl::string_view origin,
+                                              const PeerKeyring& keyring,
+                                              std::optional<NoteVerifier>* key);
+// The entry signature by `key` (INVALID_ARGUMENT naming index and key).
+absl::Status CheckEntrySignature(const v1::SignedEntry& e, uint64_t index,
+                                 absl::string_view origin,
+                                 const NoteVerifier& key);
+
 // Checks a signed entry at its position without a proof: body, index,
 // origin, key validity and signature.
 absl::StatusOr<VerifiedEntry> VerifySignedEntry(const v1::SignedEntry& e,

@@ -80,8 +80,10 @@ std::string EquivocationKey(const v1::EquivocationRecord& r) {
 
 }  // namespace
 
-PeerStore::PeerStore(store::KvStore& kv, const Clock* clock)
-    : kv_(kv), clock_(clock != nullptr ? clock : SystemClock::Get()) {}
+PeerStore::PeerStore(store::KvStore& kv, const Clock* clock, ThreadPool* pool)
+    : kv_(kv),
+      clock_(clock != nullptr ? clock : SystemClock::Get()),
+      pool_(pool) {}
 
 absl::Status PeerStore::AddPeer(PeerConfig config) {
   if (config.origin.empty() || config.keys.empty()) {

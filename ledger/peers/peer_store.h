@@ -35,6 +35,7 @@
 #include "ledger/peers/handoff.h"
 #include "ledger/peers/keyring.h"
 #include "ledger/store/kv.h"
+#include "ledger/thread_pool.h"
 #include "ledger/verifier.h"
 #include "segledger/v1/peers.pb.h"
 
@@ -53,8 +54,11 @@ struct AcceptResult {
 
 class PeerStore {
  public:
-  // `kv` and `clock` (nullptr: system clock) must outlive the store.
-  explicit PeerStore(store::KvStore& kv, const Clock* clock = nullptr);
+  // `kv`, `clock` (nullptr: system clock) and `pool` (nullptr: verify on
+  // the calling thread; used by Follow for entry signatures) must outlive
+  // the store.
+  explicit PeerStore(store::KvStore& kv, const Clock* clock = nullptr,
+                     ThreadPool* pool = nullptr);
 
   // Registers a peer log and the keys trusted for it (from configuration).
   // INVALID_ARGUMENT for an empty origin or no keys.
@@ -128,6 +132,7 @@ class PeerStore {
 
   store::KvStore& kv_;
   const Clock* clock_;
+  ThreadPool* pool_;
   mutable absl::Mutex config_mu_;
   std::map<std::string, PeerConfig, std::less<>> configs_
       ABSL_GUARDED_BY(config_mu_);
