@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang-14, -fsanitize=fuzzer,address,undefined;
+# build tree build/fuzz) and runs each for a given time or number of inputs,
+# starting from the committed seeds (tests/fuzz/corpus/<target>). New inputs
+# go to build/fuzz/work/<target>/corpus; crashes to .../artifacts/.
+#
+#   scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--seeds] [targets...]
+#
+#   --seconds N  run each target N seconds (default 60)
+#   --runs N     stop each target after N inputs instead
+#   --seeds      regenerate the seed corpora (make_seeds) before running
+#   targets      default: every fuzz_* target of the build
+#
+# Prints "<target>: <executions> execs, <seconds> s" per target; exits 1 if
+# any target crashed, leaked or timed out (its artifact path is printed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=60
+runs=-1
+seeds=0
+targets=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --seeds) seeds=1; shift ;;
+    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+dir=build/fuzz
+if [[ ! -f $dir/build.ninja ]]; then
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$dir" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGLEDGER_FUZZ=ON \
+    -DSEGLEDGER_BUILD_BENCHMARKS=OFF >/dev/null
+fi
+if [[ ${#targets[@]} -eq 0 ]]; then
+  mapfile -t targets < <(sed -n 's/^seg_add_fuzzer(\(fuzz_[a-z_]*\).*/\1/p' \
+    tests/fuzz/CMakeLists.txt)
+fi
+build_targets=("${targets[@]}")
+[[ $seeds == 1 ]] && build_targets+=(make_seeds)
+cmake --build "$dir" --parallel "$(nproc)" --target "${build_targets[@]}"
+if [[ $seeds == 1 ]]; then
+  "$dir/tests/fuzz/make_seeds" tests/fuzz/corpus
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for t in "${targets[@]}"; do
+  bin=$dir/tests/fuzz/$t
+  work=$dir/work/$t
+  mkdir -p "$work/corpus" "$work/artifacts"
+  limit=(-max_total_time="$seconds")
+  [[ $runs -ge 0 ]] && limit=(-runs="$runs")
+  start=$(date +%s)
+  if "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$work/artifacts/" "$work/corpus" \
+      "tests/fuzz/corpus/$t" >"$work/log" 2>&1; then
+    result=ok
+  else
+    result="FAILED (see $work/log; artifacts in $work/artifacts)"
+    status=1
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+  echo "$t: ${execs:-?} execs, $(($(date +%s) - start)) s, $result"
+done
+exit $status
