@@ -5,12 +5,14 @@
 //          the stored level-0 node), nothing stored beyond the size, and the
 //          latest checkpoint (signature by a log key, root == RootAt(size)).
 //   kFull: every entry, every stored tree node recomputed from the leaves,
-//          every checkpoint.
+//          every checkpoint, and the request-id index rows: each entry's
+//          "r/<request id>" row points at it and no other row exists.
 //
 // Any inconsistency is DATA_LOSS naming the entry index (or checkpoint
 // size, or tree node and the entries it covers) and what is wrong.
 #include <map>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
@@ -58,9 +60,11 @@ using VerifierMap = std::map<std::string, NoteVerifier, std::less<>>;
 // Checks one parsed entry's fields against its position; returns its leaf.
 absl::StatusOr<Hash> CheckBody(const LogStore::Impl& impl, uint64_t index,
                                const v1::SignedEntry& entry, const Hash& prev,
-                               const VerifierMap& keys) {
+                               const VerifierMap& keys,
+                               std::string* request_id) {
   absl::StatusOr<v1::EntryBody> body = ParseEntryBody(entry.body());
   if (!body.ok()) return EntryError(index, body.status().message());
+  *request_id = body->request_id();
   if (body->index() != index) {
     return EntryError(index, absl::StrCat("body says index ", body->index()));
   }
@@ -80,11 +84,77 @@ absl::StatusOr<Hash> CheckBody(const LogStore::Impl& impl, uint64_t index,
   return LeafHash(entry.body());
 }
 
+// kFull (log_store.h idempotency): the row "r/<request id>" of every entry
+// carrying a request id points back at that entry; `ids` are the request
+// ids of entries begin, begin + 1, ... Adds the rows checked to `*rows`.
+absl::Status CheckRequestRows(LogStore::Impl& impl, uint64_t begin,
+                              const std::vector<std::string>& ids,
+                              uint64_t* rows) {
+  std::vector<std::string> keys;
+  std::vector<uint64_t> at;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (ids[k].empty()) continue;
+    keys.push_back(RequestKey(ids[k]));
+    at.push_back(begin + k);
+  }
+  SEG_ASSIGN_OR_RETURN(auto values, impl.kv->MultiGet(Family::kIndex, keys));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (values[i].has_value() && *values[i] == Be64(at[i])) continue;
+    absl::StatusOr<uint64_t> points = values[i].has_value()
+                                          ? ParseBe64(*values[i], "request row")
+                                          : absl::NotFoundError("no row");
+    return EntryError(
+        at[i],
+        absl::StrCat("the index row of request id \"",
+                     absl::CHexEscape(ids[at[i] - begin]), "\" ",
+                     !values[i].has_value() ? "is missing"
+                     : points.ok() ? absl::StrCat("points at entry ", *points)
+                                   : "is malformed"));
+  }
+  *rows += keys.size();
+  return absl::OkStatus();
+}
+
+// kFull: the index holds no request row besides the `rows` checked above; a
+// stray one is named with the entry it points at.
+absl::Status CheckStrayRequestRows(LogStore::Impl& impl, uint64_t size,
+                                   uint64_t rows) {
+  const std::string prefix(kRequestPrefix);
+  std::vector<std::pair<std::string, std::string>> found;
+  SEG_RETURN_IF_ERROR(
+      impl.kv->Scan(Family::kIndex, prefix, PrefixEnd(prefix),
+                    [&found](absl::string_view key, absl::string_view value) {
+                      found.emplace_back(key, value);
+                      return true;
+                    }));
+  if (found.size() == rows) return absl::OkStatus();
+  for (const auto& [key, value] : found) {
+    const std::string id = absl::CHexEscape(key.substr(prefix.size()));
+    absl::StatusOr<uint64_t> index = ParseBe64(value, "request row");
+    if (!index.ok() || *index >= size) {
+      return absl::DataLossError(absl::StrCat("index row of request id \"", id,
+                                              "\" points at no entry"));
+    }
+    SEG_ASSIGN_OR_RETURN(std::string bytes,
+                         impl.kv->Get(Family::kEntries, EntryKey(*index)));
+    v1::SignedEntry entry;
+    v1::EntryBody body;
+    if (!entry.ParseFromString(bytes) || !body.ParseFromString(entry.body()) ||
+        absl::CHexEscape(body.request_id()) != id) {
+      return EntryError(*index, absl::StrCat("index row of request id \"", id,
+                                             "\" points here, but the entry "
+                                             "does not carry that id"));
+    }
+  }
+  return absl::DataLossError(absl::StrCat("the index holds ", found.size(),
+                                          " request rows, the entries ", rows));
+}
+
 // Checks entries [begin, end); `prev` is the leaf before `begin` and is
 // advanced. Leaves are appended to `leaves` when non-null.
 absl::Status CheckChunk(LogStore::Impl& impl, uint64_t begin, uint64_t end,
                         const VerifierMap& keys, Hash& prev,
-                        std::vector<Hash>* leaves) {
+                        std::vector<Hash>* leaves, uint64_t* request_rows) {
   std::vector<v1::SignedEntry> entries;
   entries.reserve(end - begin);
   absl::Status scan_error;
@@ -111,9 +181,10 @@ absl::Status CheckChunk(LogStore::Impl& impl, uint64_t begin, uint64_t end,
   SEG_ASSIGN_OR_RETURN(std::vector<Hash> stored, impl.FetchNodes(ids));
   std::vector<absl::Status> errors(entries.size());
   std::vector<std::string> names(entries.size());
+  std::vector<std::string> request_ids(entries.size());
   for (size_t k = 0; k < entries.size(); ++k) {
-    SEG_ASSIGN_OR_RETURN(Hash leaf,
-                         CheckBody(impl, begin + k, entries[k], prev, keys));
+    SEG_ASSIGN_OR_RETURN(Hash leaf, CheckBody(impl, begin + k, entries[k], prev,
+                                              keys, &request_ids[k]));
     if (leaf != stored[k]) {
       return EntryError(
           begin + k,
@@ -138,11 +209,12 @@ absl::Status CheckChunk(LogStore::Impl& impl, uint64_t begin, uint64_t end,
                                                 errors[k].message()));
     }
   }
-  return absl::OkStatus();
+  if (leaves == nullptr) return absl::OkStatus();
+  return CheckRequestRows(impl, begin, request_ids, request_rows);
 }
 
 absl::Status CheckEntries(LogStore::Impl& impl, uint64_t from, uint64_t size,
-                          std::vector<Hash>* leaves) {
+                          std::vector<Hash>* leaves, uint64_t* request_rows) {
   VerifierMap keys;
   for (NoteVerifier& v : impl.VerifiersCopy()) keys.emplace(v.name(), v);
   Hash prev = kZeroHash;
@@ -152,8 +224,8 @@ absl::Status CheckEntries(LogStore::Impl& impl, uint64_t from, uint64_t size,
     prev = h[0];
   }
   for (uint64_t b = from; b < size; b += kChunk) {
-    SEG_RETURN_IF_ERROR(
-        CheckChunk(impl, b, std::min(size, b + kChunk), keys, prev, leaves));
+    SEG_RETURN_IF_ERROR(CheckChunk(impl, b, std::min(size, b + kChunk), keys,
+                                   prev, leaves, request_rows));
   }
   return absl::OkStatus();
 }
@@ -237,9 +309,13 @@ absl::Status LogStore::Impl::CheckStore(uint64_t size) {
   const uint64_t from =
       full || size <= options.tail_entries ? 0 : size - options.tail_entries;
   std::vector<Hash> leaves;
+  uint64_t request_rows = 0;
   SEG_RETURN_IF_ERROR(
-      CheckEntries(*this, from, size, full ? &leaves : nullptr));
-  if (full) SEG_RETURN_IF_ERROR(CheckTree(*this, leaves));
+      CheckEntries(*this, from, size, full ? &leaves : nullptr, &request_rows));
+  if (full) {
+    SEG_RETURN_IF_ERROR(CheckStrayRequestRows(*this, size, request_rows));
+    SEG_RETURN_IF_ERROR(CheckTree(*this, leaves));
+  }
   return CheckCheckpoints(*this, size, full);
 }
 
