@@ -95,6 +95,37 @@ absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
   return absl::OkStatus();
 }
 
+// Why a checked batch under a validly signed checkpoint shows a fork
+// (empty: it does not).
+std::string ForkDetail(const FollowBatch& b, const SignedCheckpoint& cp,
+                       const std::optional<HeldCheckpoint>& held) {
+  if (b.forked) return b.fork_detail;
+  if (b.range.Root() != cp.checkpoint.root) {
+    return absl::StrFormat("checkpoint root %s differs from the entries' %s",
+                           HashHex(cp.checkpoint.root),
+                           HashHex(b.range.Root()));
+  }
+  if (held.has_value() && b.root_at_held.has_value() &&
+      *b.root_at_held != held->root) {
+    return absl::StrFormat("entries give root %s at held size %d, held %s",
+                           HashHex(*b.root_at_held), held->size,
+                           HashHex(held->root));
+  }
+  return "";
+}
+
+v1::FollowState NextState(const v1::FollowState& state, const FollowBatch& b) {
+  v1::FollowState next;
+  next.set_size(b.range.size());
+  next.set_last_leaf_hash(
+      b.entries.empty() ? state.last_leaf_hash()
+                        : std::string(HashBytes(b.entries.back().leaf_hash)));
+  for (const Hash& h : b.range.hashes()) {
+    next.add_range_hashes(std::string(HashBytes(h)));
+  }
+  return next;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::FollowState> PeerStore::FollowStateOf(
@@ -143,19 +174,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
         cp.checkpoint.size, size));
   }
   // From here on the checkpoint is validly signed: a mismatch is a fork.
-  std::string fork;
-  if (b.forked) fork = b.fork_detail;
-  if (fork.empty() && b.range.Root() != cp.checkpoint.root) {
-    fork =
-        absl::StrFormat("checkpoint root %s differs from the entries' %s",
-                        HashHex(cp.checkpoint.root), HashHex(b.range.Root()));
-  }
-  if (fork.empty() && held.has_value() && b.root_at_held.has_value() &&
-      *b.root_at_held != held->root) {
-    fork = absl::StrFormat("entries give root %s at held size %d, held %s",
-                           HashHex(*b.root_at_held), held->size,
-                           HashHex(held->root));
-  }
+  const std::string fork = ForkDetail(b, cp, held);
   if (!fork.empty()) {
     v1::EquivocationRecord r =
         MakeEquivocation(origin, held.has_value() ? held->note : "", cp.note,
@@ -165,21 +184,13 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
         absl::StrCat("equivocation: ", r.detail()));
   }
   KvBatch batch;
-  v1::SignedEntry copy;
   for (size_t i = 0; i < entries.size(); ++i) {
     batch.Put(Family::kPeers, PositionKey('v', origin, b.entries[i].index),
               entries[i].SerializeAsString());
     IndexRegistrations(b.entries[i], batch);
   }
-  v1::FollowState next;
-  next.set_size(size);
-  const Hash last = b.entries.empty() ? Hash{} : b.entries.back().leaf_hash;
-  next.set_last_leaf_hash(b.entries.empty() ? state.last_leaf_hash()
-                                            : std::string(HashBytes(last)));
-  for (const Hash& h : b.range.hashes()) {
-    next.add_range_hashes(std::string(HashBytes(h)));
-  }
-  batch.Put(Family::kPeers, OriginKey('f', origin), next.SerializeAsString());
+  batch.Put(Family::kPeers, OriginKey('f', origin),
+            NextState(state, b).SerializeAsString());
   if (!held.has_value() || size > held->size) {
     v1::PeerCheckpoint row;
     row.set_note(cp.note);
