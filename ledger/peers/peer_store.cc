@@ -164,6 +164,29 @@ void PeerStore::IndexRegistrations(const VerifiedEntry& v,
   }
 }
 
+void PeerStore::AddEvidenceRows(const v1::HandoffEvidence& evidence,
+                                const Hash& leaf, const HandoffResult& res,
+                                const std::optional<HeldCheckpoint>& held,
+                                const PeerKeyring& before,
+                                KvBatch& batch) const {
+  const std::string& origin = evidence.origin();
+  v1::StoredEvidence stored;
+  *stored.mutable_evidence() = evidence;
+  stored.set_leaf_hash(std::string(HashBytes(leaf)));
+  *stored.mutable_verified_at() = ToTimestamp(clock_->Now());
+  batch.Put(Family::kPeers, PositionKey('e', origin, evidence.entry().index()),
+            stored.SerializeAsString());
+  if (!held.has_value() || res.checkpoint.checkpoint.size > held->size) {
+    batch.Put(Family::kPeers, OriginKey('c', origin),
+              ToRow(res.checkpoint).SerializeAsString());
+  }
+  if (res.keyring.learned_through() != before.learned_through()) {
+    batch.Put(Family::kPeers, OriginKey('k', origin),
+              res.keyring.ToProto().SerializeAsString());
+  }
+  IndexRegistrations(res.entry, batch);
+}
+
 absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
     const v1::HandoffEvidence& evidence) {
   absl::MutexLock l(&write_mu_);
@@ -195,21 +218,8 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
         absl::StrCat("equivocation: ", r.detail()));
   }
   KvBatch batch;
-  v1::StoredEvidence stored;
-  *stored.mutable_evidence() = evidence;
-  stored.set_leaf_hash(std::string(HashBytes(leaf)));
-  *stored.mutable_verified_at() = ToTimestamp(clock_->Now());
-  batch.Put(Family::kPeers, ekey, stored.SerializeAsString());
   const uint64_t size = res->checkpoint.checkpoint.size;
-  if (!held.has_value() || size > held->size) {
-    batch.Put(Family::kPeers, OriginKey('c', origin),
-              ToRow(res->checkpoint).SerializeAsString());
-  }
-  if (res->keyring.learned_through() != keyring.learned_through()) {
-    batch.Put(Family::kPeers, OriginKey('k', origin),
-              res->keyring.ToProto().SerializeAsString());
-  }
-  IndexRegistrations(res->entry, batch);
+  AddEvidenceRows(evidence, leaf, *res, held, keyring, batch);
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
   return AcceptResult{leaf, false, size};
 }

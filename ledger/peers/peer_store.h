@@ -129,6 +129,10 @@ class PeerStore {
   absl::Status Persist(const v1::EquivocationRecord& record,
                        store::KvBatch* batch = nullptr);
   void IndexRegistrations(const VerifiedEntry& v, store::KvBatch& batch) const;
+  void AddEvidenceRows(const v1::HandoffEvidence& evidence, const Hash& leaf,
+                       const HandoffResult& res,
+                       const std::optional<HeldCheckpoint>& held,
+                       const PeerKeyring& before, store::KvBatch& batch) const;
 
   store::KvStore& kv_;
   const Clock* clock_;
