@@ -2,6 +2,11 @@
 # Installs the Debian 12 packages segledger needs, only when some are
 # missing (apt-get update first, as a fresh machine has no package lists).
 # Usage: scripts/setup.sh        (run as root, or with sudo available)
+#
+# Why each group: the build toolchain; the libraries of DESIGN.md; CLI11 for
+# command lines; Debian's python3 modules for the Python ops example and the
+# EPCIS schema check; graphviz renders the report's custody graph; chromium
+# renders the HTML report in its browser test.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +18,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev
   python3 python3-grpcio python3-protobuf python3-jsonschema
+  graphviz chromium
 )
 
 missing=()

@@ -215,7 +215,7 @@ class HttpServer {
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 2);
       ::close(fds[0]);
-      ::execlp("python3", "python3", "-u", "-m", "http.server", "0", "--bind",
+      ::execl("/usr/bin/python3", "python3", "-u", "-m", "http.server", "0", "--bind",
                "127.0.0.1", "--directory", dir.c_str(), nullptr);
       ::_exit(127);
     }

@@ -37,7 +37,7 @@ TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
   EXPECT_NE(doc.find("\"bizStep\":\"shipping\""), std::string::npos) << doc;
   EXPECT_NE(doc.find("\"uom\":\"KGM\""), std::string::npos) << doc;
   std::string cmd =
-      absl::StrCat("python3 ", SEGLEDGER_TESTDATA_DIR,
+      absl::StrCat("/usr/bin/python3 ", SEGLEDGER_TESTDATA_DIR,
                    "/../tools/validate_epcis.py ", SEGLEDGER_TESTDATA_DIR,
                    "/../../../shared/standards/epcis/EPCIS-JSON-Schema.json ",
                    tmp.Sub("e.jsonld"),
@@ -52,7 +52,7 @@ TEST(Epcis, DocumentValidatesAgainstGs1Schema) {
   std::FILE* f = std::fopen(tmp.Sub("bad.jsonld").c_str(), "w");
   std::fwrite(bad.data(), 1, bad.size(), f);
   std::fclose(f);
-  cmd = absl::StrCat("python3 ", SEGLEDGER_TESTDATA_DIR,
+  cmd = absl::StrCat("/usr/bin/python3 ", SEGLEDGER_TESTDATA_DIR,
                      "/../tools/validate_epcis.py ", SEGLEDGER_TESTDATA_DIR,
                      "/../../../shared/standards/epcis/EPCIS-JSON-Schema.json ",
                      tmp.Sub("bad.jsonld"), " 2>/dev/null");
