@@ -39,7 +39,7 @@ if [[ ! -f $dir/build.ninja ]]; then
     -DSEGLEDGER_BUILD_BENCHMARKS=OFF >/dev/null
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then
-  mapfile -t targets < <(sed -n 's/^seg_add_fuzzer(\(fuzz_[a-z_]*\).*/\1/p' \
+  mapfile -t targets < <(sed -n 's/^ *seg_add_fuzzer(\(fuzz_[a-z_]*\).*/\1/p' \
     tests/fuzz/CMakeLists.txt)
 fi
 build_targets=("${targets[@]}")

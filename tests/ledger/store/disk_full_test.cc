@@ -96,7 +96,9 @@ class SmallFs {
     if (!mounted_) error_ = std::strerror(errno);
   }
   ~SmallFs() {
-    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (mounted_ && umount2(dir_.c_str(), MNT_DETACH) != 0) {
+      ADD_FAILURE() << "umount " << dir_ << ": " << std::strerror(errno);
+    }
   }
   bool ok() const { return mounted_; }
   const std::string& error() const { return error_; }
