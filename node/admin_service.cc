@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/store/key_file.h"
+#include "node/data_dir.h"
 #include "node/json_log.h"
 #include "node/read_service.h"
 #include "node/rpc_util.h"
@@ -47,8 +48,7 @@ absl::Status ValidateActor(const v1::Actor& actor) {
 
 absl::Status DoRotate(ServiceContext* ctx, const v1::RotateKeyRequest& req,
                       v1::RotateKeyResponse* resp) {
-  std::string path =
-      absl::StrCat(ctx->key_dir, "/", req.new_key_name(), ".key");
+  std::string path = KeyFilePath(ctx->key_dir, req.new_key_name());
   absl::StatusOr<std::shared_ptr<const NoteSigner>> next =
       store::CreateKeyFile(path, req.new_key_name());
   if (absl::IsAlreadyExists(next.status())) {

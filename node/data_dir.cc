@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -20,6 +22,7 @@
 #include "ledger/store/key_file.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/rocksdb_kv.h"
+#include "ledger/tiles.h"
 
 namespace segledger::node {
 namespace {
@@ -51,6 +54,11 @@ class Collector : public google::protobuf::io::ErrorCollector {
 
 std::string DbDir(const std::string& d) { return d + "/db"; }
 std::string KeyDir(const std::string& d) { return d + "/keys"; }
+
+std::string KeyFilePath(const std::string& key_dir,
+                        const std::string& key_name) {
+  return absl::StrCat(key_dir, "/", LogDirName(key_name), ".key");
+}
 std::string NodeFile(const std::string& d) { return d + "/node.textproto"; }
 
 absl::Status WriteFileAtomically(const std::string& path,
@@ -72,21 +80,29 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> InitDataDir(const std::string& data_dir,
-                                        const std::string& origin,
-                                        const std::string& key_name) {
+namespace {
+absl::StatusOr<std::string> InitDataDirSteps(const std::string& data_dir,
+                                             const std::string& origin,
+                                             const std::string& key_name) {
+  // The origin is the first line of every checkpoint and, escaped, a
+  // directory name in audit bundles (C2SP tlog-checkpoint, tlog-tiles).
   if (origin.empty()) return absl::InvalidArgumentError("--origin: empty");
+  if (origin == "." || origin == ".." ||
+      origin.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--origin: \"", absl::CEscape(origin),
+                     "\" must not be . or .. or contain white space"));
+  }
   if (key_name.empty()) return absl::InvalidArgumentError("--key-name: empty");
   if (Exists(NodeFile(data_dir)) || Exists(DbDir(data_dir))) {
-    return absl::FailedPreconditionError(
+    return absl::AlreadyExistsError(
         absl::StrCat("--data: ", data_dir, " already holds a node"));
   }
   SEG_RETURN_IF_ERROR(MakeDir(data_dir));
   SEG_RETURN_IF_ERROR(MakeDir(KeyDir(data_dir)));
   SEG_ASSIGN_OR_RETURN(
       std::shared_ptr<const NoteSigner> signer,
-      store::CreateKeyFile(KeyDir(data_dir) + "/" + key_name + ".key",
-                           key_name));
+      store::CreateKeyFile(KeyFilePath(KeyDir(data_dir), key_name), key_name));
   SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::RocksDbKv> kv,
                        store::RocksDbKv::Open(DbDir(data_dir)));
   store::LogStoreOptions options;
@@ -105,6 +121,28 @@ absl::StatusOr<std::string> InitDataDir(const std::string& data_dir,
       "# Written by segledgerd init. Flags and --config override it.\n" +
           text));
   return signer->Verifier().VerifierKey();
+}
+}  // namespace
+
+// A failed init leaves nothing behind: it removes what it created (the
+// whole directory when it did not exist before, else keys/ and db/).
+absl::StatusOr<std::string> InitDataDir(const std::string& data_dir,
+                                        const std::string& origin,
+                                        const std::string& key_name) {
+  const bool existed = Exists(data_dir);
+  const bool had_keys = Exists(KeyDir(data_dir));
+  absl::StatusOr<std::string> vkey =
+      InitDataDirSteps(data_dir, origin, key_name);
+  if (!vkey.ok() && !absl::IsAlreadyExists(vkey.status())) {
+    std::error_code ec;
+    if (!existed) {
+      std::filesystem::remove_all(data_dir, ec);
+    } else {
+      if (!had_keys) std::filesystem::remove_all(KeyDir(data_dir), ec);
+      std::filesystem::remove_all(DbDir(data_dir), ec);
+    }
+  }
+  return vkey;
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<const NoteSigner>>> LoadSigners(

@@ -21,6 +21,11 @@ namespace segledger::node {
 
 std::string DbDir(const std::string& data_dir);
 std::string KeyDir(const std::string& data_dir);
+// The key file of `key_name` inside `key_dir`: the name escaped as a tlog
+// log directory name (ledger/tiles.h LogDirName), so names such as
+// "cmo-up.example/segledger" stay one file name.
+std::string KeyFilePath(const std::string& key_dir,
+                        const std::string& key_name);
 std::string NodeFile(const std::string& data_dir);
 
 // Creates DIR (may exist but must be empty of a store), the key and the

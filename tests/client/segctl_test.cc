@@ -134,9 +134,7 @@ class SegctlTest : public ::testing::Test {
     vkey_ = std::string(absl::StripSuffix(init.out, "\n"));
     struct stat st;
     ASSERT_EQ(
-        stat((data_ + "/keys/" + segledger::testing::kTestKeyName + ".key")
-                 .c_str(),
-             &st),
+        stat((data_ + "/keys/test.example%2Fsegledger-key-1.key").c_str(), &st),
         0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
   }

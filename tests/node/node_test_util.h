@@ -12,7 +12,9 @@
 namespace segledger::testing {
 
 inline constexpr char kTestOrigin[] = "test.example/segledger";
-inline constexpr char kTestKeyName[] = "test.example-key-1";
+// A slash, as C2SP key names usually carry (the origin): regression for
+// key files named after it, which must be escaped to stay one file name.
+inline constexpr char kTestKeyName[] = "test.example/segledger-key-1";
 
 // A valid record: a key registration (a core record every rule set
 // accepts) named after `n`, with request id `request_id`.
