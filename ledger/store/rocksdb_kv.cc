@@ -1,5 +1,7 @@
 #include "ledger/store/rocksdb_kv.h"
 
+#include <cstdarg>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +10,7 @@
 #include "ledger/store/rocksdb_status.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
@@ -66,6 +69,22 @@ struct RocksDbKv::Impl {
   }
 };
 
+// RocksDB's info log goes to stderr (warnings and errors only), never to a
+// LOG file in the data directory: on a full disk that file's writer fails,
+// and Debian's librocksdb (built with assertions) then aborts the process on
+// the next log line (WritableFileWriter::AssertFalseAndGetStatusForPrevError)
+// instead of returning NoSpace. docs/reliability.md "Disk full".
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::fprintf(stderr, "rocksdb: %s\n", line);
+  }
+};
+
 absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
     const std::string& path, const RocksDbKvOptions& options) {
   rocksdb::DBOptions db_options;
@@ -73,6 +92,7 @@ absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
+  db_options.info_log = std::make_shared<StderrLogger>();
   // Recovered WAL data stays in the memtables (and the WAL) instead of being
   // flushed to new SST files on every open: faster restarts, same durability.
   db_options.avoid_flush_during_recovery = true;
