@@ -10,8 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "client/export_source.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/base64.h"
+#include "tools/bundle_writer.h"
 
 namespace segledger::client {
 namespace {
@@ -266,6 +268,31 @@ int RunQuery(const CommandEnv& env, const std::string& what,
   auto r = env.client->Trace(lot_id, what == "trace-forward");
   if (!r.ok()) return ReportError(env, r.status());
   return PrintMessage(env, *r);
+}
+
+int RunExport(const CommandEnv& env, const std::string& out_dir) {
+  if (out_dir.empty()) return InputError(env, "export: --out is empty");
+  auto src = GrpcExportSource::Fetch(*env.client);
+  if (!src.ok()) {
+    if (src.status().code() == absl::StatusCode::kDataLoss) {
+      *env.err << "segctl: export: verification failed: "
+               << OneLine(src.status().message()) << "\n";
+      return kExitVerifyFailed;
+    }
+    return ReportError(env, src.status());
+  }
+  tools::LogExportSource* logs[] = {src->get()};
+  absl::Status w = tools::WriteBundle(logs, out_dir);
+  if (!w.ok()) return ReportError(env, w);
+  if (env.format == Format::kJson) {
+    *env.out << "{\"out\":" << JsonString(out_dir)
+             << ",\"origin\":" << JsonString((*src)->Origin())
+             << ",\"size\":" << (*src)->size() << "}\n";
+  } else {
+    *env.out << "exported " << (*src)->Origin() << " size " << (*src)->size()
+             << " to " << out_dir << "\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace segledger::client

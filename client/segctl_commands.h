@@ -50,6 +50,14 @@ int RunBackup(const CommandEnv& env, const std::string& dir);
 // `what` is "timeline", "trace-back", "trace-forward" or "balance".
 int RunQuery(const CommandEnv& env, const std::string& what,
              const std::string& lot_id);
+// Writes the audit bundle of the node's log up to its latest checkpoint to
+// `out_dir` (must not exist), after checking the entries against the
+// signed checkpoint (client/export_source.h). Exit 1 when the node's data
+// does not check out (nothing is written), 2 when `out_dir` exists or the
+// log has no checkpoint, 3 when unreachable. Prints
+// {"out":..,"origin":..,"size":..}. Peer evidence is not exported: the gRPC
+// API does not serve it.
+int RunExport(const CommandEnv& env, const std::string& out_dir);
 
 }  // namespace segledger::client
 

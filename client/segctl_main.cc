@@ -71,6 +71,13 @@ int main(int argc, char** argv) {
   backup->add_option("--dir", backup_dir, "absolute path on the node")
       ->required();
 
+  std::string export_dir;
+  auto* export_cmd = app.add_subcommand(
+      "export", "write the audit bundle of the node's log (checked first)");
+  export_cmd
+      ->add_option("--out", export_dir, "bundle directory (must not exist)")
+      ->required();
+
   std::string query_kind, lot_id;
   auto* query = app.add_subcommand("query", "domain queries on a lot");
   query
@@ -118,5 +125,6 @@ int main(int argc, char** argv) {
   }
   if (backup->parsed()) return RunBackup(env, backup_dir);
   if (query->parsed()) return RunQuery(env, query_kind, lot_id);
+  if (export_cmd->parsed()) return RunExport(env, export_dir);
   return Usage("no command");
 }

@@ -1,0 +1,80 @@
+// LogExportSource (tools/bundle_source.h) built from what a running node
+// serves over the existing gRPC API, for `segctl export --out DIR`
+// (DESIGN.md "Command-line contract", "Audit bundle and tiles").
+//
+// Fetch() reads the node's status (origin, latest signed checkpoint,
+// verifier keys), opens the checkpoint with those keys, streams entries
+// [0, checkpoint size) into memory, recomputes the Merkle tree locally
+// (tools/tree_levels.h: tree levels 0, 8, 16, ... as hash tiles need) and
+// checks the root against the checkpoint before returning. Tiles are then
+// served from memory, so a bundle written from this source holds only data
+// the client has checked against the node's signature.
+//
+// Thread-compatible: immutable after Fetch(); one writer drives it.
+#ifndef SEGLEDGER_CLIENT_EXPORT_SOURCE_H_
+#define SEGLEDGER_CLIENT_EXPORT_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/client.h"
+#include "ledger/note.h"
+#include "ledger/tiles.h"
+#include "tools/bundle_source.h"
+#include "tools/tree_levels.h"
+
+namespace segledger::client {
+
+struct GrpcExportOptions {
+  // Everything is held in memory: larger logs are refused up front
+  // (FAILED_PRECONDITION) rather than exhausting the client's memory.
+  uint64_t max_entries = 50'000'000;
+  uint64_t max_entry_bytes = uint64_t{8} << 30;  // bodies + signatures
+};
+
+class GrpcExportSource final : public tools::LogExportSource {
+ public:
+  // Fetches and checks the node's log up to its latest checkpoint. `client`
+  // is only used during the call. Errors:
+  //   FAILED_PRECONDITION  no checkpoint of a non-empty tree yet, or the
+  //                        log exceeds `options`' limits;
+  //   DATA_LOSS            the node's data does not check out (checkpoint
+  //                        signature, origin, entry order, leaf hashes,
+  //                        signature length or recomputed root);
+  //   anything from the RPCs as returned by Client.
+  static absl::StatusOr<std::unique_ptr<GrpcExportSource>> Fetch(
+      Client& client, const GrpcExportOptions& options = {});
+
+  std::string Origin() const override { return origin_; }
+  uint64_t size() const { return size_; }
+  absl::StatusOr<std::vector<std::string>> Checkpoints() override {
+    return std::vector<std::string>{checkpoint_note_};
+  }
+  // OUT_OF_RANGE for tiles beyond the checkpoint's tree.
+  absl::StatusOr<std::string> ReadHashTile(const TileId& tile) override;
+  absl::StatusOr<std::string> ReadEntryBundle(const TileId& tile) override;
+  absl::StatusOr<std::string> ReadSignatureBundle(const TileId& tile) override;
+  std::vector<NoteVerifier> Verifiers() override { return verifiers_; }
+
+ private:
+  GrpcExportSource() = default;
+  // OUT_OF_RANGE unless leaves of `tile` lie within [0, size_).
+  absl::Status CheckLeafTile(const TileId& tile) const;
+
+  std::string origin_;
+  uint64_t size_ = 0;
+  std::string checkpoint_note_;
+  std::vector<NoteVerifier> verifiers_;
+  // Per full or final partial entry tile N: u16 BE length || body per leaf,
+  // and the 64-byte signatures concatenated.
+  std::vector<std::string> entry_bundles_;
+  std::vector<std::string> signature_bundles_;
+  std::unique_ptr<tools::TreeLevels> tree_;
+};
+
+}  // namespace segledger::client
+
+#endif  // SEGLEDGER_CLIENT_EXPORT_SOURCE_H_
