@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -22,7 +23,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "client/segctl_commands.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 #include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -308,6 +312,147 @@ TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
   Result usage = Ctl(node, "export");  // --out is required
   EXPECT_EQ(usage.code, 2);
   EXPECT_EQ(node.Stop(SIGTERM), 0) << node.log();
+}
+
+// An in-process stand-in for a node that serves recorded (and possibly
+// altered) status and entries: what `segctl export` must refuse to write.
+class ReplayAdmin final : public v1::AdminService::Service {
+ public:
+  explicit ReplayAdmin(v1::StatusResponse s) : status_(std::move(s)) {}
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::StatusRequest*,
+                         v1::StatusResponse* out) override {
+    *out = status_;
+    return grpc::Status::OK;
+  }
+
+ private:
+  v1::StatusResponse status_;
+};
+class ReplayRead final : public v1::ReadService::Service {
+ public:
+  explicit ReplayRead(std::vector<v1::EntryResponse> e)
+      : entries_(std::move(e)) {}
+  grpc::Status GetEntries(grpc::ServerContext*,
+                          const v1::GetEntriesRequest* req,
+                          grpc::ServerWriter<v1::EntryResponse>* w) override {
+    uint64_t to = req->to() == 0 ? entries_.size() : req->to();
+    for (uint64_t i = req->from(); i < to && i < entries_.size(); ++i) {
+      if (!w->Write(entries_[i])) break;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::vector<v1::EntryResponse> entries_;
+};
+
+// Runs `segctl export` (in process) against a replay of `status` and
+// `entries`; returns the exit code and stderr.
+Result ExportFromReplay(const v1::StatusResponse& status,
+                        const std::vector<v1::EntryResponse>& entries,
+                        const std::string& out_dir) {
+  ReplayAdmin admin(status);
+  ReplayRead read(entries);
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&admin);
+  b.RegisterService(&read);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  Result r;
+  if (server == nullptr || port == 0) return r;
+  ClientOptions o;
+  o.target = absl::StrCat("127.0.0.1:", port);
+  o.insecure = true;
+  o.max_attempts = 1;
+  auto c = Client::Connect(o);
+  if (!c.ok()) return r;
+  std::ostringstream out, err;
+  CommandEnv env{c->get(), Format::kJson, &out, &err};
+  r.code = RunExport(env, out_dir);
+  r.out = out.str();
+  r.err = err.str();
+  server->Shutdown();
+  return r;
+}
+
+// Nothing is written unless the entries are the signed checkpoint's tree.
+TEST_F(SegctlTest, ExportRefusesDataThatDoesNotMatchTheCheckpoint) {
+  v1::StatusResponse status;
+  std::vector<v1::EntryResponse> entries;
+  {
+    NodeProcess node(tmp_, data_);
+    ASSERT_FALSE(node.address().empty());
+    std::string records = tmp_.Sub("few.jsonl");
+    {
+      std::ofstream f(records);
+      for (int i = 0; i < 3; ++i) {
+        std::string json;
+        ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
+                        TestRecord(absl::StrCat("t-", i), i), &json)
+                        .ok());
+        f << json << "\n";
+      }
+    }
+    ASSERT_EQ(Ctl(node, "append " + records).code, 0);
+    ASSERT_EQ(Ctl(node, "checkpoint-now").code, 0);
+    auto c = Connect(node);
+    SEG_ASSERT_OK_AND_ASSIGN(status, c->GetStatus());
+    SEG_ASSERT_OK(c->GetEntries(0, 3, [&](v1::EntryResponse& e) {
+      entries.push_back(e);
+      return true;
+    }));
+    ASSERT_EQ(entries.size(), 3u);
+  }
+  // The faithful replay exports (the stand-in itself is sound).
+  Result ok = ExportFromReplay(status, entries, tmp_.Sub("good"));
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("\"size\":3}"));
+
+  struct Case {
+    const char* name;
+    std::function<void(v1::StatusResponse&, std::vector<v1::EntryResponse>&)>
+        alter;
+    const char* says;
+  };
+  std::vector<Case> cases = {
+      {"body changed, leaf hash recomputed",
+       [](v1::StatusResponse&, std::vector<v1::EntryResponse>& e) {
+         e[1].mutable_entry()->mutable_body()->back() ^= 1;
+         Hash h = LeafHash(e[1].entry().body());
+         e[1].set_leaf_hash(std::string(h.begin(), h.end()));
+       },
+       "root"},
+      {"leaf hash not of the body",
+       [](v1::StatusResponse&, std::vector<v1::EntryResponse>& e) {
+         e[2].mutable_leaf_hash()->front() ^= 1;
+       },
+       "leaf hash"},
+      {"entries out of order",
+       [](v1::StatusResponse&, std::vector<v1::EntryResponse>& e) {
+         std::swap(e[0], e[1]);
+       },
+       "where entry 0"},
+      {"checkpoint text altered",
+       [](v1::StatusResponse& s, std::vector<v1::EntryResponse>&) {
+         std::string n = s.latest_checkpoint();
+         n.replace(n.find("\n3\n"), 3, "\n2\n");
+         s.set_latest_checkpoint(n);
+       },
+       "checkpoint"},
+  };
+  for (const Case& tc : cases) {
+    v1::StatusResponse s = status;
+    std::vector<v1::EntryResponse> e = entries;
+    tc.alter(s, e);
+    std::string out = tmp_.Sub(absl::StrCat("bad-", &tc - cases.data()));
+    Result r = ExportFromReplay(s, e, out);
+    EXPECT_EQ(r.code, 1) << tc.name << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(tc.says)) << tc.name;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << tc.name << ": " << r.err;
+    struct stat st;
+    EXPECT_NE(stat(out.c_str(), &st), 0) << tc.name << ": wrote " << out;
+  }
 }
 
 // Appends from 8 threads until stopped; returns request id -> (index, hash).
