@@ -236,6 +236,8 @@ absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
       note, SignCheckpoint(Checkpoint{impl.options.origin, n, range.Root(), {}},
                            signer));
   batch.Put(Family::kCheckpoints, CheckpointKey(n), note);
+  batch.Put(Family::kMeta, kMetaCheckpointSize, Be64(n));
+  batch.Put(Family::kMeta, MetaCheckpointKey(n), "");
   return absl::OkStatus();
 }
 
@@ -311,6 +313,8 @@ absl::Status LogStore::Impl::CommitCheckpoint(Writer* w) {
     }
     KvBatch batch;
     batch.Put(Family::kCheckpoints, CheckpointKey(n), *note);
+    batch.Put(Family::kMeta, kMetaCheckpointSize, Be64(n));
+    batch.Put(Family::kMeta, MetaCheckpointKey(n), "");
     absl::Status ws = kv->Write(batch, options.sync);
     if (!ws.ok()) {
       w->status = ws;

@@ -25,6 +25,11 @@ inline constexpr absl::string_view kMetaSize = "size";
 inline constexpr absl::string_view kMetaOrigin = "origin";
 inline constexpr absl::string_view kMetaCurrentKey = "current_key";
 inline constexpr absl::string_view kMetaKeyPrefix = "key/";
+// Size of the latest checkpoint, and one "cp/<be64 size>" row per checkpoint,
+// written in the same batch as each checkpoint so that a deleted checkpoint
+// row is detected on open (the latest in both modes, any in kFull).
+inline constexpr absl::string_view kMetaCheckpointSize = "checkpoint_size";
+inline constexpr absl::string_view kMetaCheckpointPrefix = "cp/";
 inline constexpr absl::string_view kRequestPrefix = "r/";
 
 // 8 bytes, most significant first.
@@ -35,6 +40,10 @@ absl::StatusOr<uint64_t> ParseBe64(absl::string_view bytes,
 
 inline std::string EntryKey(uint64_t index) { return Be64(index); }
 inline std::string CheckpointKey(uint64_t size) { return Be64(size); }
+// Meta row recording that a checkpoint was signed at `size` (empty value).
+inline std::string MetaCheckpointKey(uint64_t size) {
+  return std::string(kMetaCheckpointPrefix) + Be64(size);
+}
 // level (1 byte) || be64(index).
 std::string TreeKey(const NodeId& id);
 // DATA_LOSS unless `key` is 9 bytes.

@@ -284,6 +284,27 @@ absl::Status CheckOneCheckpoint(LogStore::Impl& impl, uint64_t size,
   return absl::OkStatus();
 }
 
+// Every checkpoint meta recorded as signed ("cp/<size>") is still stored.
+absl::Status CheckSignedCheckpointsStored(LogStore::Impl& impl) {
+  std::vector<std::string> sizes;
+  const std::string end = std::string(kMetaCheckpointPrefix) + "\xff";
+  SEG_RETURN_IF_ERROR(impl.kv->Scan(
+      Family::kMeta, kMetaCheckpointPrefix, end,
+      [&](absl::string_view key, absl::string_view) {
+        sizes.emplace_back(key.substr(kMetaCheckpointPrefix.size()));
+        return true;
+      }));
+  SEG_ASSIGN_OR_RETURN(auto rows,
+                       impl.kv->MultiGet(Family::kCheckpoints, sizes));
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (rows[i].has_value()) continue;
+    SEG_ASSIGN_OR_RETURN(uint64_t n, ParseBe64(sizes[i], "meta cp row"));
+    return absl::DataLossError(
+        absl::StrCat("checkpoint at size ", n, " was signed but is missing"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckCheckpoints(LogStore::Impl& impl, uint64_t size, bool all) {
   const std::vector<NoteVerifier> keys = impl.VerifiersCopy();
   if (!all) {
@@ -298,7 +319,8 @@ absl::Status CheckCheckpoints(LogStore::Impl& impl, uint64_t size, bool all) {
                       bad = CheckOneCheckpoint(impl, size, key, note, keys);
                       return bad.ok();
                     }));
-  return bad;
+  SEG_RETURN_IF_ERROR(bad);
+  return CheckSignedCheckpointsStored(impl);
 }
 
 }  // namespace

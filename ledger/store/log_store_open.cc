@@ -36,6 +36,8 @@ absl::Status InitNewLog(LogStore::Impl& impl, const NoteSigner& first) {
   batch.Put(Family::kMeta, MetaKeyName(first.name()),
             first.Verifier().VerifierKey());
   batch.Put(Family::kCheckpoints, CheckpointKey(0), note);
+  batch.Put(Family::kMeta, kMetaCheckpointSize, Be64(0));
+  batch.Put(Family::kMeta, MetaCheckpointKey(0), "");
   batch.Put(Family::kMeta, kMetaSize, Be64(0));
   return kv.Write(batch, /*sync=*/true);
 }
@@ -105,6 +107,17 @@ absl::Status LoadRightEdge(LogStore::Impl& impl, uint64_t size) {
   if (cp_size > size) {
     return absl::DataLossError(absl::StrCat("checkpoint at size ", cp_size,
                                             " is beyond the log size ", size));
+  }
+  // The latest checkpoint must be the one meta recorded with it: a deleted
+  // latest row would otherwise go unnoticed (an older one still verifies).
+  SEG_ASSIGN_OR_RETURN(std::string meta_cp,
+                       impl.kv->Get(Family::kMeta, kMetaCheckpointSize));
+  SEG_ASSIGN_OR_RETURN(uint64_t want_size,
+                       ParseBe64(meta_cp, "meta checkpoint_size"));
+  if (want_size != cp_size) {
+    return absl::DataLossError(absl::StrCat("checkpoint at size ", want_size,
+                                            " is missing (latest stored is ",
+                                            cp_size, ")"));
   }
   impl.state.last_checkpoint_size = cp_size;
   absl::MutexLock lock(&impl.read_mu);

@@ -307,12 +307,6 @@ TEST_P(TamperRandomTest, EveryMutationIsDetectedWithItsIndex) {
   for (uint64_t n = 0; n < count; ++n) {
     Mutation m;
     m.kind = static_cast<Mutation::Kind>(rng() % 3);
-    // KNOWN GAP (docs/reliability.md): a deleted checkpoint row is not
-    // detected - nothing in the store records which checkpoints were
-    // signed. Until it does, checkpoint deletions are left out.
-    if (family == Family::kCheckpoints && m.kind == Mutation::kDelete) {
-      m.kind = rng() % 2 == 0 ? Mutation::kEdit : Mutation::kSwap;
-    }
     m.family = family;
     const size_t ia = rng() % rows.size();
     m.a = rows[ia];
