@@ -6,7 +6,8 @@
 # Why each group: the build toolchain; the libraries of DESIGN.md; CLI11 for
 # command lines; Debian's python3 modules for the Python ops example and the
 # EPCIS schema check; graphviz renders the report's custody graph; chromium
-# renders the HTML report in its browser test.
+# renders the HTML report in its browser test; clang-14 and its runtime
+# build the libFuzzer targets.
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +20,7 @@ PACKAGES=(
   libcli11-dev
   python3 python3-grpcio python3-protobuf python3-jsonschema
   graphviz chromium
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -3,7 +3,9 @@
 #
 #   scripts/test.sh            Release build + the whole suite (ctest)
 #   CI=true scripts/test.sh    also builds the ASan+UBSan configuration and
-#                              runs the core, store and node tests under it
+#                              runs the core, store, domain and node tests
+#                              under it, then a short libFuzzer run of every
+#                              fuzz target (clang-14, build/fuzz)
 #   SEGLEDGER_SANITIZE_ONLY=1  only the sanitizer pass
 #
 # Build trees: build/release, build/asan (reused between runs; ccache when
@@ -37,6 +39,18 @@ if [[ ${CI:-} == true || -n ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite asan -L 'core|store|domain|node'
+
+  # libFuzzer short run: 20,000 inputs or 10 s per target (scripts/fuzz.sh
+  # runs them for longer).
+  if [[ ! -f build/fuzz/build.ninja ]]; then
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGLEDGER_FUZZ=ON \
+      -DSEGLEDGER_BUILD_BENCHMARKS=OFF >/dev/null
+  fi
+  cmake --build build/fuzz --parallel "$jobs" --target seg_fuzzers
+  echo "== ctest (fuzz) =="
+  ctest --test-dir build/fuzz -L fuzz --output-on-failure --parallel "$jobs" ||
+    status=1
 fi
 
 exit $status
