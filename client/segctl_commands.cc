@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -13,7 +14,10 @@
 #include "client/export_source.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/base64.h"
+#include "ledger/hash.h"
+#include "ledger/status_macros.h"
 #include "tools/bundle_writer.h"
+#include "tools/proof_file.h"
 
 namespace segledger::client {
 namespace {
@@ -184,9 +188,41 @@ int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to) {
   return kExitOk;
 }
 
-int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size) {
+namespace {
+// Writes the tlog-proof file of entry `p.index()` at `p.tree_size()`.
+absl::Status WriteProofFile(const CommandEnv& env,
+                            const v1::InclusionProofResponse& p,
+                            const std::string& path) {
+  SEG_ASSIGN_OR_RETURN(v1::EntryResponse entry,
+                       env.client->GetEntry(p.index()));
+  SEG_ASSIGN_OR_RETURN(v1::CheckpointResponse cp,
+                       env.client->GetCheckpoint(p.tree_size()));
+  std::vector<Hash> proof;
+  for (const std::string& h : p.proof()) {
+    SEG_ASSIGN_OR_RETURN(Hash hash, HashFromBytes(h, "proof"));
+    proof.push_back(hash);
+  }
+  const std::string text =
+      tools::MakeEntryProofFile(entry.entry(), p.index(), proof, cp.note());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--proof-file: cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size,
+                      const std::string& proof_file) {
   auto p = env.client->InclusionProof(index, size);
   if (!p.ok()) return ReportError(env, p.status());
+  if (!proof_file.empty()) {
+    absl::Status s = WriteProofFile(env, *p, proof_file);
+    if (!s.ok()) return ReportError(env, s);
+  }
   if (env.format == Format::kJson) {
     *env.out << "{\"index\":" << p->index()
              << ",\"tree_size\":" << p->tree_size()

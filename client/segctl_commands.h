@@ -40,7 +40,11 @@ int ReportError(const CommandEnv& env, const absl::Status& status);
 int RunAppend(const CommandEnv& env, std::istream& in);
 int RunCheckpoint(const CommandEnv& env, int64_t size);  // -1: latest
 int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to);
-int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size);
+// With a non-empty `proof_file`, also writes a C2SP tlog-proof file for the
+// entry (its SignedEntry in the extra line, the proof and the checkpoint of
+// that size), which `segaudit verify-proof` checks offline.
+int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size,
+                      const std::string& proof_file = "");
 int RunProveConsistency(const CommandEnv& env, uint64_t old_size,
                         uint64_t size);
 int RunStatus(const CommandEnv& env);

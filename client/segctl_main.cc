@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   auto* inclusion = prove->add_subcommand("inclusion", "inclusion proof");
   inclusion->add_option("INDEX", arg, "entry index")->required();
   inclusion->add_option("--size", size, "tree size (0: latest checkpoint)");
+  std::string proof_file;
+  inclusion->add_option("--proof-file", proof_file,
+                        "also write a C2SP tlog-proof file for the entry");
   auto* consistency = prove->add_subcommand("consistency", "consistency proof");
   consistency->add_option("OLD", arg, "old tree size")->required();
   consistency->add_option("--size", size, "tree size (0: latest checkpoint)");
@@ -110,7 +113,9 @@ int main(int argc, char** argv) {
   }
   if (checkpoint->parsed()) return RunCheckpoint(env, cp_size);
   if (entries->parsed()) return RunEntries(env, from, to);
-  if (inclusion->parsed()) return RunProveInclusion(env, arg, size);
+  if (inclusion->parsed()) {
+    return RunProveInclusion(env, arg, size, proof_file);
+  }
   if (consistency->parsed()) return RunProveConsistency(env, arg, size);
   if (status->parsed()) return RunStatus(env);
   if (cp_now->parsed()) return RunCheckpointNow(env);

@@ -304,6 +304,27 @@ TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
                       tmp_.Sub("verify.err"));
   EXPECT_EQ(ver.code, 0) << ver.out << ver.err;
 
+  // One entry's C2SP tlog-proof file verifies offline; a flipped byte of
+  // its signed checkpoint does not (exit 1).
+  std::string proof = tmp_.Sub("entry-7.proof");
+  Result pr = Ctl(node, "prove inclusion 7 --proof-file " + proof);
+  ASSERT_EQ(pr.code, 0) << pr.err;
+  Result vp =
+      RunCmd(absl::StrCat(kSegaudit, " verify-proof ", proof, " --key ", vkey_),
+             tmp_.Sub("vp.err"));
+  EXPECT_EQ(vp.code, 0) << vp.out << vp.err;
+  std::string text = ReadFile(proof);
+  ASSERT_FALSE(text.empty());
+  text[text.size() - 10] ^= 0x01;  // inside the checkpoint's signature line
+  {
+    std::ofstream f(proof, std::ios::binary | std::ios::trunc);
+    f << text;
+  }
+  Result bad =
+      RunCmd(absl::StrCat(kSegaudit, " verify-proof ", proof, " --key ", vkey_),
+             tmp_.Sub("vp.err"));
+  EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
+
   // An existing target is refused (exit 2, one line), and left untouched.
   Result again = Ctl(node, "export --out " + out);
   EXPECT_EQ(again.code, 2) << again.err;
