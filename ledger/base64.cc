@@ -77,8 +77,8 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
     }
     // Canonical encoding: the bits dropped by padding must be zero.
     if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "base64: non-canonical trailing bits at offset ", i));
+      return absl::InvalidArgumentError(
+          absl::StrCat("base64: non-canonical trailing bits at offset ", i));
     }
     out.push_back(static_cast<char>((v >> 16) & 0xff));
     if (pad < 2) out.push_back(static_cast<char>((v >> 8) & 0xff));

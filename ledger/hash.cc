@@ -48,15 +48,17 @@ Hash NodeHash(const Hash& left, const Hash& right) {
 absl::StatusOr<Hash> HashFromBytes(absl::string_view bytes,
                                    absl::string_view what) {
   if (bytes.size() != kHashSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": hash must be 32 bytes, got ", bytes.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": hash must be 32 bytes, got ", bytes.size()));
   }
   Hash h;
   std::copy(bytes.begin(), bytes.end(), h.begin());
   return h;
 }
 
-std::string HashHex(const Hash& h) { return absl::BytesToHexString(HashBytes(h)); }
+std::string HashHex(const Hash& h) {
+  return absl::BytesToHexString(HashBytes(h));
+}
 
 std::string HashBase64(const Hash& h) { return Base64Encode(HashBytes(h)); }
 

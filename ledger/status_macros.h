@@ -14,10 +14,10 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function if it is not OK.
-#define SEG_RETURN_IF_ERROR(expr)                \
-  do {                                           \
-    ::absl::Status seg_status_ = (expr);         \
-    if (!seg_status_.ok()) return seg_status_;   \
+#define SEG_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status seg_status_ = (expr);       \
+    if (!seg_status_.ok()) return seg_status_; \
   } while (0)
 
 #define SEG_STATUS_MACROS_CONCAT_INNER_(x, y) x##y
@@ -26,12 +26,12 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise move-assigns the value to `lhs`, which
 // may be a declaration: SEG_ASSIGN_OR_RETURN(auto x, MakeX());
-#define SEG_ASSIGN_OR_RETURN(lhs, rexpr)                                    \
-  SEG_ASSIGN_OR_RETURN_IMPL_(                                               \
+#define SEG_ASSIGN_OR_RETURN(lhs, rexpr) \
+  SEG_ASSIGN_OR_RETURN_IMPL_(            \
       SEG_STATUS_MACROS_CONCAT_(seg_statusor_, __LINE__), lhs, rexpr)
 
-#define SEG_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
+#define SEG_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)   \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 

@@ -9,8 +9,8 @@ namespace segledger::testing {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") +
-                     "/segledger-test-XXXXXX";
+  std::string tmpl =
+      std::string(base && *base ? base : "/tmp") + "/segledger-test-XXXXXX";
   char* made = mkdtemp(tmpl.data());
   if (made == nullptr) {
     ADD_FAILURE() << "mkdtemp failed for " << tmpl;

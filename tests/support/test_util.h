@@ -44,8 +44,8 @@ MATCHER_P2(StatusIs, code, substr,
 #define SEG_ASSERT_OK(expr) ASSERT_THAT((expr), ::segledger::testing::IsOk())
 #define SEG_EXPECT_OK(expr) EXPECT_THAT((expr), ::segledger::testing::IsOk())
 // Asserts `rexpr` (a StatusOr) is OK and moves its value into `lhs`.
-#define SEG_ASSERT_OK_AND_ASSIGN(lhs, rexpr)                              \
-  SEG_ASSERT_OK_AND_ASSIGN_IMPL_(                                         \
+#define SEG_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  SEG_ASSERT_OK_AND_ASSIGN_IMPL_(            \
       SEG_TEST_CONCAT_(seg_test_statusor_, __LINE__), lhs, rexpr)
 #define SEG_TEST_CONCAT_INNER_(x, y) x##y
 #define SEG_TEST_CONCAT_(x, y) SEG_TEST_CONCAT_INNER_(x, y)

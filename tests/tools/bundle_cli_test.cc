@@ -215,8 +215,8 @@ class HttpServer {
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 2);
       ::close(fds[0]);
-      ::execl("/usr/bin/python3", "python3", "-u", "-m", "http.server", "0", "--bind",
-               "127.0.0.1", "--directory", dir.c_str(), nullptr);
+      ::execl("/usr/bin/python3", "python3", "-u", "-m", "http.server", "0",
+              "--bind", "127.0.0.1", "--directory", dir.c_str(), nullptr);
       ::_exit(127);
     }
     ::close(fds[1]);
