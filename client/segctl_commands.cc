@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "ledger/base64.h"
 #include "ledger/hash.h"
+#include "ledger/json_string.h"
 #include "ledger/status_macros.h"
 #include "tools/bundle_writer.h"
 #include "tools/proof_file.h"
@@ -24,27 +25,10 @@ namespace {
 
 std::string B64(absl::string_view bytes) { return Base64Encode(bytes); }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
-
 std::string ProofArray(
     const google::protobuf::RepeatedPtrField<std::string>& p) {
   std::vector<std::string> items;
-  for (const std::string& h : p) items.push_back(JsonString(B64(h)));
+  for (const std::string& h : p) items.push_back(JsonQuote(B64(h)));
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
 }
 
@@ -139,7 +123,7 @@ int RunAppend(const CommandEnv& env, std::istream& in) {
     }
     if (env.format == Format::kJson) {
       *env.out << "{\"index\":" << a.ack().index()
-               << ",\"leaf_hash\":" << JsonString(B64(a.ack().leaf_hash()))
+               << ",\"leaf_hash\":" << JsonQuote(B64(a.ack().leaf_hash()))
                << "}\n";
     } else {
       *env.out << "appended " << a.ack().index() << " "
@@ -174,9 +158,9 @@ int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to) {
     }
     if (env.format == Format::kJson) {
       *env.out << "{\"index\":" << e.index()
-               << ",\"leaf_hash\":" << JsonString(B64(e.leaf_hash()))
-               << ",\"body\":" << JsonString(B64(e.entry().body()))
-               << ",\"signature\":" << JsonString(B64(e.entry().signature()))
+               << ",\"leaf_hash\":" << JsonQuote(B64(e.leaf_hash()))
+               << ",\"body\":" << JsonQuote(B64(e.entry().body()))
+               << ",\"signature\":" << JsonQuote(B64(e.entry().signature()))
                << ",\"entry\":" << json << "}\n";
     } else {
       *env.out << e.index() << " " << B64(e.leaf_hash()) << " " << json << "\n";
@@ -226,7 +210,7 @@ int RunProveInclusion(const CommandEnv& env, uint64_t index, uint64_t size,
   if (env.format == Format::kJson) {
     *env.out << "{\"index\":" << p->index()
              << ",\"tree_size\":" << p->tree_size()
-             << ",\"leaf_hash\":" << JsonString(B64(p->leaf_hash()))
+             << ",\"leaf_hash\":" << JsonQuote(B64(p->leaf_hash()))
              << ",\"proof\":" << ProofArray(p->proof()) << "}\n";
   } else {
     *env.out << "inclusion of " << p->index() << " in " << p->tree_size()
@@ -321,8 +305,8 @@ int RunExport(const CommandEnv& env, const std::string& out_dir) {
   absl::Status w = tools::WriteBundle(logs, out_dir);
   if (!w.ok()) return ReportError(env, w);
   if (env.format == Format::kJson) {
-    *env.out << "{\"out\":" << JsonString(out_dir)
-             << ",\"origin\":" << JsonString((*src)->Origin())
+    *env.out << "{\"out\":" << JsonQuote(out_dir)
+             << ",\"origin\":" << JsonQuote((*src)->Origin())
              << ",\"size\":" << (*src)->size() << "}\n";
   } else {
     *env.out << "exported " << (*src)->Origin() << " size " << (*src)->size()

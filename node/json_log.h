@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "ledger/json_string.h"
 
 namespace segledger::node {
 
@@ -22,8 +23,8 @@ void LogJson(absl::string_view level, absl::string_view msg,
 // Silences LogJson below "warn" (tests).
 void SetQuietLog(bool quiet);
 
-// JSON string literal of `s` (quotes and escapes included).
-std::string JsonQuote(absl::string_view s);
+// JSON string quoting, shared with the rest of the project.
+using ::segledger::JsonQuote;
 
 }  // namespace segledger::node
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "ledger/json_string.h"
 #include "ledger/verifier.h"
 
 namespace segledger::tools {
@@ -72,8 +73,8 @@ struct AuditReport {
   size_t CountAtLeast(Severity min) const;
 };
 
-// Escapes `s` as a JSON string literal body (without quotes).
-std::string JsonEscape(absl::string_view s);
+// JSON string escaping, shared with the rest of the project.
+using ::segledger::JsonEscape;
 
 // Human-readable report: summary lines then one line per finding.
 std::string FormatReportText(const AuditReport& report);

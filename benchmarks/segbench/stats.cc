@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ledger/json_string.h"
 
 namespace segledger::bench {
 
@@ -67,19 +68,7 @@ JsonLine& JsonLine::Add(const std::string& key, uint64_t value) {
 }
 
 JsonLine& JsonLine::Add(const std::string& key, const std::string& value) {
-  std::string escaped = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') {
-      escaped.push_back('\\');
-      escaped.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      escaped += absl::StrFormat("\\u%04x", c);
-    } else {
-      escaped.push_back(c);
-    }
-  }
-  escaped.push_back('"');
-  fields_.emplace_back(key, escaped);
+  fields_.emplace_back(key, JsonQuote(value));
   return *this;
 }
 
