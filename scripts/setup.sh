@@ -19,6 +19,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev
   python3 python3-grpcio python3-protobuf python3-jsonschema
+  python3-cryptography
   graphviz chromium
   clang-14 libclang-rt-14-dev
 )
