@@ -98,7 +98,8 @@ def verify_inclusion(index, tree_size, leaf, proof, root):
         raise VerifyError("inclusion: proof shorter than the path")
     if r != root:
         raise VerifyError(
-            f"inclusion: computed root {b64(r)} != checkpoint root {b64(root)}")
+            f"inclusion: computed root {b64(r)} != checkpoint root "
+            f"{b64(root)}")
 
 
 def verify_consistency(old_size, new_size, old_root, new_root, proof):
@@ -272,7 +273,8 @@ def verify_checkpoint(note, vkeys, origin=None):
 
 
 def find_plugin():
-    for p in (shutil.which("grpc_python_plugin"), "/usr/bin/grpc_python_plugin"):
+    for p in (shutil.which("grpc_python_plugin"),
+              "/usr/bin/grpc_python_plugin"):
         if p and os.access(p, os.X_OK):
             return p
     raise InputError("grpc_python_plugin not found "
@@ -287,7 +289,8 @@ def load_stubs(stubs_dir, proto_dir):
         protos = sorted(glob.glob(os.path.join(proto_dir, "segledger", "v1",
                                                "*.proto")))
         if not protos:
-            raise InputError(f"--proto-dir {proto_dir}: no segledger/v1/*.proto")
+            raise InputError(
+                f"--proto-dir {proto_dir}: no segledger/v1/*.proto")
         protoc = shutil.which("protoc")
         if protoc is None:
             raise InputError("protoc not found (Debian: protobuf-compiler)")
@@ -369,7 +372,8 @@ def parse_vkeys(args, required):
         except OSError as e:
             raise InputError(f"--vkey-file: {e}")
     if required and not keys:
-        raise InputError("give the log's verifier key with --vkey or --vkey-file")
+        raise InputError(
+            "give the log's verifier key with --vkey or --vkey-file")
     return keys
 
 
@@ -409,7 +413,8 @@ def cmd_checkpoints(node, args):
                                node.proof.GetConsistencyProof,
                                node.lp.ConsistencyProofRequest(
                                    old_size=prev[0], tree_size=size))
-                verify_consistency(prev[0], size, prev[1], root, list(cp.proof))
+                verify_consistency(prev[0], size, prev[1], root,
+                                   list(cp.proof))
                 out["consistent_with"] = prev[0]
             emit({"checkpoint": out})
             prev = (size, root)
@@ -467,7 +472,8 @@ def cmd_verify_entry(node, args):
     parsed.ParseFromString(body)
     if parsed.log_origin != origin or parsed.index != args.index:
         raise VerifyError(f"entry body says ({parsed.log_origin}, "
-                          f"{parsed.index}), expected ({origin}, {args.index})")
+                          f"{parsed.index}), expected ({origin}, "
+                          f"{args.index})")
     entry_sig = "unchecked (no --vkey named " + parsed.key_name + ")"
     for k in vkeys:
         if k.name == parsed.key_name:

@@ -136,7 +136,8 @@ class Node:
             time.sleep(0.05)
         if not self.address:
             self.stop()
-            sys.exit(f"segledgerd did not become ready: {open(self.log).read()}")
+            with open(self.log) as f:
+                sys.exit(f"segledgerd did not become ready: {f.read()}")
 
     def stop(self):
         if self.proc.poll() is None:
