@@ -1,19 +1,36 @@
 // Lot queries on a generated single-site log (issue 4 "Performance"):
 // custody timeline, backward and forward trace of one lot, each loading
 // only the indexed entries from the store (store_queries.h) and running the
-// DomainGraph query. Also the per-record cost of DomainHook::OnAppend.
+// DomainGraph query. Also the per-record cost of DomainHook::OnAppend, and
+// append throughput through a real LogStore with the DomainHook vs with no
+// hook (BM_AppendRulesVsPlain, prints the ratio).
 //
 // Records: SEGLEDGER_DOMAIN_BENCH_RECORDS (default 20000; set 1000000 for
 // the 1M-record figure of the issue). The log is generated through the
 // DomainHook (rules on) into an in-memory index, then loaded into a
 // store::MemoryKv laid out as the LogStore lays it out (entries family
 // be64(index) -> SignedEntry, index family "d/..." rows).
-#include <cstdlib>
-#include <memory>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
+#include "ledger/domain/hook.h"
 #include "ledger/domain/store_queries.h"
+#include "ledger/ed25519.h"
+#include "ledger/note.h"
+#include "ledger/status_macros.h"
+#include "ledger/store/log_store.h"
 #include "ledger/store/memory_kv.h"
+#include "ledger/store/rocksdb_kv.h"
 #include "tests/ledger/domain/adc_scenario.h"
 
 namespace segledger::domain {
@@ -29,12 +46,14 @@ size_t RecordCount() {
   return n > 0 ? static_cast<size_t>(n) : 20000;
 }
 
-// One block of records around lots A<k> (vials) and H<k> (harvest).
-std::vector<v1::Record> Block(AdcChain& c, size_t k) {
+// One block of records around lots A<tag> (vials) and H<tag> (harvest),
+// every one accepted by the rules: cell bank produced, QC, site release,
+// upstream culture, QC with a sample, site release, dispatch.
+std::vector<v1::Record> Block(AdcChain& c, const std::string& tag, size_t k) {
   const testing::Party& p = c.up().party();
   const absl::Time t = testing::T(200) + absl::Seconds(60 * k);
-  const std::string a = Lot(absl::StrCat("A", k)),
-                    h = Lot(absl::StrCat("H", k));
+  const std::string a = Lot(absl::StrCat("A", tag)),
+                    h = Lot(absl::StrCat("H", tag));
   v1::Quantity vial = Q("1", "H87"), litre = Q("1", "LTR");
   std::vector<v1::Record> out;
   out.push_back(c.Produced(p, a, "cell-bank", testing::Material("mcb"),
@@ -47,10 +66,13 @@ std::vector<v1::Record> Block(AdcChain& c, size_t k) {
   out.push_back(c.Qc(p, h, t + absl::Seconds(20), &litre));
   out.push_back(
       c.Release(p, h, v1::RELEASE_KIND_SITE_RELEASE, t + absl::Seconds(30)));
-  out.push_back(c.Ship(p, c.down().party(), absl::StrCat("X", k), "C", h,
+  out.push_back(c.Ship(p, c.down().party(), absl::StrCat("X", tag), "C", h,
                        Q("50", "LTR"), testing::Range(200, 800),
                        t + absl::Seconds(40), t + absl::Hours(10)));
   return out;
+}
+std::vector<v1::Record> Block(AdcChain& c, size_t k) {
+  return Block(c, absl::StrCat(k), k);
 }
 
 struct Fixture {
@@ -158,6 +180,158 @@ void BM_ForwardTrace(benchmark::State& state) {
   Report(state);
 }
 BENCHMARK(BM_ForwardTrace)->Unit(benchmark::kMicrosecond);
+
+// ---- Append with validation and rules vs plain append (issue 4: >= 90%).
+//
+// The same records through the same LogStore group-commit path (RocksDB,
+// synced batches, Ed25519 signing on all cores), once with the DomainHook of
+// the upstream CMO's log and once with no hook. Appender threads each append
+// their own lots' blocks in order, one record per Append call (segbench
+// ledger's shape). Rounds alternate plain and rules on fresh stores;
+// the figures are the medians.
+//   SEGLEDGER_DOMAIN_APPEND_RECORDS  records per round (default 14000)
+//   SEGLEDGER_DOMAIN_APPEND_THREADS  appender threads (default 64)
+//   SEGLEDGER_DOMAIN_APPEND_ROUNDS   rounds of each kind (default 3)
+
+size_t EnvCount(const char* name, size_t fallback) {
+  const char* env = std::getenv(name);
+  long n = env != nullptr ? std::atol(env) : 0;
+  return n > 0 ? static_cast<size_t>(n) : fallback;
+}
+
+struct AppendLoad {
+  AdcChain chain;
+  std::string origin;
+  std::vector<store::AppendRecord> setup;  // party, site, staff
+  std::vector<std::vector<store::AppendRecord>> per_thread;
+  size_t records = 0;
+};
+
+store::AppendRecord ToAppend(v1::Record r, std::string request_id) {
+  store::AppendRecord a;
+  a.actor =
+      testing::Sig("Operator", v1::SIGNATURE_MEANING_AUTHORED, testing::T(300));
+  a.request_id = std::move(request_id);
+  a.record = std::move(r);
+  return a;
+}
+
+std::unique_ptr<AppendLoad> MakeAppendLoad(size_t records, size_t threads) {
+  auto load = std::make_unique<AppendLoad>();
+  AdcChain& c = load->chain;
+  if (!c.Build().ok()) std::abort();  // registers product and parties
+  const testing::Party& p = c.up().party();
+  load->origin = p.origin;
+  for (v1::Record r :
+       {c.PartyReg(p, v1::PARTY_ROLE_CMO, testing::Date(2015, 1, 1)),
+        c.SiteReg(p, {"cell-bank", "upstream"}, testing::Date(2027, 12, 31)),
+        c.Staff(p, "mah-qa-1"), c.Staff(p, "mah-qa-2")}) {
+    load->setup.push_back(ToAppend(std::move(r), ""));
+  }
+  load->per_thread.resize(threads);
+  const size_t blocks = (records + 6) / 7;
+  for (size_t k = 0; k < blocks; ++k) {
+    const size_t t = k % threads;
+    for (v1::Record& r : Block(c, absl::StrCat(t, "x", k / threads), k)) {
+      load->per_thread[t].push_back(ToAppend(
+          std::move(r), absl::StrCat("t", t, "-", load->per_thread[t].size())));
+      ++load->records;
+    }
+  }
+  return load;
+}
+
+// Appends `load` into a fresh store at `dir` (hook may be null) and returns
+// records per second of the threaded phase.
+absl::StatusOr<double> RunAppends(const AppendLoad& load,
+                                  store::AppendHook* hook,
+                                  const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
+                       store::RocksDbKv::Open(dir));
+  SEG_ASSIGN_OR_RETURN(std::shared_ptr<const Ed25519Signer> key,
+                       Ed25519Signer::Generate());
+  store::LogStoreOptions so;
+  so.origin = load.origin;
+  so.hook = hook;
+  SEG_ASSIGN_OR_RETURN(
+      auto log,
+      store::LogStore::Open(
+          std::move(kv), {std::make_shared<const NoteSigner>("k1", key)}, so));
+  SEG_RETURN_IF_ERROR(log->Append(load.setup).status());
+  std::atomic<size_t> failed{0};
+  absl::Status first_error;
+  absl::Mutex mu;
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  for (const auto& mine : load.per_thread) {
+    threads.emplace_back([&] {
+      for (const store::AppendRecord& r : mine) {
+        auto res = log->Append({r});
+        if (res.ok()) continue;
+        failed.fetch_add(1);
+        absl::MutexLock l(&mu);
+        if (first_error.ok()) first_error = res.status();
+        return;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  SEG_RETURN_IF_ERROR(first_error);
+  SEG_RETURN_IF_ERROR(log->Close());
+  log.reset();
+  std::filesystem::remove_all(dir);
+  return static_cast<double>(load.records) / secs;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void BM_AppendRulesVsPlain(benchmark::State& state) {
+  const size_t threads = EnvCount("SEGLEDGER_DOMAIN_APPEND_THREADS", 64);
+  const size_t rounds = EnvCount("SEGLEDGER_DOMAIN_APPEND_ROUNDS", 3);
+  auto load = MakeAppendLoad(EnvCount("SEGLEDGER_DOMAIN_APPEND_RECORDS", 14000),
+                             threads);
+  const testing::Party& p = load->chain.up().party();
+  DomainConfig config;
+  config.party_id = p.party;
+  config.site_id = p.site;
+  config.evidence = &load->chain.evidence();
+  DomainHook hook(config);
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           absl::StrCat("segledger-domain-append-", getpid()))
+                              .string();
+  std::vector<double> plain, rules;
+  for (auto _ : state) {
+    for (size_t i = 0; i < rounds; ++i) {
+      for (store::AppendHook* h : {static_cast<store::AppendHook*>(nullptr),
+                                   static_cast<store::AppendHook*>(&hook)}) {
+        auto rate = RunAppends(*load, h, dir);
+        if (!rate.ok()) {
+          state.SkipWithError(std::string(rate.status().message()).c_str());
+          return;
+        }
+        (h == nullptr ? plain : rules).push_back(*rate);
+      }
+    }
+  }
+  const double ratio = Median(rules) / Median(plain);
+  state.counters["records"] = static_cast<double>(load->records);
+  state.counters["plain_records_per_s"] = Median(plain);
+  state.counters["rules_records_per_s"] = Median(rules);
+  state.counters["rules_vs_plain"] = ratio;
+  std::printf(
+      "append with rules / plain append: %.3f (rules %.0f records/s, plain "
+      "%.0f records/s; medians of %zu rounds, %zu records, %zu appenders)\n",
+      ratio, Median(rules), Median(plain), rounds, load->records, threads);
+}
+BENCHMARK(BM_AppendRulesVsPlain)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace segledger::domain

@@ -13,11 +13,18 @@ void InMemoryEvidence::AddDispatch(const v1::EntryRef& ref,
 void InMemoryEvidence::AddProduct(const v1::ProductRegistration& p) {
   absl::MutexLock l(&mu_);
   products_[p.product_id()] = p;
+  ++generation_;
 }
 
 void InMemoryEvidence::AddParty(const v1::PartyRegistration& p) {
   absl::MutexLock l(&mu_);
   parties_[p.header().party_id()] = p;
+  ++generation_;
+}
+
+uint64_t InMemoryEvidence::Generation() {
+  absl::MutexLock l(&mu_);
+  return generation_;
 }
 
 absl::StatusOr<VerifiedDispatch> InMemoryEvidence::FindDispatch(

@@ -42,6 +42,11 @@ class Evidence {
   // The latest verified registration of a party (NOT_FOUND).
   virtual absl::StatusOr<v1::PartyRegistration> FindParty(
       absl::string_view party_id) = 0;
+  // A number that changes whenever a registration FindProduct or FindParty
+  // would return changes, so a caller may reuse what it found under the same
+  // number (DomainHook does, across records). 0, the default: unknown, look
+  // up every time.
+  virtual uint64_t Generation() { return 0; }
 };
 
 // Thread-safe in-memory Evidence.
@@ -58,9 +63,11 @@ class InMemoryEvidence : public Evidence {
       absl::string_view product_id) override;
   absl::StatusOr<v1::PartyRegistration> FindParty(
       absl::string_view party_id) override;
+  uint64_t Generation() override;
 
  private:
   absl::Mutex mu_;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::pair<std::string, uint64_t>, VerifiedDispatch> dispatches_
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::ProductRegistration> products_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,7 @@
 #include "ledger/domain/hook.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,13 +26,49 @@ PilotMode ModeOf(const DomainConfig& c, PilotParam p) {
 }
 
 RuleContext MakeContext(const v1::EntryBody& body, store::IndexTxn& txn,
-                        const DomainConfig& config) {
+                        const DomainConfig& config, RegistrationCache* cache) {
   const v1::RecordHeader* h = HeaderOf(body.record());
   absl::Time t = h != nullptr && h->has_event_time()
                      ? ToTime(h->event_time().time())
                      : ToTime(body.recorded_at());
-  return RuleContext{body, body.record(), h, txn, config, t};
+  return RuleContext{body, body.record(), h, txn, config, t, cache};
 }
+
+// The IndexTxn of one record's check and update: remembers every row read
+// (absent ones too, with the store's NOT_FOUND) and writes through, so the
+// rules and the update read each row from the store once. Lives for one
+// OnAppend call.
+class CachingTxn final : public store::IndexTxn {
+ public:
+  explicit CachingTxn(store::IndexTxn& inner) : inner_(inner) {}
+
+  absl::StatusOr<std::string> Get(absl::string_view key) override {
+    auto it = rows_.find(key);
+    if (it != rows_.end()) return it->second;
+    absl::StatusOr<std::string> v = inner_.Get(key);
+    if (!v.ok() && !absl::IsNotFound(v.status())) return v;  // not kept
+    return rows_.emplace(std::string(key), std::move(v)).first->second;
+  }
+  void Put(absl::string_view key, absl::string_view value) override {
+    inner_.Put(key, value);
+    rows_.insert_or_assign(std::string(key), std::string(value));
+  }
+  void Delete(absl::string_view key) override {
+    inner_.Delete(key);
+    auto it = rows_.find(key);  // the inner txn answers for deleted rows
+    if (it != rows_.end()) rows_.erase(it);
+  }
+  absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      override {
+    return inner_.ScanPrefix(prefix, fn);  // the inner txn has every write
+  }
+
+ private:
+  store::IndexTxn& inner_;
+  std::map<std::string, absl::StatusOr<std::string>, std::less<>> rows_;
+};
 
 void WriteFindings(const v1::EntryBody& body,
                    const std::vector<v1::RuleFinding>& findings,
@@ -43,10 +81,14 @@ void WriteFindings(const v1::EntryBody& body,
 
 }  // namespace
 
+DomainHook::DomainHook(DomainConfig config)
+    : config_(std::move(config)),
+      registrations_(std::make_shared<RegistrationCache>()) {}
+
 absl::Status DomainHook::Check(const v1::EntryBody& body, store::IndexTxn& txn,
                                std::vector<v1::RuleFinding>* findings) const {
   SEG_RETURN_IF_ERROR(ValidateRecord(body.record()));
-  RuleContext ctx = MakeContext(body, txn, config_);
+  RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
   for (const Rule& rule : RuleTable()) {
     if (rule.kind != v1::Record::KIND_NOT_SET &&
         rule.kind != body.record().kind_case()) {
@@ -73,7 +115,7 @@ absl::Status DomainHook::Check(const v1::EntryBody& body, store::IndexTxn& txn,
 
 absl::Status DomainHook::Apply(const v1::EntryBody& body,
                                store::IndexTxn& txn) const {
-  RuleContext ctx = MakeContext(body, txn, config_);
+  RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
   SEG_RETURN_IF_ERROR(ApplyRecord(ctx));
   ApplyIndexes(ctx);
   return absl::OkStatus();
@@ -81,10 +123,11 @@ absl::Status DomainHook::Apply(const v1::EntryBody& body,
 
 absl::Status DomainHook::OnAppend(const v1::EntryBody& body,
                                   store::IndexTxn& txn) {
+  CachingTxn cached(txn);
   std::vector<v1::RuleFinding> findings;
-  SEG_RETURN_IF_ERROR(Check(body, txn, &findings));
-  SEG_RETURN_IF_ERROR(Apply(body, txn));
-  WriteFindings(body, findings, txn);
+  SEG_RETURN_IF_ERROR(Check(body, cached, &findings));
+  SEG_RETURN_IF_ERROR(Apply(body, cached));
+  WriteFindings(body, findings, cached);
   return absl::OkStatus();
 }
 
@@ -92,7 +135,7 @@ absl::Status DomainHook::PilotFindings(
     const v1::EntryBody& body, store::IndexTxn& txn,
     std::vector<v1::RuleFinding>* findings) const {
   if (HeaderOf(body.record()) == nullptr) return absl::OkStatus();
-  RuleContext ctx = MakeContext(body, txn, config_);
+  RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
   for (const Rule& rule : RuleTable()) {
     if (rule.pilot == PilotParam::kNone ||
         rule.kind != body.record().kind_case() ||

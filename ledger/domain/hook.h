@@ -14,6 +14,7 @@
 #define SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,11 @@ struct DomainConfig {
   PilotMode mah_staff = PilotMode::kRefuse;
 };
 
+class RegistrationCache;  // rule_context.h
+
 class DomainHook : public store::AppendHook {
  public:
-  explicit DomainHook(DomainConfig config) : config_(std::move(config)) {}
+  explicit DomainHook(DomainConfig config);
 
   absl::Status OnAppend(const v1::EntryBody& body,
                         store::IndexTxn& txn) override;
@@ -61,6 +64,9 @@ class DomainHook : public store::AppendHook {
 
  private:
   DomainConfig config_;
+  // Parsed registrations reused across records (thread-safe; copies of the
+  // hook share it).
+  std::shared_ptr<RegistrationCache> registrations_;
 };
 
 // Rebuilds the domain state from the log: deletes every "d/" row of `txn`

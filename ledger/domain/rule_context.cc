@@ -5,9 +5,6 @@
 
 namespace segledger::domain {
 
-absl::StatusOr<v1::ProductRegistration> FindProductUncached(
-    RuleContext& ctx, absl::string_view id);
-
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   google::protobuf::Timestamp ts;
   int64_t s = absl::ToUnixSeconds(t);
@@ -22,34 +19,145 @@ bool InPeriod(const v1::Period& p, absl::Time t) {
   return !p.has_until() || t <= ToTime(p.until());
 }
 
-absl::StatusOr<v1::ProductRegistration> FindProduct(RuleContext& ctx,
-                                                    absl::string_view id) {
-  auto cached = ctx.products.find(std::string(id));
-  if (cached != ctx.products.end()) return cached->second;
-  SEG_ASSIGN_OR_RETURN(v1::ProductRegistration p, FindProductUncached(ctx, id));
-  ctx.products.emplace(std::string(id), p);
-  return p;
+namespace {
+
+constexpr size_t kMaxCached = 1024;  // registrations; cleared beyond
+
+}  // namespace
+
+template <typename T>
+RegistrationCache::Ptr<T> RegistrationCache::Row(Map<T>& map,
+                                                 absl::string_view key,
+                                                 const std::string& bytes) {
+  absl::MutexLock l(&mu_);
+  auto it = map.find(key);
+  if (it != map.end() && it->second.source == bytes) return it->second.value;
+  auto parsed = std::make_shared<T>();
+  if (!parsed->ParseFromString(bytes)) return nullptr;
+  if (map.size() >= kMaxCached) map.clear();
+  map[std::string(key)] = Entry<T>{bytes, parsed};
+  return parsed;
 }
 
-absl::StatusOr<v1::ProductRegistration> FindProductUncached(
-    RuleContext& ctx, absl::string_view id) {
-  SEG_ASSIGN_OR_RETURN(auto local, ReadRow<v1::ProductRegistration>(
-                                       ctx.txn, absl::StrCat("d/prod/", id)));
-  if (local.has_value()) return *local;
-  if (ctx.config.evidence != nullptr) {
-    return ctx.config.evidence->FindProduct(id);
+RegistrationCache::Ptr<v1::ProductRegistration> RegistrationCache::ProductRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(products_, key, bytes);
+}
+
+RegistrationCache::Ptr<v1::PartyRegistration> RegistrationCache::PartyRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(parties_, key, bytes);
+}
+
+template <typename T, typename Find>
+absl::StatusOr<RegistrationCache::Ptr<T>> RegistrationCache::FromEvidence(
+    Map<T>& map, Evidence& e, absl::string_view id, Find find) {
+  const uint64_t gen = e.Generation();
+  const std::string source = absl::StrCat("gen:", gen);
+  if (gen != 0) {
+    absl::MutexLock l(&mu_);
+    auto it = map.find(id);
+    if (it != map.end() && it->second.source == source) {
+      return it->second.value;
+    }
   }
-  return absl::NotFoundError(
-      absl::StrCat("product ", id, " is not registered"));
+  SEG_ASSIGN_OR_RETURN(T found, find(id));
+  auto value = std::make_shared<const T>(std::move(found));
+  if (gen != 0) {
+    absl::MutexLock l(&mu_);
+    if (map.size() >= kMaxCached) map.clear();
+    map[std::string(id)] = Entry<T>{source, value};
+  }
+  return value;
 }
 
-absl::StatusOr<v1::PartyRegistration> FindParty(RuleContext& ctx,
-                                                absl::string_view id) {
-  SEG_ASSIGN_OR_RETURN(auto local, ReadRow<v1::PartyRegistration>(
-                                       ctx.txn, absl::StrCat("d/party/", id)));
-  if (local.has_value()) return *local;
-  if (ctx.config.evidence != nullptr) return ctx.config.evidence->FindParty(id);
-  return absl::NotFoundError(absl::StrCat("party ", id, " is not registered"));
+absl::StatusOr<RegistrationCache::Ptr<v1::ProductRegistration>>
+RegistrationCache::EvidenceProduct(Evidence& e, absl::string_view id) {
+  return FromEvidence(products_, e, id,
+                      [&e](absl::string_view i) { return e.FindProduct(i); });
+}
+
+absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>>
+RegistrationCache::EvidenceParty(Evidence& e, absl::string_view id) {
+  return FromEvidence(parties_, e, id,
+                      [&e](absl::string_view i) { return e.FindParty(i); });
+}
+
+namespace {
+
+// A registration: this log's row `key`, else the evidence, else NOT_FOUND.
+template <typename T, typename FromRow, typename FromEvidence, typename Find>
+absl::StatusOr<RegistrationCache::Ptr<T>> Registration(
+    RuleContext& ctx, const std::string& key, FromRow from_row,
+    FromEvidence from_evidence, Find find, absl::string_view missing) {
+  absl::StatusOr<std::string> row = ctx.txn.Get(key);
+  if (row.ok()) {
+    RegistrationCache::Ptr<T> p;
+    if (ctx.registrations != nullptr) {
+      p = from_row(*ctx.registrations, key, *row);
+    } else {
+      auto parsed = std::make_shared<T>();
+      if (parsed->ParseFromString(*row)) p = std::move(parsed);
+    }
+    if (p == nullptr) {
+      return absl::DataLossError(
+          absl::StrCat("index row ", key, " is corrupt"));
+    }
+    return p;
+  }
+  if (!absl::IsNotFound(row.status())) return row.status();
+  Evidence* e = ctx.config.evidence;
+  if (e == nullptr) return absl::NotFoundError(missing);
+  if (ctx.registrations != nullptr) {
+    return from_evidence(*ctx.registrations, *e);
+  }
+  SEG_ASSIGN_OR_RETURN(T found, find(*e));
+  return std::make_shared<const T>(std::move(found));
+}
+
+}  // namespace
+
+absl::StatusOr<const v1::ProductRegistration*> FindProduct(
+    RuleContext& ctx, absl::string_view id) {
+  auto cached = ctx.products.find(id);
+  if (cached != ctx.products.end()) return cached->second.get();
+  SEG_ASSIGN_OR_RETURN(
+      auto p, Registration<v1::ProductRegistration>(
+                  ctx, absl::StrCat("d/prod/", id),
+                  [](RegistrationCache& c, absl::string_view k,
+                     const std::string& b) { return c.ProductRow(k, b); },
+                  [id](RegistrationCache& c, Evidence& e) {
+                    return c.EvidenceProduct(e, id);
+                  },
+                  [id](Evidence& e) { return e.FindProduct(id); },
+                  absl::StrCat("product ", id, " is not registered")));
+  const v1::ProductRegistration* out = p.get();
+  ctx.products.emplace(std::string(id), std::move(p));
+  return out;
+}
+
+absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
+    RuleContext& ctx, absl::string_view id) {
+  return Registration<v1::PartyRegistration>(
+      ctx, absl::StrCat("d/party/", id),
+      [](RegistrationCache& c, absl::string_view k, const std::string& b) {
+        return c.PartyRow(k, b);
+      },
+      [id](RegistrationCache& c, Evidence& e) {
+        return c.EvidenceParty(e, id);
+      },
+      [id](Evidence& e) { return e.FindParty(id); },
+      absl::StrCat("party ", id, " is not registered"));
+}
+
+absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
+                                            absl::string_view id) {
+  auto it = ctx.lots.find(id);
+  if (it == ctx.lots.end()) {
+    SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+    it = ctx.lots.emplace(std::string(id), std::move(lot)).first;
+  }
+  return it->second.has_value() ? &*it->second : nullptr;
 }
 
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
@@ -63,16 +171,32 @@ const v1::Stage* FindStage(const v1::ProductRegistration& p,
 std::optional<Decimal> DensityOf(RuleContext& ctx, const v1::LotState& lot) {
   if (lot.product_id().empty()) return std::nullopt;
   auto p = FindProduct(ctx, lot.product_id());
-  if (!p.ok() || p->density_g_per_ml().empty()) return std::nullopt;
-  auto d = Decimal::Parse(p->density_g_per_ml());
+  if (!p.ok() || (*p)->density_g_per_ml().empty()) return std::nullopt;
+  auto d = Decimal::Parse((*p)->density_g_per_ml());
   if (!d.ok()) return std::nullopt;
   return *d;
 }
 
+namespace {
+
+bool NeedsDensity(absl::string_view from, absl::string_view to) {
+  auto a = LookupUnit(from);
+  auto b = LookupUnit(to);
+  return a.ok() && b.ok() && a->dimension != b->dimension &&
+         a->dimension != Dimension::kCount && b->dimension != Dimension::kCount;
+}
+
+}  // namespace
+
 absl::StatusOr<Decimal> InLotUnit(RuleContext& ctx, const v1::LotState& lot,
                                   const v1::Quantity& q) {
   SEG_ASSIGN_OR_RETURN(Quantity parsed, ParseQuantity(q, "quantity"));
-  auto d = ConvertTo(parsed, lot.unit(), DensityOf(ctx, lot));
+  // The density matters only between mass and volume: look the product up
+  // only then (the result is the same as converting with it).
+  auto d = ConvertTo(parsed, lot.unit(), std::nullopt);
+  if (!d.ok() && NeedsDensity(parsed.unit, lot.unit())) {
+    d = ConvertTo(parsed, lot.unit(), DensityOf(ctx, lot));
+  }
   if (!d.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("lot ", lot.lot_id(), ": ", d.status().message()));

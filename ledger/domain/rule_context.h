@@ -5,18 +5,59 @@
 #define SEGLEDGER_LEDGER_DOMAIN_RULE_CONTEXT_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "ledger/domain/evidence.h"
 #include "ledger/domain/hook.h"
 #include "ledger/domain/quantity.h"
 #include "ledger/domain/state.h"
 #include "segledger/v1/entry.pb.h"
 
 namespace segledger::domain {
+
+// Parsed product and party registrations reused across records. An entry
+// is reused only while its source is provably unchanged: the same row bytes
+// for this log's own rows, the same Evidence::Generation() (non-zero) for
+// peer evidence. Thread-safe.
+class RegistrationCache {
+ public:
+  template <typename T>
+  using Ptr = std::shared_ptr<const T>;
+  // The parsed row `bytes` of `key` (nullptr when it does not parse).
+  Ptr<v1::ProductRegistration> ProductRow(absl::string_view key,
+                                          const std::string& bytes);
+  Ptr<v1::PartyRegistration> PartyRow(absl::string_view key,
+                                      const std::string& bytes);
+  // Evidence lookups under `generation` (0: never cached).
+  absl::StatusOr<Ptr<v1::ProductRegistration>> EvidenceProduct(
+      Evidence& e, absl::string_view id);
+  absl::StatusOr<Ptr<v1::PartyRegistration>> EvidenceParty(
+      Evidence& e, absl::string_view id);
+
+ private:
+  template <typename T>
+  struct Entry {
+    std::string source;  // row bytes, or the generation as decimal
+    Ptr<T> value;
+  };
+  template <typename T>
+  using Map = std::map<std::string, Entry<T>, std::less<>>;
+  template <typename T>
+  Ptr<T> Row(Map<T>& map, absl::string_view key, const std::string& bytes);
+  template <typename T, typename Find>
+  absl::StatusOr<Ptr<T>> FromEvidence(Map<T>& map, Evidence& e,
+                                      absl::string_view id, Find find);
+
+  absl::Mutex mu_;
+  Map<v1::ProductRegistration> products_ ABSL_GUARDED_BY(mu_);
+  Map<v1::PartyRegistration> parties_ ABSL_GUARDED_BY(mu_);
+};
 
 struct RuleContext {
   const v1::EntryBody& body;
@@ -25,8 +66,15 @@ struct RuleContext {
   store::IndexTxn& txn;
   const DomainConfig& config;
   absl::Time event_time;  // header event time, else recorded_at
-  // Products looked up while checking this record (each rule asks again).
-  std::map<std::string, v1::ProductRegistration> products = {};
+  RegistrationCache* registrations = nullptr;  // nullptr: no reuse
+  // Products looked up for this record (each rule asks again).
+  std::map<std::string, RegistrationCache::Ptr<v1::ProductRegistration>,
+           std::less<>>
+      products = {};
+  // Lot rows read by the rules of this record (nullopt: absent). Rules only
+  // read, so the cache stays true until the state update, which does not
+  // use it.
+  std::map<std::string, std::optional<v1::LotState>, std::less<>> lots = {};
 };
 
 inline absl::Time ToTime(const google::protobuf::Timestamp& t) {
@@ -38,11 +86,15 @@ google::protobuf::Timestamp ToProtoTime(absl::Time t);
 bool InPeriod(const v1::Period& p, absl::Time t);
 
 // The product's plan: this log's registration, else verified evidence.
-// NOT_FOUND when neither has it.
-absl::StatusOr<v1::ProductRegistration> FindProduct(RuleContext& ctx,
-                                                    absl::string_view id);
-absl::StatusOr<v1::PartyRegistration> FindParty(RuleContext& ctx,
-                                                absl::string_view id);
+// NOT_FOUND when neither has it. The pointer lives as long as `ctx`.
+absl::StatusOr<const v1::ProductRegistration*> FindProduct(
+    RuleContext& ctx, absl::string_view id);
+absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
+    RuleContext& ctx, absl::string_view id);
+// The lot's row for the rules (nullptr when absent; see RuleContext::lots).
+// The pointer lives as long as `ctx`.
+absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
+                                            absl::string_view id);
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
                            absl::string_view stage_id);
 // Density of the lot's product when known (for mass <-> volume).

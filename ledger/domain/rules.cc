@@ -71,7 +71,7 @@ absl::Status StageAuth(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
   auto product = FindProduct(ctx, f.product_id);
   if (!product.ok()) return Refuse(product.status().message());
-  const v1::Stage* stage = FindStage(*product, f.stage_id);
+  const v1::Stage* stage = FindStage(**product, f.stage_id);
   if (stage == nullptr) {
     return Refuse(absl::StrCat("stage ", f.stage_id,
                                " is not in the segmentation plan of ",
@@ -102,9 +102,9 @@ absl::Status StageAuth(RuleContext& ctx) {
 
 absl::Status StageMaterial(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
-  SEG_ASSIGN_OR_RETURN(v1::ProductRegistration p,
+  SEG_ASSIGN_OR_RETURN(const v1::ProductRegistration* p,
                        FindProduct(ctx, f.product_id));
-  const v1::Stage* stage = FindStage(p, f.stage_id);
+  const v1::Stage* stage = FindStage(*p, f.stage_id);
   if (stage == nullptr) return absl::OkStatus();  // R-STAGE-AUTH refuses
   for (const auto& [lot, material] : f.outputs) {
     if (material != stage->material_id()) {
@@ -119,9 +119,8 @@ absl::Status StageMaterial(RuleContext& ctx) {
 absl::Status LotUnique(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
   for (const auto& out : f.outputs) {
-    SEG_ASSIGN_OR_RETURN(auto lot,
-                         ReadRow<v1::LotState>(ctx.txn, LotKey(out.first)));
-    if (lot.has_value()) {
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, out.first));
+    if (lot != nullptr) {
       return Refuse(absl::StrCat("lot ", out.first, " already exists"));
     }
   }
@@ -135,10 +134,10 @@ absl::Status CmoExperience(RuleContext& ctx) {
         absl::StrCat("experience of party ", ctx.header->party_id(),
                      " cannot be checked: ", party.status().message()));
   }
-  if (party->role() != v1::PARTY_ROLE_CMO) return absl::OkStatus();
+  if ((*party)->role() != v1::PARTY_ROLE_CMO) return absl::OkStatus();
   const absl::TimeZone utc = absl::UTCTimeZone();
   absl::CivilSecond first =
-      absl::ToCivilSecond(ToTime(party->first_commercial_production()), utc);
+      absl::ToCivilSecond(ToTime((*party)->first_commercial_production()), utc);
   absl::CivilSecond needed(first.year() + ctx.config.cmo_min_experience_years,
                            first.month(), first.day(), first.hour(),
                            first.minute(), first.second());
@@ -156,7 +155,7 @@ absl::Status MahStaff(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
   auto product = FindProduct(ctx, f.product_id);
   if (!product.ok()) return absl::OkStatus();  // R-STAGE-AUTH refuses
-  const std::string& mah = product->header().party_id();
+  const std::string& mah = (*product)->header().party_id();
   if (mah == ctx.header->party_id()) return absl::OkStatus();
   SEG_ASSIGN_OR_RETURN(int n, MahStaffOnSite(ctx.txn, ctx.header->site_id(),
                                              mah, ctx.event_time));

@@ -24,20 +24,20 @@ Items InputItems(const v1::Transformation& t) {
 }
 
 // The state of a lot that must be held here (FAILED_PRECONDITION if not).
-absl::StatusOr<v1::LotState> HeldLot(RuleContext& ctx, const std::string& id) {
-  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
-  if (!lot.has_value()) {
+absl::StatusOr<const v1::LotState*> HeldLot(RuleContext& ctx,
+                                            const std::string& id) {
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, id));
+  if (lot == nullptr) {
     return Refuse(absl::StrCat("lot ", id, " is not held at this site"));
   }
-  return *std::move(lot);
+  return lot;
 }
 
 // Refuses unless every lot of `items` is held here with a positive balance.
 absl::Status Held(RuleContext& ctx, const Items& items) {
   for (const auto& [lot_id, q] : items) {
-    SEG_ASSIGN_OR_RETURN(auto lot,
-                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
-    if (!lot.has_value()) {
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, lot_id));
+    if (lot == nullptr) {
       return Refuse(absl::StrCat("lot ", lot_id, " is not held at this site"));
     }
     if (!Dec(lot->on_hand()).is_negative() && Dec(lot->on_hand()).is_zero()) {
@@ -50,8 +50,7 @@ absl::Status Held(RuleContext& ctx, const Items& items) {
 absl::Status WithinOnHand(RuleContext& ctx, const Items& items) {
   SEG_ASSIGN_OR_RETURN(auto per_lot, PerLot(ctx, items));
   for (const auto& [lot_id, need] : per_lot) {
-    SEG_ASSIGN_OR_RETURN(auto lot,
-                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, lot_id));
     if (need > Dec(lot->on_hand())) {
       return Refuse(absl::StrCat("lot ", lot_id, ": ", need.ToString(), " ",
                                  lot->unit(), " requested, ", lot->on_hand(),
@@ -128,9 +127,8 @@ absl::StatusOr<std::map<std::string, Decimal>> PerLot(RuleContext& ctx,
                                                       const Items& items) {
   std::map<std::string, Decimal> out;
   for (const auto& [lot_id, q] : items) {
-    SEG_ASSIGN_OR_RETURN(auto lot,
-                         ReadRow<v1::LotState>(ctx.txn, LotKey(lot_id)));
-    if (!lot.has_value()) return absl::NotFoundError(lot_id);
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, lot_id));
+    if (lot == nullptr) return absl::NotFoundError(lot_id);
     SEG_ASSIGN_OR_RETURN(Decimal d, InLotUnit(ctx, *lot, *q));
     SEG_ASSIGN_OR_RETURN(out[lot_id], out[lot_id].Add(d));
   }
@@ -149,8 +147,7 @@ absl::Status DispatchQuantity(RuleContext& ctx) {
 
 absl::Status DispatchStatus(RuleContext& ctx) {
   for (const auto& c : ctx.record.dispatch().containers()) {
-    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, c.lot_id()));
-    const v1::LotState* lot = &held;
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, c.lot_id()));
     if (lot->status() != v1::LOT_STATUS_AVAILABLE) {
       return Refuse(absl::StrCat("lot ", c.lot_id(), " is ",
                                  v1::LotStatus_Name(lot->status())));
@@ -161,8 +158,7 @@ absl::Status DispatchStatus(RuleContext& ctx) {
 
 absl::Status DispatchRelease(RuleContext& ctx) {
   for (const auto& c : ctx.record.dispatch().containers()) {
-    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, c.lot_id()));
-    const v1::LotState* lot = &held;
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, c.lot_id()));
     if (!lot->site_released()) {
       return Refuse(
           absl::StrCat("lot ", c.lot_id(), " has no site QA release (ICH Q7)"));
@@ -215,8 +211,7 @@ absl::Status InputsQuantity(RuleContext& ctx) {
 
 absl::Status InputsAccepted(RuleContext& ctx) {
   for (const auto& in : ctx.record.transformation().inputs()) {
-    SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, in.lot_id()));
-    const v1::LotState* lot = &held;
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, in.lot_id()));
     if (lot->status() != v1::LOT_STATUS_AVAILABLE) {
       return Refuse(absl::StrCat("input lot ", in.lot_id(), " is ",
                                  v1::LotStatus_Name(lot->status())));
@@ -233,16 +228,15 @@ absl::Status InputsAccepted(RuleContext& ctx) {
 
 absl::Status StatusLotHeld(RuleContext& ctx) {
   const std::string& id = ctx.record.status_change().lot_id();
-  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
-  if (!lot.has_value())
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, id));
+  if (lot == nullptr)
     return Refuse(absl::StrCat("lot ", id, " is not held here"));
   return absl::OkStatus();
 }
 
 absl::Status StatusTransition(RuleContext& ctx) {
   const auto& s = ctx.record.status_change();
-  SEG_ASSIGN_OR_RETURN(v1::LotState held, HeldLot(ctx, s.lot_id()));
-  const v1::LotState* lot = &held;
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, s.lot_id()));
   if (lot->status() == v1::LOT_STATUS_DESTROYED) {
     return Refuse(absl::StrCat("lot ", s.lot_id(), " is destroyed"));
   }
@@ -267,9 +261,8 @@ absl::Status ReleaseLot(RuleContext& ctx) {
       r.kind() != v1::RELEASE_KIND_INCOMING_ACCEPTANCE) {
     return absl::OkStatus();
   }
-  SEG_ASSIGN_OR_RETURN(auto lot,
-                       ReadRow<v1::LotState>(ctx.txn, LotKey(r.lot_id())));
-  if (!lot.has_value()) {
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, r.lot_id()));
+  if (lot == nullptr) {
     return Refuse(absl::StrCat("lot ", r.lot_id(), " is not held here"));
   }
   if (r.kind() == v1::RELEASE_KIND_INCOMING_ACCEPTANCE &&
@@ -302,9 +295,8 @@ absl::Status SampleUnits(RuleContext& ctx) {
 absl::Status SampleQuantity(RuleContext& ctx) {
   const auto& q = ctx.record.qc_result();
   if (!q.has_sample_quantity()) return absl::OkStatus();
-  SEG_ASSIGN_OR_RETURN(auto lot,
-                       ReadRow<v1::LotState>(ctx.txn, LotKey(q.lot_id())));
-  if (!lot.has_value()) return absl::OkStatus();  // sampled elsewhere
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, q.lot_id()));
+  if (lot == nullptr) return absl::OkStatus();  // sampled elsewhere
   return WithinOnHand(ctx, {{q.lot_id(), &q.sample_quantity()}});
 }
 

@@ -168,8 +168,7 @@ absl::Status ValidateRecord(const v1::Record& r) {
     return absl::InvalidArgumentError("record: empty");
   }
   if (HeaderOf(r) == nullptr) return absl::OkStatus();  // key records: core
-  const auto* oneof = r.GetDescriptor()->FindOneofByName("kind");
-  const auto* f = r.GetReflection()->GetOneofFieldDescriptor(r, oneof);
+  const auto* f = v1::Record::descriptor()->FindFieldByNumber(r.kind_case());
   SEG_RETURN_IF_ERROR(
       ValidateMessage(r.GetReflection()->GetMessage(r, f), f->name()));
   SEG_RETURN_IF_ERROR(CheckSiteScoped(r));
