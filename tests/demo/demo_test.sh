@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# CTest demo_short: runs scripts/demo.sh --short twice into one directory
+# and checks what it promises (DESIGN.md "Command-line contract", issue 8):
+#   1. --keep-running: the summary (hand-offs verified in both logs, exactly
+#      the expected findings, the bundle verifies, report and EPCIS written),
+#      nodes.json, and the nodes left up: the inspector's certificate reads
+#      but cannot append; DIR/stop.sh stops every node.
+#   2. a second run into the same DIR with a node of a previous run still up
+#      (started again by hand from its pid file's config) replaces it, passes
+#      again and leaves no node running.
+# Usage: demo_test.sh SOURCE_DIR BUILD_DIR OUT_DIR
+set -euo pipefail
+src=$1
+build=$2
+out=$3
+fail() { echo "demo_test: FAIL: $*" >&2; exit 1; }
+rm -rf "$out"
+
+# ---- run 1, --keep-running
+"$src/scripts/demo.sh" --short --bin "$build" --out "$out" --keep-running \
+  >"$out.run1.log" 2>&1 || { cat "$out.run1.log"; fail "demo.sh run 1 exited $?"; }
+cat "$out.run1.log"
+
+check_summary() {
+  /usr/bin/python3 - "$out" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+s = json.load(open(os.path.join(d, "summary.json")))
+def need(cond, what):
+    if not cond:
+        sys.exit("summary.json: " + what + ": " + json.dumps(s))
+need(s["ok"] is True and s["failed_checks"] == [], "checks failed")
+need([h["transfer"] for h in s["handoffs"]] == ["T-HV-001", "T-DS-001"],
+     "hand-offs")
+for h in s["handoffs"]:
+    need(h["verified_both_logs"] and h["dispatch_evidence_at_receiver"] >= 1
+         and h["receipt_evidence_at_sender"] >= 1, "hand-off " + h["transfer"])
+need(s["findings"] == ["domain/quantity_mismatch"], "findings")
+need(s["integrity_findings"] == 0, "integrity findings")
+need(len(s["bundle_logs"]) == 4, "bundle logs")
+need(s["epcis_events"] > 0 and s["report"], "report and EPCIS")
+need(all(n > 0 for n in s["records"].values()) and len(s["records"]) == 4,
+     "records per log")
+# The files the contract names.
+for f in ("bundle/MANIFEST", "bundle/keys", "report.html", "epcis.jsonld",
+          "nodes.json", "certs/ca.pem", "certs/inspector.pem",
+          "certs/inspector.key"):
+    need(os.path.getsize(os.path.join(d, f)) > 0, "missing " + f)
+nodes = json.load(open(os.path.join(d, "nodes.json")))
+need(sorted(n["name"] for n in nodes) == ["cmo-down", "cmo-up", "fill", "mah"],
+     "nodes.json names")
+for n in nodes:
+    need(all(n.get(k) for k in ("name", "origin", "address", "vkey")),
+         "nodes.json fields")
+ver = json.load(open(os.path.join(d, "verify.json")))
+need([f["check"] for f in ver["findings"]] == ["domain/quantity_mismatch"],
+     "verify.json findings")
+html = open(os.path.join(d, "report.html")).read()
+need("T-HV-001" in html and "quantity_mismatch" in html, "report content")
+epcis = json.load(open(os.path.join(d, "epcis.jsonld")))
+need(epcis.get("type") == "EPCISDocument", "EPCIS document type")
+PY
+}
+check_summary || fail "run 1 summary"
+[[ -x $out/stop.sh ]] || fail "no stop.sh with --keep-running"
+
+# The inspector's credentials: read-only.
+addr=$(/usr/bin/python3 -c 'import json,sys; print([n["address"] for n in json.load(open(sys.argv[1])) if n["name"]=="mah"][0])' "$out/nodes.json")
+insp=(--node "$addr" --server-name mah --ca "$out/certs/ca.pem"
+      --cert "$out/certs/inspector.pem" --key "$out/certs/inspector.key")
+"$build/client/segctl" "${insp[@]}" checkpoint >/dev/null ||
+  fail "inspector cannot read the MAH's checkpoint"
+rec='{"requestId":"x","record":{"keyRevocation":{"keyName":"k","reason":"r"}}}'
+set +e
+echo "$rec" | "$build/client/segctl" "${insp[@]}" append - >/dev/null 2>"$out.insp.err"
+rc=$?
+set -e
+[[ $rc -ne 0 ]] && grep -q PERMISSION_DENIED "$out.insp.err" ||
+  fail "inspector append was not refused (exit $rc: $(cat "$out.insp.err"))"
+
+pids=()
+for n in mah cmo-up cmo-down fill; do pids+=("$(cat "$out/nodes/$n/pid")"); done
+"$out/stop.sh"
+for p in "${pids[@]}"; do
+  kill -0 "$p" 2>/dev/null && fail "node $p still running after stop.sh"
+done
+
+# ---- run 2 into the same DIR, with a node of run 1 restarted by hand.
+"$build/node/segledgerd" serve --config "$out/nodes/mah/config.textproto" \
+  >/dev/null 2>&1 &
+stale=$!
+echo "$stale" >"$out/nodes/mah/pid"
+for _ in $(seq 1 100); do
+  "$build/client/segctl" "${insp[@]}" checkpoint >/dev/null 2>&1 && break
+  sleep 0.1
+done
+"$src/scripts/demo.sh" --short --bin "$build" --out "$out" \
+  >"$out.run2.log" 2>&1 || { cat "$out.run2.log"; fail "demo.sh run 2 exited $?"; }
+cat "$out.run2.log"
+wait "$stale" 2>/dev/null || true
+kill -0 "$stale" 2>/dev/null && fail "stale node $stale of run 1 still running"
+check_summary || fail "run 2 summary"
+[[ ! -e $out/stop.sh ]] || fail "stop.sh left from run 1"
+for n in mah cmo-up cmo-down fill; do
+  [[ ! -e $out/nodes/$n/pid ]] || fail "pid file of $n left after run 2"
+done
+echo "demo_test: OK"
