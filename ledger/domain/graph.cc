@@ -143,20 +143,34 @@ const v1::SiteRegistration* DomainGraph::Site(absl::string_view id) const {
   return &it->second->body.record().site_registration();
 }
 
-std::optional<Decimal> DomainGraph::Density(absl::string_view lot) const {
+const v1::ProductRegistration* DomainGraph::ProductOfLot(
+    absl::string_view lot) const {
   for (const GraphEntry* e : OfLot(lot)) {
     const v1::Record& r = e->body.record();
     std::string product;
     if (r.has_lot_produced()) product = r.lot_produced().product_id();
     if (r.has_transformation()) product = r.transformation().product_id();
     if (product.empty()) continue;
-    const v1::ProductRegistration* p = Product(product);
-    if (p == nullptr || p->density_g_per_ml().empty()) return std::nullopt;
-    auto d = Decimal::Parse(p->density_g_per_ml());
-    if (d.ok()) return *d;
-    return std::nullopt;
+    return Product(product);
   }
+  return nullptr;
+}
+
+std::optional<Decimal> DomainGraph::Density(absl::string_view lot) const {
+  const v1::ProductRegistration* p = ProductOfLot(lot);
+  if (p == nullptr || p->density_g_per_ml().empty()) return std::nullopt;
+  auto d = Decimal::Parse(p->density_g_per_ml());
+  if (d.ok()) return *d;
   return std::nullopt;
+}
+
+Decimal DomainGraph::MassBalanceTolerancePercent(absl::string_view lot) const {
+  const v1::ProductRegistration* p = ProductOfLot(lot);
+  if (p == nullptr || p->mass_balance_tolerance_percent().empty()) {
+    return Decimal();
+  }
+  auto d = Decimal::Parse(p->mass_balance_tolerance_percent());
+  return d.ok() && !d->is_negative() ? *d : Decimal();
 }
 
 std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {

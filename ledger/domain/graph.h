@@ -123,7 +123,13 @@ class DomainGraph {
   std::vector<const GraphEntry*> OfTransfer(absl::string_view transfer) const;
   const v1::ProductRegistration* Product(absl::string_view id) const;
   const v1::SiteRegistration* Site(absl::string_view id) const;
+  // The registration of the product a lot was produced for (nullptr when
+  // unknown to this graph).
+  const v1::ProductRegistration* ProductOfLot(absl::string_view lot) const;
   std::optional<Decimal> Density(absl::string_view lot) const;
+  // The product's mass-balance tolerance in percent (DOMAIN.md "Record
+  // catalogue", product registration); zero when unknown.
+  Decimal MassBalanceTolerancePercent(absl::string_view lot) const;
   void Trace(absl::string_view lot, bool backward, TraceResult* out) const;
 
   std::vector<std::unique_ptr<GraphEntry>> entries_;

@@ -10,6 +10,20 @@
 #include "ledger/domain/validate.h"
 
 namespace segledger::domain {
+namespace {
+
+// |sent - got| <= sent * percent / 100 (exact decimals, truncated to 6
+// digits; an overflow counts as beyond tolerance).
+bool WithinTolerance(Decimal sent, Decimal got, Decimal percent) {
+  if (sent == got) return true;
+  auto diff = sent.Sub(got);
+  auto allowed = sent.Abs().Mul(percent);
+  if (!diff.ok() || !allowed.ok()) return false;
+  auto limit = allowed->Div(Decimal::FromMicros(100 * Decimal::kOne));
+  return limit.ok() && diff->Abs() <= *limit;
+}
+
+}  // namespace
 
 class FindingScanner {
  public:
@@ -225,12 +239,16 @@ void FindingScanner::Receipt(const E& e) {
   }
   ShipmentBalance sb = g_.Shipment(d.transfer_id());
   for (const auto& [lot, q] : sb.lots) {
-    if (q.first != q.second && !container_bad) {
-      Report(DomainFindingKind::kQuantityMismatch,
-             absl::StrCat("transfer ", d.transfer_id(), " lot ", lot, ": ",
-                          q.first.ToString(), " dispatched, ",
-                          q.second.ToString(), " received"),
-             {de, &e});
+    // DOMAIN.md "Queries" 4-5: dispatched - received within the product's
+    // mass-balance tolerance is not a mismatch.
+    const Decimal tolerance = g_.MassBalanceTolerancePercent(lot);
+    if (!container_bad && !WithinTolerance(q.first, q.second, tolerance)) {
+      Report(
+          DomainFindingKind::kQuantityMismatch,
+          absl::StrCat("transfer ", d.transfer_id(), " lot ", lot, ": ",
+                       q.first.ToString(), " dispatched, ", q.second.ToString(),
+                       " received (tolerance ", tolerance.ToString(), "%)"),
+          {de, &e});
     }
   }
 }

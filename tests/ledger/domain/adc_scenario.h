@@ -3,6 +3,7 @@
 #define SEGLEDGER_TESTS_LEDGER_DOMAIN_ADC_SCENARIO_H_
 
 #include <cstdlib>
+#include <optional>
 
 #include "tests/ledger/domain/adc_chain.h"
 
@@ -86,6 +87,9 @@ class AdcChain {
                      const std::string& seal, absl::Time t);
 
   v1::EntryRef t1, t2, t3;  // the dispatches
+  // When set before Build(): the quantity received of transfer T1 (199.8 LTR
+  // dispatched; the product's mass-balance tolerance is 0.5%).
+  std::optional<v1::Quantity> t1_received;
 
  private:
   // Appends to `log` at event time `t` (recorded a minute later).
@@ -466,7 +470,8 @@ inline absl::Status AdcChain::Downstream() {
                            "SEAL-C1", T(36));
   auto* c = rec.mutable_receipt()->mutable_containers(0);
   if (d_ == Defect::kQuantity)
-    *c->mutable_received_quantity() = Q("199.5", "LTR");
+    *c->mutable_received_quantity() = Q("190", "LTR");
+  if (t1_received.has_value()) *c->mutable_received_quantity() = *t1_received;
   if (d_ == Defect::kContainer) c->set_container_id("C1-OTHER");
   if (d_ == Defect::kSeal) c->set_seals_intact(false);
   SEG_RETURN_IF_ERROR(Add(down_, rec, T(36)).status());

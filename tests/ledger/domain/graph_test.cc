@@ -247,5 +247,45 @@ TEST(SeededDefectTest, ExcursionWithLinkedDeviationIsNotAFinding) {
   EXPECT_TRUE(findings.empty()) << Describe(findings);
 }
 
+// DOMAIN.md "Queries" 4-5: a shipment's dispatched - received within the
+// product's mass-balance tolerance (0.5% of 199.8 LTR = 0.999 LTR) is not a
+// quantity mismatch; beyond it is.
+TEST(QuantityToleranceTest, WithinToleranceIsNotAFinding) {
+  for (const char* received : {"199.5", "198.801", "200.799"}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    chain.t1_received = testing::Q(received, "LTR");
+    SEG_ASSERT_OK(chain.Build());
+    auto findings = chain.Graph().Findings(chain.Options());
+    EXPECT_TRUE(findings.empty()) << received << "\n" << Describe(findings);
+  }
+}
+
+TEST(QuantityToleranceTest, BeyondToleranceIsAFinding) {
+  for (const char* received : {"198.8", "200.8", "0.2"}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    chain.t1_received = testing::Q(received, "LTR");
+    SEG_ASSERT_OK(chain.Build());
+    auto findings = chain.Graph().Findings(chain.Options());
+    ASSERT_EQ(Kinds(findings),
+              std::set<DomainFindingKind>{DomainFindingKind::kQuantityMismatch})
+        << received << "\n"
+        << Describe(findings);
+    EXPECT_EQ(
+        findings[0].message,
+        absl::StrCat("transfer T1 lot ", Lot("HV001"), ": 199.8 dispatched, ",
+                     received, " received (tolerance 0.5%)"));
+    EXPECT_EQ(findings[0].records.size(), 2u);
+  }
+}
+
+TEST(QuantityToleranceTest, MillilitresConvertBeforeTheTolerance) {
+  // 199,000 MLT = 199 LTR: 0.8 LTR short, within 0.999 LTR.
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  chain.t1_received = testing::Q("199000", "MLT");
+  SEG_ASSERT_OK(chain.Build());
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_TRUE(findings.empty()) << Describe(findings);
+}
+
 }  // namespace
 }  // namespace segledger::domain
