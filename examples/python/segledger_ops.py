@@ -474,14 +474,16 @@ def cmd_verify_entry(node, args):
         raise VerifyError(f"entry body says ({parsed.log_origin}, "
                           f"{parsed.index}), expected ({origin}, "
                           f"{args.index})")
+    # The body names its key; entries carry no key hash, so any given key
+    # of that name may be the one (e.g. a bundle's keys file lists several).
+    named = [k for k in vkeys if k.name == parsed.key_name]
     entry_sig = "unchecked (no --vkey named " + parsed.key_name + ")"
-    for k in vkeys:
-        if k.name == parsed.key_name:
-            if not k.verify(er.entry.signature,
-                            ENTRY_SIGNATURE_CONTEXT + body):
-                raise VerifyError(f"entry {args.index}: Ed25519 signature by "
-                                  f"{k.name} does not verify")
-            entry_sig = "verified"
+    if named:
+        message = ENTRY_SIGNATURE_CONTEXT + body
+        if not any(k.verify(er.entry.signature, message) for k in named):
+            raise VerifyError(f"entry {args.index}: Ed25519 signature by "
+                              f"{parsed.key_name} does not verify")
+        entry_sig = "verified"
     emit({"index": args.index, "tree_size": size, "origin": origin,
           "root": b64(root), "leaf_hash": b64(leaf),
           "proof_length": len(pr.proof), "inclusion": "verified",

@@ -199,6 +199,13 @@ def test_insecure(tmp, data, vkey, other_vkey):
         tail_checkpoints(node, conn, ops, vkey)
         timeline(ops)
         verify_entries(ops, vkey)
+        keys = os.path.join(tmp, "keys")  # as a bundle's keys file
+        with open(keys, "w") as f:
+            f.write(other_vkey + "\n" + vkey + "\n")
+        r = ops("--vkey-file", keys, "verify-entry", "2")
+        check(r.returncode == 0 and '"inclusion": "verified"' in r.stdout,
+              "verify-entry with --vkey-file (two keys, one right)",
+              r.stdout + r.stderr)
         wrong_key(ops, other_vkey)
         tampering(tmp, node, ops, vkey)
     finally:
