@@ -98,7 +98,8 @@ Client::Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
       proof_(v1::ProofService::NewStub(channel_)),
       watch_(v1::WatchService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)),
-      query_(v1::QueryService::NewStub(channel_)) {}
+      query_(v1::QueryService::NewStub(channel_)),
+      peer_(v1::PeerService::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext& ctx) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
@@ -152,7 +153,8 @@ absl::StatusOr<v1::EntryResponse> Client::GetEntry(uint64_t index) {
 
 absl::Status Client::GetEntries(
     uint64_t from, uint64_t to,
-    const std::function<bool(v1::EntryResponse&)>& fn) {
+    const std::function<bool(v1::EntryResponse&)>& fn,
+    const std::string& origin) {
   // Retries resume after the last entry delivered.
   uint64_t next = from;
   bool stopped = false;
@@ -160,6 +162,7 @@ absl::Status Client::GetEntries(
     v1::GetEntriesRequest req;
     req.set_from(next);
     req.set_to(to);
+    req.set_origin(origin);
     std::unique_ptr<grpc::ClientReader<v1::EntryResponse>> reader =
         read_->GetEntries(&ctx, req);
     v1::EntryResponse e;
@@ -176,8 +179,9 @@ absl::Status Client::GetEntries(
 }
 
 absl::StatusOr<v1::CheckpointResponse> Client::GetCheckpoint(
-    std::optional<uint64_t> size) {
+    std::optional<uint64_t> size, const std::string& origin) {
   v1::GetCheckpointRequest req;
+  req.set_origin(origin);
   if (size.has_value()) req.set_size(*size);
   v1::CheckpointResponse resp;
   absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
@@ -262,6 +266,64 @@ absl::StatusOr<v1::MassBalanceResponse> Client::MassBalance(
   v1::MassBalanceResponse resp;
   absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
     return query_->MassBalance(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::FindingsResponse> Client::Findings(
+    const std::string& min_severity) {
+  v1::FindingsRequest req;
+  req.set_min_severity(min_severity);
+  v1::FindingsResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return query_->Findings(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::PeerDataResponse> Client::GetPeerData(
+    const std::string& origin) {
+  v1::PeerDataRequest req;
+  req.set_origin(origin);
+  v1::PeerDataResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return peer_->GetPeerData(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::HeldSizeResponse> Client::GetHeldSize(
+    const std::string& origin) {
+  v1::HeldSizeRequest req;
+  req.set_origin(origin);
+  v1::HeldSizeResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return peer_->GetHeldSize(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::DeliverEvidenceResponse> Client::DeliverEvidence(
+    const v1::HandoffEvidence& evidence) {
+  v1::DeliverEvidenceRequest req;
+  *req.mutable_evidence() = evidence;
+  v1::DeliverEvidenceResponse resp;
+  absl::Status s = Retry(false, [&](grpc::ClientContext& ctx) {
+    return peer_->DeliverEvidence(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::CosignResponse> Client::Cosign(
+    const v1::CosignRequest& request) {
+  v1::CosignResponse resp;
+  absl::Status s = Retry(false, [&](grpc::ClientContext& ctx) {
+    return peer_->Cosign(&ctx, request, &resp);
   });
   if (!s.ok()) return s;
   return resp;

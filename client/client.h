@@ -22,6 +22,7 @@
 #include "grpcpp/client_context.h"
 #include "segledger/v1/admin_service.grpc.pb.h"
 #include "segledger/v1/ledger_service.grpc.pb.h"
+#include "segledger/v1/peer_service.grpc.pb.h"
 #include "segledger/v1/query_service.grpc.pb.h"
 
 namespace segledger::client {
@@ -63,11 +64,15 @@ class Client {
   absl::StatusOr<v1::EntryResponse> GetEntry(uint64_t index);
   // Calls fn for entries [from, to) in order until it returns false. `to`
   // 0: the current size.
+  // `origin`: a log the node follows (its verified copy); empty: its own.
   absl::Status GetEntries(uint64_t from, uint64_t to,
-                          const std::function<bool(v1::EntryResponse&)>& fn);
-  // The latest checkpoint, or the one at exactly `size`.
+                          const std::function<bool(v1::EntryResponse&)>& fn,
+                          const std::string& origin = "");
+  // The latest checkpoint, or the one at exactly `size` (of `origin`, a
+  // followed log, when set).
   absl::StatusOr<v1::CheckpointResponse> GetCheckpoint(
-      std::optional<uint64_t> size = std::nullopt);
+      std::optional<uint64_t> size = std::nullopt,
+      const std::string& origin = "");
   absl::StatusOr<v1::InclusionProofResponse> InclusionProof(uint64_t index,
                                                             uint64_t size);
   absl::StatusOr<v1::ConsistencyProofResponse> ConsistencyProof(
@@ -84,6 +89,16 @@ class Client {
                                           bool forward);
   absl::StatusOr<v1::MassBalanceResponse> MassBalance(
       const std::string& lot_id);
+  absl::StatusOr<v1::FindingsResponse> Findings(
+      const std::string& min_severity);
+
+  // Peer protocol (peer_service.proto): what the node holds about other
+  // logs (retried), and the calls peers make (not retried).
+  absl::StatusOr<v1::PeerDataResponse> GetPeerData(const std::string& origin);
+  absl::StatusOr<v1::HeldSizeResponse> GetHeldSize(const std::string& origin);
+  absl::StatusOr<v1::DeliverEvidenceResponse> DeliverEvidence(
+      const v1::HandoffEvidence& evidence);
+  absl::StatusOr<v1::CosignResponse> Cosign(const v1::CosignRequest& request);
 
   absl::StatusOr<v1::StatusResponse> GetStatus();
   absl::StatusOr<v1::CheckpointNowResponse> CheckpointNow();
@@ -116,6 +131,7 @@ class Client {
   std::unique_ptr<v1::WatchService::Stub> watch_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::QueryService::Stub> query_;
+  std::unique_ptr<v1::PeerService::Stub> peer_;
 };
 
 // A bulk append stream: Write() sends records (blocking under the node's

@@ -1,5 +1,6 @@
 #include "client/export_source.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/hash.h"
 #include "ledger/status_macros.h"
+#include "tools/proof_file.h"
 
 namespace segledger::client {
 namespace {
@@ -74,10 +76,13 @@ absl::StatusOr<Fetched> FetchEntries(Client& client, uint64_t size,
   Fetched f;
   f.leaves.reserve(size);
   absl::Status bad;
-  SEG_RETURN_IF_ERROR(client.GetEntries(0, size, [&](v1::EntryResponse& e) {
-    bad = AddEntry(e, f.leaves.size(), options, f);
-    return bad.ok() && f.leaves.size() < size;
-  }));
+  SEG_RETURN_IF_ERROR(client.GetEntries(
+      0, size,
+      [&](v1::EntryResponse& e) {
+        bad = AddEntry(e, f.leaves.size(), options, f);
+        return bad.ok() && f.leaves.size() < size;
+      },
+      options.origin));
   SEG_RETURN_IF_ERROR(bad);
   if (f.leaves.size() != size) {
     return absl::DataLossError(absl::StrCat(
@@ -129,11 +134,34 @@ absl::StatusOr<SignedCheckpoint> OpenLatest(const v1::StatusResponse& status,
   return cp;
 }
 
+// For a followed log: the status' view of that log (its keys and the
+// node's verified checkpoint of it) in place of the node's own.
+absl::StatusOr<v1::StatusResponse> FollowedStatus(
+    Client& client, const v1::StatusResponse& status,
+    const std::string& origin) {
+  for (const v1::PeerLogStatus& p : status.peers()) {
+    if (p.origin() != origin) continue;
+    v1::StatusResponse out;
+    out.set_origin(origin);
+    *out.mutable_verifier_keys() = p.verifier_keys();
+    SEG_ASSIGN_OR_RETURN(v1::CheckpointResponse cp,
+                         client.GetCheckpoint(std::nullopt, origin));
+    out.set_latest_checkpoint(cp.note());
+    return out;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("origin: the node has no peer \"", origin, "\""));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcExportSource>> GrpcExportSource::Fetch(
     Client& client, const GrpcExportOptions& options) {
   SEG_ASSIGN_OR_RETURN(v1::StatusResponse status, client.GetStatus());
+  if (!options.origin.empty()) {
+    SEG_ASSIGN_OR_RETURN(status,
+                         FollowedStatus(client, status, options.origin));
+  }
   std::unique_ptr<GrpcExportSource> src(new GrpcExportSource());
   SEG_ASSIGN_OR_RETURN(src->verifiers_, ParseVerifiers(status));
   SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
@@ -142,6 +170,11 @@ absl::StatusOr<std::unique_ptr<GrpcExportSource>> GrpcExportSource::Fetch(
   src->size_ = cp.checkpoint.size;
   src->checkpoint_note_ = cp.note;
   SEG_ASSIGN_OR_RETURN(Fetched f, FetchEntries(client, src->size_, options));
+  if (src->origin_ != status.origin()) {
+    return absl::DataLossError(absl::StrCat("checkpoint of ", src->origin_,
+                                            " where ", status.origin(),
+                                            " was asked for"));
+  }
   std::vector<bool> known(f.leaves.size(), true);
   src->tree_ = std::make_unique<tools::TreeLevels>(std::move(f.leaves),
                                                    std::move(known), nullptr);
@@ -156,6 +189,44 @@ absl::StatusOr<std::unique_ptr<GrpcExportSource>> GrpcExportSource::Fetch(
   src->entry_bundles_ = std::move(f.entry_bundles);
   src->signature_bundles_ = std::move(f.signature_bundles);
   return src;
+}
+
+std::vector<NoteVerifier> GrpcExportSource::Verifiers() {
+  std::vector<NoteVerifier> all = verifiers_;
+  all.insert(all.end(), extra_verifiers_.begin(), extra_verifiers_.end());
+  return all;
+}
+
+absl::Status GrpcExportSource::AddPeerData(
+    const v1::PeerDataResponse& data,
+    const std::vector<std::string>& extra_keys) {
+  for (const std::string& k : extra_keys) {
+    absl::StatusOr<NoteVerifier> v = NoteVerifier::FromVerifierKey(k);
+    if (!v.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer key \"", k, "\": ", v.status().message()));
+    }
+    extra_verifiers_.push_back(*std::move(v));
+  }
+  for (const std::string& n : data.our_cosigned()) cosigned_.push_back(n);
+  for (const std::string& n : data.cosigned_by_us()) cosigned_.push_back(n);
+  for (const v1::StoredEvidence& s : data.evidence()) {
+    const v1::ProvenEntry& e = s.evidence().entry();
+    std::vector<Hash> proof;
+    for (const std::string& b : e.inclusion_proof()) {
+      if (b.size() != kHashSize) {
+        return absl::DataLossError(
+            absl::StrCat("evidence of ", s.evidence().origin(), " index ",
+                         e.index(), ": proof hash of ", b.size(), " bytes"));
+      }
+      Hash h;
+      std::copy(b.begin(), b.end(), h.begin());
+      proof.push_back(h);
+    }
+    evidence_.push_back(tools::MakeEntryProofFile(e.entry(), e.index(), proof,
+                                                  s.evidence().checkpoint()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status GrpcExportSource::CheckLeafTile(const TileId& tile) const {

@@ -33,6 +33,9 @@ struct GrpcExportOptions {
   // (FAILED_PRECONDITION) rather than exhausting the client's memory.
   uint64_t max_entries = 50'000'000;
   uint64_t max_entry_bytes = uint64_t{8} << 30;  // bodies + signatures
+  // A log the node follows (its verified copy, checked here again against
+  // the keys the node trusts for it); empty: the node's own log.
+  std::string origin;
 };
 
 class GrpcExportSource final : public tools::LogExportSource {
@@ -57,7 +60,21 @@ class GrpcExportSource final : public tools::LogExportSource {
   absl::StatusOr<std::string> ReadHashTile(const TileId& tile) override;
   absl::StatusOr<std::string> ReadEntryBundle(const TileId& tile) override;
   absl::StatusOr<std::string> ReadSignatureBundle(const TileId& tile) override;
-  std::vector<NoteVerifier> Verifiers() override { return verifiers_; }
+  std::vector<NoteVerifier> Verifiers() override;
+  absl::StatusOr<std::vector<std::string>> CosignedCheckpoints() override {
+    return cosigned_;
+  }
+  absl::StatusOr<std::vector<std::string>> PeerEvidence() override {
+    return evidence_;
+  }
+
+  // What the node holds about other logs (PeerService.GetPeerData), for
+  // the bundle's cosignatures/: cosigned checkpoints, and evidence as
+  // tlog-proof files. `extra_keys` (C2SP vkeys) are the keys of evidence
+  // origins whose logs are not in the bundle, so it can be checked
+  // offline. INVALID_ARGUMENT for a malformed key.
+  absl::Status AddPeerData(const v1::PeerDataResponse& data,
+                           const std::vector<std::string>& extra_keys);
 
  private:
   GrpcExportSource() = default;
@@ -68,6 +85,9 @@ class GrpcExportSource final : public tools::LogExportSource {
   uint64_t size_ = 0;
   std::string checkpoint_note_;
   std::vector<NoteVerifier> verifiers_;
+  std::vector<NoteVerifier> extra_verifiers_;
+  std::vector<std::string> cosigned_;
+  std::vector<std::string> evidence_;
   // Per full or final partial entry tile N: u16 BE length || body per leaf,
   // and the 64-byte signatures concatenated.
   std::vector<std::string> entry_bundles_;

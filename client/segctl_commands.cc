@@ -292,27 +292,85 @@ int RunQuery(const CommandEnv& env, const std::string& what,
 
 int RunExport(const CommandEnv& env, const std::string& out_dir) {
   if (out_dir.empty()) return InputError(env, "export: --out is empty");
-  auto src = GrpcExportSource::Fetch(*env.client);
-  if (!src.ok()) {
-    if (src.status().code() == absl::StatusCode::kDataLoss) {
+  auto failed = [&](const absl::Status& s) {
+    if (s.code() == absl::StatusCode::kDataLoss) {
       *env.err << "segctl: export: verification failed: "
-               << OneLine(src.status().message()) << "\n";
+               << OneLine(s.message()) << "\n";
       return kExitVerifyFailed;
     }
-    return ReportError(env, src.status());
+    return ReportError(env, s);
+  };
+  auto src = GrpcExportSource::Fetch(*env.client);
+  if (!src.ok()) return failed(src.status());
+  // Every log the node follows goes in too (the MAH's bundle holds the
+  // whole product), and what it holds about other logs: cosigned
+  // checkpoints and hand-off evidence (with the keys to check them).
+  auto status = env.client->GetStatus();
+  if (!status.ok()) return ReportError(env, status.status());
+  std::vector<std::unique_ptr<GrpcExportSource>> followed;
+  std::vector<std::string> extra_keys;
+  for (const v1::PeerLogStatus& p : status->peers()) {
+    if (p.followed_size() == 0) {
+      extra_keys.insert(extra_keys.end(), p.verifier_keys().begin(),
+                        p.verifier_keys().end());
+      continue;
+    }
+    GrpcExportOptions o;
+    o.origin = p.origin();
+    auto f = GrpcExportSource::Fetch(*env.client, o);
+    if (!f.ok()) return failed(f.status());
+    followed.push_back(*std::move(f));
   }
-  tools::LogExportSource* logs[] = {src->get()};
+  auto peer_data = env.client->GetPeerData("");
+  if (absl::IsUnimplemented(peer_data.status())) {
+    peer_data = v1::PeerDataResponse();  // a node without the peer service
+  }
+  if (!peer_data.ok()) return ReportError(env, peer_data.status());
+  absl::Status added = (*src)->AddPeerData(*peer_data, extra_keys);
+  if (!added.ok()) return failed(added);
+  std::vector<tools::LogExportSource*> logs = {src->get()};
+  for (const auto& f : followed) logs.push_back(f.get());
   absl::Status w = tools::WriteBundle(logs, out_dir);
   if (!w.ok()) return ReportError(env, w);
   if (env.format == Format::kJson) {
     *env.out << "{\"out\":" << JsonQuote(out_dir)
              << ",\"origin\":" << JsonQuote((*src)->Origin())
-             << ",\"size\":" << (*src)->size() << "}\n";
+             << ",\"size\":" << (*src)->size() << ",\"followed\":[";
+    for (size_t i = 0; i < followed.size(); ++i) {
+      *env.out << (i ? "," : "")
+               << "{\"origin\":" << JsonQuote(followed[i]->Origin())
+               << ",\"size\":" << followed[i]->size() << "}";
+    }
+    *env.out << "],\"evidence\":" << peer_data->evidence_size()
+             << ",\"cosigned\":"
+             << peer_data->our_cosigned_size() +
+                    peer_data->cosigned_by_us_size()
+             << "}\n";
   } else {
-    *env.out << "exported " << (*src)->Origin() << " size " << (*src)->size()
-             << " to " << out_dir << "\n";
+    *env.out << "exported " << (*src)->Origin() << " size " << (*src)->size();
+    for (const auto& f : followed) {
+      *env.out << ", " << f->Origin() << " size " << f->size();
+    }
+    *env.out << "; " << peer_data->evidence_size() << " evidence, "
+             << peer_data->our_cosigned_size() +
+                    peer_data->cosigned_by_us_size()
+             << " cosigned checkpoints; to " << out_dir << "\n";
   }
   return kExitOk;
+}
+
+int RunFindings(const CommandEnv& env, const std::string& min_severity) {
+  auto r = env.client->Findings(min_severity);
+  if (!r.ok()) return ReportError(env, r.status());
+  for (const v1::QueryFinding& f : r->findings()) {
+    if (env.format == Format::kJson) {
+      PrintMessage(env, f);
+    } else {
+      *env.out << f.severity() << " " << f.kind() << ": " << f.message()
+               << "\n";
+    }
+  }
+  return r->findings().empty() ? kExitOk : kExitVerifyFailed;
 }
 
 }  // namespace segledger::client

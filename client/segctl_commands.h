@@ -58,10 +58,17 @@ int RunQuery(const CommandEnv& env, const std::string& what,
 // `out_dir` (must not exist), after checking the entries against the
 // signed checkpoint (client/export_source.h). Exit 1 when the node's data
 // does not check out (nothing is written), 2 when `out_dir` exists or the
-// log has no checkpoint, 3 when unreachable. Prints
-// {"out":..,"origin":..,"size":..}. Peer evidence is not exported: the gRPC
-// API does not serve it.
+// log has no checkpoint, 3 when unreachable. Every log the node follows
+// is exported too (checked the same way against the keys the node trusts
+// for it), and the node's peer data: cosigned checkpoints and hand-off
+// evidence (DESIGN.md "Audit bundle and tiles", cosignatures/). Prints
+// {"out":..,"origin":..,"size":..,"followed":[..],"evidence":..,
+// "cosigned":..}.
 int RunExport(const CommandEnv& env, const std::string& out_dir);
+// Findings over every log the node holds verified (QueryService.Findings):
+// one JSON line per finding {"kind","severity","message","records"}; exit
+// 1 when any is at or above `min_severity`, else 0.
+int RunFindings(const CommandEnv& env, const std::string& min_severity);
 
 }  // namespace segledger::client
 

@@ -91,6 +91,14 @@ int main(int argc, char** argv) {
           {"timeline", "trace-back", "trace-forward", "balance"}));
   query->add_option("LOT", lot_id, "lot id")->required();
 
+  std::string min_severity = "warning";
+  auto* findings = app.add_subcommand(
+      "findings", "findings across every log the node holds verified");
+  findings
+      ->add_option("--min-severity", min_severity,
+                   "info|warning|major|critical (default warning)")
+      ->check(CLI::IsMember({"info", "warning", "major", "critical"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -131,5 +139,6 @@ int main(int argc, char** argv) {
   if (backup->parsed()) return RunBackup(env, backup_dir);
   if (query->parsed()) return RunQuery(env, query_kind, lot_id);
   if (export_cmd->parsed()) return RunExport(env, export_dir);
+  if (findings->parsed()) return RunFindings(env, min_severity);
   return Usage("no command");
 }

@@ -7,6 +7,7 @@
 #include "ledger/store/key_file.h"
 #include "node/data_dir.h"
 #include "node/json_log.h"
+#include "node/peer_layer.h"
 #include "node/read_service.h"
 #include "node/rpc_util.h"
 #include "node/watch.h"
@@ -97,7 +98,10 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetStatus(
   response->set_caller_role(std::string(RoleName(caller->role)));
   response->set_uptime_seconds(
       static_cast<uint64_t>(absl::ToInt64Seconds(absl::Now() - ctx_->started)));
-  return Done(ctx_, reactor, absl::OkStatus());
+  absl::Status peers = ctx_->peers != nullptr
+                           ? ctx_->peers->FillStatus(response)
+                           : absl::OkStatus();
+  return Done(ctx_, reactor, peers);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::CheckpointNow(

@@ -36,6 +36,16 @@ constexpr Row kTable[] = {
     {Rpc::kCheckpointNow, "CheckpointNow", kWriters, true},
     {Rpc::kRotateKey, "RotateKey", Bit(Role::kOperator), true},
     {Rpc::kBackup, "Backup", Bit(Role::kOperator), true},
+    // Peer protocol (docs/protocol.md). Evidence and cosigning requests are
+    // self-authenticating (signed by the origin's key) and change only the
+    // node's knowledge of other logs, never its own log: peers send them,
+    // and operators may too (re-delivery by hand; insecure dev mode, where
+    // every caller is the local operator).
+    {Rpc::kPeerHeldSize, "GetHeldSize", kAll, false},
+    {Rpc::kDeliverEvidence, "DeliverEvidence",
+     Bit(Role::kPeer) | Bit(Role::kOperator), false},
+    {Rpc::kCosign, "Cosign", Bit(Role::kPeer) | Bit(Role::kOperator), false},
+    {Rpc::kPeerData, "GetPeerData", kAll, false},
 };
 
 const Row& RowOf(Rpc rpc) {

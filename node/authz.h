@@ -37,7 +37,13 @@ enum class Rpc {
   kCheckpointNow,
   kRotateKey,
   kBackup,
+  kPeerHeldSize,
+  kDeliverEvidence,
+  kCosign,
+  kPeerData,
 };
+// The last Rpc (for loops over the table).
+inline constexpr Rpc kLastRpc = Rpc::kPeerData;
 
 absl::string_view RoleName(Role role);
 absl::StatusOr<Role> ParseRole(absl::string_view name);

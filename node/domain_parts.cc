@@ -7,12 +7,12 @@
 namespace segledger::node {
 namespace {
 
-// The DomainHook over evidence held in memory. Peer evidence (verified
-// dispatches, registrations of other parties) is added by the peer layer.
+// The DomainHook over the peer layer's evidence (verified dispatches,
+// registrations of other parties).
 class LedgerDomainParts final : public DomainParts {
  public:
-  explicit LedgerDomainParts(const v1::NodeConfig& config)
-      : hook_(Config(config, &evidence_)) {}
+  LedgerDomainParts(const v1::NodeConfig& config, domain::Evidence* evidence)
+      : hook_(Config(config, evidence)) {}
 
   store::AppendHook* hook() override { return &hook_; }
   void RegisterServices(grpc::ServerBuilder& builder,
@@ -31,15 +31,15 @@ class LedgerDomainParts final : public DomainParts {
     return c;
   }
 
-  domain::InMemoryEvidence evidence_;  // before hook_: the hook points here
   domain::DomainHook hook_;
   std::unique_ptr<QueryServiceImpl> query_;  // outlives the server (Node)
 };
 
 }  // namespace
 
-std::unique_ptr<DomainParts> MakeDomainParts(const v1::NodeConfig& config) {
-  return std::make_unique<LedgerDomainParts>(config);
+std::unique_ptr<DomainParts> MakeDomainParts(const v1::NodeConfig& config,
+                                             domain::Evidence* evidence) {
+  return std::make_unique<LedgerDomainParts>(config, evidence);
 }
 
 }  // namespace segledger::node

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "grpcpp/server_builder.h"
+#include "ledger/domain/evidence.h"
 #include "ledger/store/log_store.h"
 #include "node/service_context.h"
 #include "segledger/v1/admin_service.pb.h"
@@ -25,8 +26,11 @@ class DomainParts {
 };
 
 // The domain parts of this build for the node's party and site (`config`
-// has party set). The DomainHook of ledger/domain checks every record.
-std::unique_ptr<DomainParts> MakeDomainParts(const v1::NodeConfig& config);
+// has party set). The DomainHook of ledger/domain checks every record
+// against `evidence` (not owned; must outlive the parts) for what other
+// logs hold: verified dispatches and registrations.
+std::unique_ptr<DomainParts> MakeDomainParts(const v1::NodeConfig& config,
+                                             domain::Evidence* evidence);
 
 }  // namespace segledger::node
 

@@ -15,6 +15,8 @@
 #include "node/data_dir.h"
 #include "node/domain_parts.h"
 #include "node/json_log.h"
+#include "node/peer_layer.h"
+#include "node/peer_service.h"
 #include "node/read_service.h"
 #include "node/watch.h"
 
@@ -104,10 +106,12 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
     so.checkpoint_interval =
         absl::Milliseconds(config.checkpoint_interval_ms());
   }
-  domain_ = MakeDomainParts(config);
-  if (domain_ != nullptr) so.hook = domain_->hook();
+  SEG_ASSIGN_OR_RETURN(peers_, PeerLayer::Create(config));
+  domain_ = MakeDomainParts(config, peers_->evidence());
+  so.hook = peers_->Wrap(domain_ != nullptr ? domain_->hook() : nullptr);
   SEG_ASSIGN_OR_RETURN(
       store_, store::LogStore::Open(std::move(kv), std::move(signers), so));
+  SEG_RETURN_IF_ERROR(peers_->Attach(store_.get()));
   std::vector<v1::Principal> principals(config.principals().begin(),
                                         config.principals().end());
   SEG_ASSIGN_OR_RETURN(
@@ -120,6 +124,7 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   ctx_.authz = authz_.get();
   ctx_.metrics = &metrics_;
   ctx_.hub = hub_.get();
+  ctx_.peers = peers_.get();
   ctx_.blocking = blocking_.get();
   ctx_.key_dir = KeyDir(config.data_dir());
   if (config.stream_window() > 0) ctx_.stream_window = config.stream_window();
@@ -151,6 +156,7 @@ absl::Status Node::BuildServer(const v1::NodeConfig& config) {
   proof_ = std::make_unique<ProofServiceImpl>(&ctx_);
   watch_ = std::make_unique<WatchServiceImpl>(&ctx_);
   admin_ = std::make_unique<AdminServiceImpl>(&ctx_);
+  peer_service_ = std::make_unique<PeerServiceImpl>(&ctx_, peers_.get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config.listen(), creds, &port);
@@ -159,6 +165,7 @@ absl::Status Node::BuildServer(const v1::NodeConfig& config) {
   builder.RegisterService(proof_.get());
   builder.RegisterService(watch_.get());
   builder.RegisterService(admin_.get());
+  builder.RegisterService(peer_service_.get());
   if (domain_ != nullptr) domain_->RegisterServices(builder, &ctx_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
@@ -176,6 +183,7 @@ absl::Status Node::Shutdown() {
   shut_down_ = true;
   ctx_.draining = true;
   if (hub_) hub_->Stop();
+  if (peers_) peers_->Stop();  // loops end before the store closes
   if (server_) {
     server_->Shutdown(
         absl::ToChronoTime(absl::Now() + options_.shutdown_grace));

@@ -28,6 +28,8 @@ class AdminServiceImpl;
 class WatchHub;
 class MetricsServer;
 class DomainParts;
+class PeerLayer;
+class PeerServiceImpl;
 
 struct NodeOptions {
   // Grace period for in-flight calls at shutdown; later they are cancelled
@@ -57,6 +59,7 @@ class Node {
   absl::Status Shutdown();
 
   store::LogStore& store() { return *store_; }
+  PeerLayer& peers() { return *peers_; }
 
  private:
   Node();
@@ -64,6 +67,7 @@ class Node {
   absl::Status BuildServer(const v1::NodeConfig& config);
 
   NodeOptions options_;
+  std::unique_ptr<PeerLayer> peers_;
   std::unique_ptr<DomainParts> domain_;
   std::unique_ptr<store::LogStore> store_;
   std::unique_ptr<Authorizer> authz_;
@@ -76,6 +80,7 @@ class Node {
   std::unique_ptr<ProofServiceImpl> proof_;
   std::unique_ptr<WatchServiceImpl> watch_;
   std::unique_ptr<AdminServiceImpl> admin_;
+  std::unique_ptr<PeerServiceImpl> peer_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
   std::string address_;

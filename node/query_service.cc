@@ -4,6 +4,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/domain/graph.h"
 #include "ledger/domain/store_queries.h"
+#include "ledger/peers/follower.h"
+#include "node/peer_layer.h"
 #include "node/rpc_util.h"
 
 namespace segledger::node {
@@ -23,15 +25,42 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
-// Admits the call, checks lot_id and loads the graph the query needs.
+// Every log this node holds verified: its own, the followed copies and
+// the hand-off evidence (the MAH's view of the whole product). O(entries):
+// fine for the products one node serves; see docs/scaling.md.
+absl::Status LoadAll(ServiceContext* ctx, domain::DomainGraph* graph) {
+  absl::Status s = peers::LoadOwnLog(*ctx->store, graph);
+  if (!s.ok() || ctx->peers == nullptr || ctx->peers->peer_store() == nullptr) {
+    return s;
+  }
+  return peers::LoadVerifiedLogs(*ctx->peers->peer_store(), graph);
+}
+
+// Admits the call, checks lot_id and loads the graph the query needs: on a
+// node that follows other logs, all of them; else the lot's own entries
+// from the DomainHook's indexes.
 absl::Status Load(ServiceContext* ctx, const grpc::ServerContextBase& context,
                   const std::string& lot_id, domain::LoadScope scope,
                   domain::DomainGraph* graph) {
   absl::Status s = ctx->Admit(context, Rpc::kQuery).status();
   if (!s.ok()) return s;
   if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: empty");
+  if (ctx->peers != nullptr && ctx->peers->follows_any()) {
+    return LoadAll(ctx, graph);
+  }
   return domain::LoadLotEntries(ctx->store->kv(), ctx->store->origin(), lot_id,
                                 scope, graph);
+}
+
+absl::StatusOr<domain::FindingSeverity> ParseSeverity(absl::string_view s) {
+  if (s.empty()) return domain::FindingSeverity::kWarning;
+  for (domain::FindingSeverity f :
+       {domain::FindingSeverity::kInfo, domain::FindingSeverity::kWarning,
+        domain::FindingSeverity::kMajor, domain::FindingSeverity::kCritical}) {
+    if (domain::FindingSeverityName(f) == s) return f;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "min_severity: \"", s, "\" (want info, warning, major or critical)"));
 }
 
 }  // namespace
@@ -111,6 +140,50 @@ grpc::ServerUnaryReactor* QueryServiceImpl::MassBalance(
     out->set_on_hand(site.on_hand.ToString());
   }
   response->set_in_transit(b.in_transit.ToString());
+  return Done(ctx_, reactor, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Findings(
+    grpc::CallbackServerContext* context, const v1::FindingsRequest* request,
+    v1::FindingsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kQuery).status();
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<domain::FindingSeverity> min =
+      ParseSeverity(request->min_severity());
+  if (!min.ok()) return Done(ctx_, reactor, min.status());
+  domain::DomainGraph graph;
+  s = LoadAll(ctx_, &graph);
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  domain::FindingOptions options;
+  options.now = absl::Now();
+  std::vector<domain::DomainFinding> found;
+  if (ctx_->peers != nullptr && ctx_->peers->peer_store() != nullptr) {
+    absl::StatusOr<std::vector<domain::DomainFinding>> all =
+        peers::CrossLogFindings(*ctx_->peers->peer_store(), graph, options);
+    if (!all.ok()) return Done(ctx_, reactor, all.status());
+    found = *std::move(all);
+  } else {
+    found = graph.Findings(options);
+  }
+  for (const domain::DomainFinding& f : found) {
+    if (f.severity < *min) continue;
+    v1::QueryFinding* out = response->add_findings();
+    out->set_kind(std::string(domain::DomainFindingKindName(f.kind)));
+    out->set_severity(std::string(domain::FindingSeverityName(f.severity)));
+    out->set_message(f.message);
+    for (const v1::EntryRef& r : f.records) *out->add_records() = r;
+  }
+  response->add_logs(
+      absl::StrCat(ctx_->store->origin(), " ", ctx_->store->Size()));
+  if (ctx_->peers != nullptr) {
+    for (const v1::PeerNode& p : ctx_->peers->config().peers()) {
+      absl::StatusOr<v1::FollowState> st =
+          ctx_->peers->peer_store()->FollowStateOf(p.origin());
+      if (st.ok())
+        response->add_logs(absl::StrCat(p.origin(), " ", st->size()));
+    }
+  }
   return Done(ctx_, reactor, absl::OkStatus());
 }
 

@@ -22,6 +22,9 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
   grpc::ServerUnaryReactor* MassBalance(
       grpc::CallbackServerContext* context, const v1::LotQueryRequest* request,
       v1::MassBalanceResponse* response) override;
+  grpc::ServerUnaryReactor* Findings(grpc::CallbackServerContext* context,
+                                     const v1::FindingsRequest* request,
+                                     v1::FindingsResponse* response) override;
 
  private:
   ServiceContext* const ctx_;

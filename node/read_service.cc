@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
+#include "node/peer_layer.h"
 #include "node/rpc_util.h"
 
 namespace segledger::node {
@@ -45,6 +46,22 @@ absl::StatusOr<uint64_t> ResolveTreeSize(const store::LogStore& store,
   return requested;
 }
 
+// A request for another log: the followed, verified copy this node keeps
+// (PeerLayer). `origin` empty or our own means our log (returns nullopt).
+absl::StatusOr<std::optional<v1::FollowState>> Followed(
+    ServiceContext* ctx, absl::string_view origin) {
+  if (origin.empty() || origin == ctx->store->origin()) return std::nullopt;
+  if (ctx->peers == nullptr || ctx->peers->PeerByOrigin(origin) == nullptr ||
+      !ctx->peers->PeerByOrigin(origin)->follow()) {
+    return absl::NotFoundError(absl::StrCat(
+        "origin: \"", origin, "\" is not a log this node follows"));
+  }
+  absl::StatusOr<v1::FollowState> st =
+      ctx->peers->peer_store()->FollowStateOf(origin);
+  if (!st.ok()) return st.status();
+  return std::optional<v1::FollowState>(*std::move(st));
+}
+
 void AddHashes(const std::vector<Hash>& hashes,
                google::protobuf::RepeatedPtrField<std::string>* out) {
   for (const Hash& h : hashes) out->Add(std::string(HashBytes(h)));
@@ -67,7 +84,21 @@ grpc::ServerUnaryReactor* ReadServiceImpl::GetEntry(
     v1::EntryResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status s = ctx_->Admit(*context, Rpc::kGetEntry).status();
-  if (s.ok()) s = CheckIndex("index", request->index(), ctx_->store->Size());
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::optional<v1::FollowState>> followed =
+      Followed(ctx_, request->origin());
+  if (!followed.ok()) return Done(ctx_, reactor, followed.status());
+  if (followed->has_value()) {
+    s = CheckIndex("index", request->index(), (*followed)->size());
+    absl::StatusOr<v1::SignedEntry> e =
+        s.ok() ? ctx_->peers->peer_store()->FollowedEntry(request->origin(),
+                                                          request->index())
+               : absl::StatusOr<v1::SignedEntry>(s);
+    if (!e.ok()) return Done(ctx_, reactor, e.status());
+    FillEntry(request->index(), std::move(*e), response);
+    return Done(ctx_, reactor, absl::OkStatus());
+  }
+  s = CheckIndex("index", request->index(), ctx_->store->Size());
   if (!s.ok()) return Done(ctx_, reactor, s);
   absl::StatusOr<v1::SignedEntry> e = ctx_->store->GetEntry(request->index());
   if (!e.ok()) return Done(ctx_, reactor, e.status());
@@ -81,6 +112,27 @@ grpc::ServerUnaryReactor* ReadServiceImpl::GetCheckpoint(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status s = ctx_->Admit(*context, Rpc::kGetCheckpoint).status();
   if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::optional<v1::FollowState>> followed =
+      Followed(ctx_, request->origin());
+  if (!followed.ok()) return Done(ctx_, reactor, followed.status());
+  if (followed->has_value()) {
+    const v1::FollowState& st = **followed;
+    if (st.checkpoint().empty()) {
+      return Done(
+          ctx_, reactor,
+          absl::NotFoundError(absl::StrCat("origin: nothing verified of \"",
+                                           request->origin(), "\" yet")));
+    }
+    if (request->has_size() && request->size() != st.size()) {
+      return Done(ctx_, reactor,
+                  absl::NotFoundError(absl::StrCat(
+                      "size: ", request->size(), " is not the verified size ",
+                      st.size(), " of \"", request->origin(), "\"")));
+    }
+    response->set_size(st.size());
+    response->set_note(st.checkpoint());
+    return Done(ctx_, reactor, absl::OkStatus());
+  }
   absl::StatusOr<std::string> note =
       request->has_size() ? ctx_->store->CheckpointAt(request->size())
                           : ctx_->store->LatestCheckpoint();
@@ -105,9 +157,9 @@ grpc::ServerUnaryReactor* ReadServiceImpl::GetCheckpoint(
 class ReadServiceImpl::EntriesReactor final
     : public grpc::ServerWriteReactor<v1::EntryResponse> {
  public:
-  EntriesReactor(ServiceContext* ctx, uint64_t from, uint64_t to,
-                 absl::Status admitted)
-      : ctx_(ctx), next_(from), to_(to) {
+  EntriesReactor(ServiceContext* ctx, std::string origin, uint64_t from,
+                 uint64_t to, absl::Status admitted)
+      : ctx_(ctx), origin_(std::move(origin)), next_(from), to_(to) {
     if (!admitted.ok()) {
       ctx_->metrics->rpc_errors_total.fetch_add(1);
       Finish(ToGrpcStatus(admitted));
@@ -130,12 +182,7 @@ class ReadServiceImpl::EntriesReactor final
   void Next() {
     if (buffer_.empty() && next_ < to_) {
       uint64_t end = std::min(to_, next_ + kChunk);
-      absl::Status s = ctx_->store->ScanEntries(
-          next_, end, [this](uint64_t i, const v1::SignedEntry& e) {
-            buffer_.emplace_back();
-            FillEntry(i, e, &buffer_.back());
-            return true;
-          });
+      absl::Status s = Fill(end);
       if (!s.ok() || buffer_.size() != end - next_) {
         if (s.ok()) s = absl::DataLossError("entries missing from the store");
         Finish(ToGrpcStatus(s));
@@ -152,7 +199,28 @@ class ReadServiceImpl::EntriesReactor final
     StartWrite(&current_);
   }
 
+  // Reads [next_, end) into buffer_: our log, or a followed copy.
+  absl::Status Fill(uint64_t end) {
+    if (origin_.empty()) {
+      return ctx_->store->ScanEntries(
+          next_, end, [this](uint64_t i, const v1::SignedEntry& e) {
+            buffer_.emplace_back();
+            FillEntry(i, e, &buffer_.back());
+            return true;
+          });
+    }
+    for (uint64_t i = next_; i < end; ++i) {
+      absl::StatusOr<v1::SignedEntry> e =
+          ctx_->peers->peer_store()->FollowedEntry(origin_, i);
+      if (!e.ok()) return e.status();
+      buffer_.emplace_back();
+      FillEntry(i, *std::move(e), &buffer_.back());
+    }
+    return absl::OkStatus();
+  }
+
   ServiceContext* const ctx_;
+  const std::string origin_;  // empty: our own log
   uint64_t next_;
   const uint64_t to_;
   std::deque<v1::EntryResponse> buffer_;
@@ -164,6 +232,17 @@ grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
     const v1::GetEntriesRequest* request) {
   absl::Status s = ctx_->Admit(*context, Rpc::kGetEntries).status();
   uint64_t size = ctx_->store->Size();
+  std::string origin;
+  if (s.ok()) {
+    absl::StatusOr<std::optional<v1::FollowState>> followed =
+        Followed(ctx_, request->origin());
+    if (!followed.ok()) {
+      s = followed.status();
+    } else if (followed->has_value()) {
+      size = (*followed)->size();
+      origin = request->origin();
+    }
+  }
   uint64_t to = request->to() == 0 ? size : request->to();
   if (s.ok() && to > size) {
     s = absl::OutOfRangeError(
@@ -173,7 +252,7 @@ grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
     s = absl::InvalidArgumentError(
         absl::StrCat("from: ", request->from(), " greater than to ", to));
   }
-  return new EntriesReactor(ctx_, request->from(), to, s);
+  return new EntriesReactor(ctx_, std::move(origin), request->from(), to, s);
 }
 
 grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(

@@ -20,12 +20,14 @@
 namespace segledger::node {
 
 class WatchHub;
+class PeerLayer;
 
 struct ServiceContext {
   store::LogStore* store = nullptr;
   const Authorizer* authz = nullptr;
   Metrics* metrics = nullptr;
   WatchHub* hub = nullptr;
+  PeerLayer* peers = nullptr;      // cross-site layer (always set by Node)
   ThreadPool* blocking = nullptr;  // runs RotateKey, Backup, CheckpointNow
   std::string key_dir;             // where RotateKey writes new key files
   uint32_t stream_window = 1024;   // unacked records per append stream

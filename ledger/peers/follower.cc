@@ -189,8 +189,9 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
               entries[i].SerializeAsString());
     IndexRegistrations(b.entries[i], batch);
   }
-  batch.Put(Family::kPeers, OriginKey('f', origin),
-            NextState(state, b).SerializeAsString());
+  v1::FollowState next = NextState(state, b);
+  next.set_checkpoint(cp.note);
+  batch.Put(Family::kPeers, OriginKey('f', origin), next.SerializeAsString());
   if (!held.has_value() || size > held->size) {
     v1::PeerCheckpoint row;
     row.set_note(cp.note);

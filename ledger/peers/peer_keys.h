@@ -14,6 +14,9 @@
 //   v/<origin>\0<be64 index>     SignedEntry: followed, verified copy
 //   x/product/<id>, x/party/<id> "<origin>\0<be64 index>" of the latest
 //                                verified registration
+//   w/<cosigner origin>\0<be64 size>
+//                                our own checkpoint of that size as
+//                                cosigned by that peer (node/peer_layer.h)
 //   o/<destination>\0<be64 index> OutboxState: delivery bookkeeping of an
 //                                outbox row (the row is in the index family)
 //

@@ -238,6 +238,12 @@ std::string LogStore::CurrentKeyName() const {
   return impl_->current_key_name;
 }
 
+std::shared_ptr<const NoteSigner> LogStore::CurrentSigner() const {
+  absl::MutexLock lock(&impl_->read_mu);
+  auto it = impl_->signers.find(impl_->current_key_name);
+  return it == impl_->signers.end() ? nullptr : it->second;
+}
+
 KvStore& LogStore::kv() { return *impl_->kv; }
 
 }  // namespace segledger::store

@@ -180,6 +180,9 @@ class LogStore {
   // Verifier keys of every key this log has used (current and retired).
   std::vector<NoteVerifier> Verifiers() const;
   std::string CurrentKeyName() const;
+  // The key that signs new entries and checkpoints (it changes at a
+  // rotation); the node cosigns peers' checkpoints with it.
+  std::shared_ptr<const NoteSigner> CurrentSigner() const;
 
   // The underlying kv, for the node's peer evidence and queries (reads of
   // the index family; writes outside the index family only).

@@ -291,7 +291,7 @@ TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
   std::string out = tmp_.Sub("bundle");
   Result ex = Ctl(node, "export --out " + out);
   ASSERT_EQ(ex.code, 0) << ex.err;
-  EXPECT_THAT(ex.out, HasSubstr("\"size\":300}"));
+  EXPECT_THAT(ex.out, HasSubstr("\"size\":300,"));
   std::string log_dir = out + "/" + LogDirName(segledger::testing::kTestOrigin);
   EXPECT_EQ(ReadFile(log_dir + "/checkpoint"), cp.out);
   EXPECT_EQ(ReadFile(out + "/keys"), vkey_ + "\n");
@@ -428,7 +428,7 @@ TEST_F(SegctlTest, ExportRefusesDataThatDoesNotMatchTheCheckpoint) {
   // The faithful replay exports (the stand-in itself is sound).
   Result ok = ExportFromReplay(status, entries, tmp_.Sub("good"));
   EXPECT_EQ(ok.code, 0) << ok.err;
-  EXPECT_THAT(ok.out, HasSubstr("\"size\":3}"));
+  EXPECT_THAT(ok.out, HasSubstr("\"size\":3,"));
 
   struct Case {
     const char* name;
