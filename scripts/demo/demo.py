@@ -378,6 +378,11 @@ def cmd_settled(vars_path, work):
     sys.exit(0)
 
 
+def norm(kind):
+    """QuantityMismatch, quantity_mismatch -> quantitymismatch."""
+    return kind.replace("_", "").lower()
+
+
 def cmd_summary(vars_path, d):
     """Prints the summary, writes DIR/summary.{json,txt}; exit 1 when a
     check fails."""
@@ -443,11 +448,17 @@ def cmd_summary(vars_path, d):
     node_findings = None
     fpath = os.path.join(work, "findings.json")
     if os.path.exists(fpath):
-        with open(fpath) as f:
-            node_findings = json.load(f).get("findings", [])
-        lines.append("findings (MAH node, segctl findings): " + "; ".join(
-            "%s: %s" % (x.get("kind"), x.get("message"))
-            for x in node_findings))
+        with open(fpath) as f:  # JSON lines, one QueryFinding each
+            node_findings = [json.loads(x) for x in f if x.strip()]
+        lines.append("findings (MAH node, segctl findings):")
+        for x in node_findings:
+            lines.append("  [%s] %s: %s" % (x.get("severity"), x.get("kind"),
+                                            x.get("message")))
+        kinds = sorted(norm(x.get("kind", "")) for x in node_findings)
+        checks.append((kinds == [norm(f.split("/")[-1])
+                                 for f in EXPECTED_FINDINGS],
+                       "MAH node's findings are exactly %s" %
+                       EXPECTED_FINDINGS))
 
     epcis_events = 0
     try:

@@ -4,7 +4,8 @@
 #   1. --keep-running: the summary (hand-offs verified in both logs, exactly
 #      the expected findings, the bundle verifies, report and EPCIS written),
 #      nodes.json, and the nodes left up: the inspector's certificate reads
-#      but cannot append; DIR/stop.sh stops every node.
+#      but cannot append; a receipt naming a dispatch without verified
+#      evidence is refused; DIR/stop.sh stops every node.
 #   2. a second run into the same DIR with a node of a previous run still up
 #      (started again by hand from its pid file's config) replaces it, passes
 #      again and leaves no node running.
@@ -77,6 +78,29 @@ rc=$?
 set -e
 [[ $rc -ne 0 ]] && grep -q PERMISSION_DENIED "$out.insp.err" ||
   fail "inspector append was not refused (exit $rc: $(cat "$out.insp.err"))"
+
+# A receipt naming a dispatch the fill-finish node holds no verified
+# evidence of is refused (R-RECEIPT-EVIDENCE), and nothing is appended.
+faddr=$(/usr/bin/python3 -c 'import json,sys; print([n["address"] for n in json.load(open(sys.argv[1])) if n["name"]=="fill"][0])' "$out/nodes.json")
+op=(--node "$faddr" --server-name fill --ca "$out/certs/ca.pem"
+    --cert "$out/certs/operator-fill.pem" --key "$out/certs/operator-fill.key")
+size_of() { "$build/client/segctl" "${op[@]}" status |
+  /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
+before=$(size_of)
+head -1 "$out/work/30-fill-receipt.jsonl" | /usr/bin/python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+r["requestId"] = "ghost-receipt"
+r["record"]["receipt"]["transferId"] = "T-GHOST"
+r["record"]["receipt"]["dispatch"]["leafHash"] = "A" * 43 + "="
+print(json.dumps(r))' >"$out.ghost.jsonl"
+set +e
+"$build/client/segctl" "${op[@]}" append "$out.ghost.jsonl" >/dev/null 2>"$out.ghost.err"
+rc=$?
+set -e
+[[ $rc -ne 0 ]] && grep -q FAILED_PRECONDITION "$out.ghost.err" ||
+  fail "receipt without verified dispatch evidence accepted (exit $rc: $(cat "$out.ghost.err"))"
+[[ $(size_of) == "$before" ]] || fail "refused receipt changed the log size"
 
 pids=()
 for n in mah cmo-up cmo-down fill; do pids+=("$(cat "$out/nodes/$n/pid")"); done
