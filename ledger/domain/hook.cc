@@ -51,7 +51,9 @@ class CachingTxn final : public store::IndexTxn {
   }
   void Put(absl::string_view key, absl::string_view value) override {
     inner_.Put(key, value);
-    rows_.insert_or_assign(std::string(key), std::string(value));
+    // Rows never read need no entry: the inner txn answers for them.
+    auto it = rows_.find(key);
+    if (it != rows_.end()) it->second = std::string(value);
   }
   void Delete(absl::string_view key) override {
     inner_.Delete(key);

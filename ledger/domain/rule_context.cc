@@ -49,6 +49,16 @@ RegistrationCache::Ptr<v1::PartyRegistration> RegistrationCache::PartyRow(
   return Row(parties_, key, bytes);
 }
 
+RegistrationCache::Ptr<v1::SiteRegistration> RegistrationCache::SiteRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(sites_, key, bytes);
+}
+
+RegistrationCache::Ptr<v1::PersonnelAssignment> RegistrationCache::PersonnelRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(personnel_, key, bytes);
+}
+
 template <typename T, typename Find>
 absl::StatusOr<RegistrationCache::Ptr<T>> RegistrationCache::FromEvidence(
     Map<T>& map, Evidence& e, absl::string_view id, Find find) {
@@ -148,6 +158,25 @@ absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
       },
       [id](Evidence& e) { return e.FindParty(id); },
       absl::StrCat("party ", id, " is not registered"));
+}
+
+absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
+    RuleContext& ctx, absl::string_view site_id) {
+  const std::string key = absl::StrCat("d/site/", site_id);
+  absl::StatusOr<std::string> row = ctx.txn.Get(key);
+  if (absl::IsNotFound(row.status())) return nullptr;
+  if (!row.ok()) return row.status();
+  RegistrationCache::Ptr<v1::SiteRegistration> p;
+  if (ctx.registrations != nullptr) {
+    p = ctx.registrations->SiteRow(key, *row);
+  } else {
+    auto parsed = std::make_shared<v1::SiteRegistration>();
+    if (parsed->ParseFromString(*row)) p = std::move(parsed);
+  }
+  if (p == nullptr) {
+    return absl::DataLossError(absl::StrCat("index row ", key, " is corrupt"));
+  }
+  return p;
 }
 
 absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,

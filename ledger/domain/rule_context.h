@@ -21,7 +21,8 @@
 
 namespace segledger::domain {
 
-// Parsed product and party registrations reused across records. An entry
+// Parsed registrations (product, party, site, personnel) reused across
+// records. An entry
 // is reused only while its source is provably unchanged: the same row bytes
 // for this log's own rows, the same Evidence::Generation() (non-zero) for
 // peer evidence. Thread-safe.
@@ -34,6 +35,10 @@ class RegistrationCache {
                                           const std::string& bytes);
   Ptr<v1::PartyRegistration> PartyRow(absl::string_view key,
                                       const std::string& bytes);
+  Ptr<v1::SiteRegistration> SiteRow(absl::string_view key,
+                                    const std::string& bytes);
+  Ptr<v1::PersonnelAssignment> PersonnelRow(absl::string_view key,
+                                            const std::string& bytes);
   // Evidence lookups under `generation` (0: never cached).
   absl::StatusOr<Ptr<v1::ProductRegistration>> EvidenceProduct(
       Evidence& e, absl::string_view id);
@@ -57,6 +62,8 @@ class RegistrationCache {
   absl::Mutex mu_;
   Map<v1::ProductRegistration> products_ ABSL_GUARDED_BY(mu_);
   Map<v1::PartyRegistration> parties_ ABSL_GUARDED_BY(mu_);
+  Map<v1::SiteRegistration> sites_ ABSL_GUARDED_BY(mu_);
+  Map<v1::PersonnelAssignment> personnel_ ABSL_GUARDED_BY(mu_);
 };
 
 struct RuleContext {
@@ -91,6 +98,10 @@ absl::StatusOr<const v1::ProductRegistration*> FindProduct(
     RuleContext& ctx, absl::string_view id);
 absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
     RuleContext& ctx, absl::string_view id);
+// This log's registration of `site_id` (nullptr when absent; DATA_LOSS when
+// the row is corrupt).
+absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
+    RuleContext& ctx, absl::string_view site_id);
 // The lot's row for the rules (nullptr when absent; see RuleContext::lots).
 // The pointer lives as long as `ctx`.
 absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,

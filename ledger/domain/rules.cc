@@ -84,9 +84,8 @@ absl::Status StageAuth(RuleContext& ctx) {
     return Refuse(absl::StrCat("site ", site, " is not approved for stage ",
                                f.stage_id, " of ", f.product_id));
   }
-  SEG_ASSIGN_OR_RETURN(
-      auto reg, ReadRow<v1::SiteRegistration>(ctx.txn, "d/site/" + site));
-  if (!reg.has_value()) {
+  SEG_ASSIGN_OR_RETURN(auto reg, FindSite(ctx, site));
+  if (reg == nullptr) {
     return Refuse(absl::StrCat("site ", site, " is not registered"));
   }
   for (const auto& a : reg->authorisations()) {
@@ -157,8 +156,9 @@ absl::Status MahStaff(RuleContext& ctx) {
   if (!product.ok()) return absl::OkStatus();  // R-STAGE-AUTH refuses
   const std::string& mah = (*product)->header().party_id();
   if (mah == ctx.header->party_id()) return absl::OkStatus();
-  SEG_ASSIGN_OR_RETURN(int n, MahStaffOnSite(ctx.txn, ctx.header->site_id(),
-                                             mah, ctx.event_time));
+  SEG_ASSIGN_OR_RETURN(
+      int n, MahStaffOnSite(ctx.txn, ctx.header->site_id(), mah, ctx.event_time,
+                            ctx.registrations));
   if (n < ctx.config.min_mah_staff_on_site) {
     return Refuse(absl::StrCat(n, " MAH staff of ", mah, " on site ",
                                ctx.header->site_id(), " at ",

@@ -99,23 +99,30 @@ absl::StatusOr<ProductionFacts> Production(RuleContext& ctx) {
 }
 
 absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
-                                   absl::string_view mah, absl::Time t) {
+                                   absl::string_view mah, absl::Time t,
+                                   RegistrationCache* cache) {
   std::set<std::string> people;
   absl::Status parse = absl::OkStatus();
   SEG_RETURN_IF_ERROR(txn.ScanPrefix(
       absl::StrCat("d/pers/", site, "/"),
-      [&](absl::string_view, absl::string_view v) {
-        v1::PersonnelAssignment p;
-        if (!p.ParseFromString(std::string(v))) {
+      [&](absl::string_view k, absl::string_view v) {
+        RegistrationCache::Ptr<v1::PersonnelAssignment> p;
+        if (cache != nullptr) {
+          p = cache->PersonnelRow(k, std::string(v));
+        } else {
+          auto parsed = std::make_shared<v1::PersonnelAssignment>();
+          if (parsed->ParseFromString(std::string(v))) p = std::move(parsed);
+        }
+        if (p == nullptr) {
           parse = absl::DataLossError("corrupt personnel row");
           return false;
         }
-        bool role_ok = p.role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
-                       p.role() == v1::PERSONNEL_ROLE_TECHNICAL ||
-                       p.role() == v1::PERSONNEL_ROLE_QP;
-        if (role_ok && p.employer_party_id() == mah &&
-            InPeriod(p.period(), t)) {
-          people.insert(p.person_id());
+        bool role_ok = p->role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
+                       p->role() == v1::PERSONNEL_ROLE_TECHNICAL ||
+                       p->role() == v1::PERSONNEL_ROLE_QP;
+        if (role_ok && p->employer_party_id() == mah &&
+            InPeriod(p->period(), t)) {
+          people.insert(p->person_id());
         }
         return true;
       }));
