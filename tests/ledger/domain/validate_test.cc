@@ -157,5 +157,57 @@ TEST(ValidateTest, OtherRecordsCrossFieldChecks) {
                        "trace_code_link.ranges[0].last: before first"));
 }
 
+// The field path is built only for an error (validate.cc): whole messages,
+// with list indexes past 0 at two levels and typed checks inside lists.
+TEST(ValidateTest, ExactPathsDeepInLists) {
+  AdcChain chain;
+  v1::Record valid = ValidDispatch(chain);
+  v1::Dispatch& d = *valid.mutable_dispatch();
+  for (int i = 1; i <= 2; ++i) {
+    v1::ShipmentContainer c = d.containers(0);
+    c.set_container_id(absl::StrCat("C3-", i));
+    c.add_seal_ids(absl::StrCat("SEAL-", i));
+    *d.add_containers() = c;
+  }
+  ASSERT_THAT(ValidateRecord(valid), IsOk());
+  struct Exact {
+    std::function<void(v1::Dispatch&)> mutate;
+    std::string message;
+  };
+  const Exact cases[] = {
+      {[](v1::Dispatch& x) { x.mutable_containers(2)->set_seal_ids(1, ""); },
+       "dispatch.containers[2].seal_ids[1]: empty"},
+      {[](v1::Dispatch& x) {
+         x.mutable_containers(1)->mutable_quantity()->set_unit("");
+       },
+       "dispatch.containers[1].quantity.unit: empty"},
+      {[](v1::Dispatch& x) {
+         x.mutable_header()->mutable_signatures(0)->clear_signed_at();
+       },
+       "dispatch.header.signatures[0].signed_at: missing"},
+      {[](v1::Dispatch& x) {
+         x.mutable_header()->mutable_event_time()->set_utc_offset_minutes(900);
+       },
+       "dispatch.header.event_time.utc_offset_minutes: 900 outside -840..840"},
+      {[](v1::Dispatch& x) { x.mutable_planned_arrival()->set_nanos(-1); },
+       "dispatch.planned_arrival: timestamp out of range"},
+  };
+  for (const Exact& c : cases) {
+    v1::Record r = valid;
+    c.mutate(*r.mutable_dispatch());
+    absl::Status st = ValidateRecord(r);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(st.message(), c.message);
+  }
+  v1::Stage stage = testing::MakeStage(
+      "fill", "dp", v1::MATERIAL_KIND_DRUG_PRODUCT, chain.fill().party().site,
+      testing::Range(200, 800), 48);
+  ASSERT_THAT(ValidateMessage(stage, "stages[1]"), IsOk());
+  stage.set_yield_min_percent("5%");
+  absl::Status st = ValidateMessage(stage, "product_registration.stages[1]");
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument,
+                           "product_registration.stages[1].yield_min_percent"));
+}
+
 }  // namespace
 }  // namespace segledger::domain
