@@ -198,6 +198,34 @@ std::vector<RuleCase> Cases() {
                      ->set_meaning(v1::SIGNATURE_MEANING_PERFORMED);
                  return std::make_pair(&c.up(), r);
                }});
+  v.push_back({"SampleIncompatibleUnit", "R-UNITS", [=](AdcChain& c) {
+                 v1::Quantity q = Q("1", "KGM");  // MCB001 is counted
+                 return std::make_pair(
+                     &c.up(), c.Qc(c.up().party(), Lot("MCB001"), t, &q));
+               }});
+  // The production rules also guard transformations (one table row each).
+  auto fill_make = [t](AdcChain& c, const std::string& stage,
+                       const std::string& material, const std::string& out,
+                       v1::Quantity in_q) {
+    return std::make_pair(
+        &c.fill(), c.Transform(c.fill().party(), stage, {{Lot("DP001"), in_q}},
+                               Lot(out), testing::Material(material),
+                               Q("10", "H87"), t - absl::Hours(1), t));
+  };
+  v.push_back(
+      {"TransformStageNotApprovedForSite", "R-STAGE-AUTH", [=](AdcChain& c) {
+         return fill_make(c, "upstream", "harvest", "HV009", Q("10", "H87"));
+       }});
+  v.push_back(
+      {"TransformWrongMaterialForStage", "R-STAGE-MATERIAL", [=](AdcChain& c) {
+         return fill_make(c, "fill", "ds", "DP008", Q("10", "H87"));
+       }});
+  v.push_back({"TransformOutputLotReused", "R-LOT-UNIQUE", [=](AdcChain& c) {
+                 return fill_make(c, "fill", "dp", "DS001", Q("10", "H87"));
+               }});
+  v.push_back({"TransformIncompatibleUnit", "R-UNITS", [=](AdcChain& c) {
+                 return fill_make(c, "fill", "dp", "DP007", Q("1", "KGM"));
+               }});
   v.push_back({"SampleMoreThanOnHand", "R-SAMPLE-QTY", [=](AdcChain& c) {
                  v1::Quantity q = Q("10", "H87");  // 9 vials on hand
                  return std::make_pair(
@@ -274,12 +302,24 @@ TEST_P(RuleTest, AcceptsOrRefusesWithRuleIdAndWritesNothing) {
 INSTANTIATE_TEST_SUITE_P(Table, RuleTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
-TEST(RuleTableTest, EveryRuleIdHasARefusalCase) {
-  std::set<std::string> covered;
-  for (const auto& c : Cases()) covered.insert(c.rule);
+TEST(RuleTableTest, EveryRuleRowHasARefusalCase) {
+  // A rule id may guard several record kinds (one table row each): every
+  // row needs a refusal case with a record of its kind.
+  std::set<std::pair<std::string, int>> covered;
+  for (const auto& c : Cases()) {
+    if (c.rule.empty()) continue;
+    AdcChain chain;
+    SEG_ASSERT_OK(chain.Build());
+    auto made = c.make(chain);
+    covered.insert({c.rule, made.second.kind_case()});
+    if (made.second.kind_case() != v1::Record::KIND_NOT_SET) {
+      covered.insert({c.rule, v1::Record::KIND_NOT_SET});
+    }
+  }
   for (const Rule& r : RuleTable()) {
     if (r.pilot != PilotParam::kNone) continue;  // PilotTest below
-    EXPECT_TRUE(covered.count(std::string(r.id))) << r.id;
+    EXPECT_TRUE(covered.count({std::string(r.id), r.kind}))
+        << r.id << " on record kind " << r.kind;
   }
 }
 
