@@ -33,7 +33,18 @@ absl::StatusOr<Manifest> LoadManifest(const Fetcher& f,
   absl::StatusOr<std::string> text = f.Fetch(kManifestPath);
   if (text.ok()) {
     absl::StatusOr<Manifest> m = ParseManifest(*text);
-    if (m.ok() && !m->logs.empty()) return m;
+    if (m.ok() && !m->logs.empty()) {
+      // The writer's exact form (tools/README.md): anything else - lines of
+      // different kinds reordered, blank lines, a lost final newline - is
+      // an alteration even when every claim still checks out.
+      if (FormatManifest(*m) != *text) {
+        findings.push_back(Make(kCheckManifest, Severity::kWarning, "", -1,
+                                std::string(kManifestPath),
+                                "not in the form the exporter writes (line "
+                                "order, blank lines or final newline)"));
+      }
+      return m;
+    }
     findings.push_back(Make(
         kCheckManifest, Severity::kMajor, "", -1, std::string(kManifestPath),
         m.ok() ? "lists no log" : std::string(m.status().message())));
@@ -73,9 +84,20 @@ std::vector<NoteVerifier> LoadKeys(const Fetcher& f, AuditReport& report) {
     return keys;
   }
   int line_no = 0;
+  absl::string_view prev;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     ++line_no;
+    // tools/README.md: one key per line, sorted, each line ending in "\n".
+    bool last = line_no > 1 &&
+                text->size() == static_cast<size_t>(line.data() - text->data() +
+                                                    line.size());
+    if (line.empty() ? !last : (line_no > 1 && line <= prev)) {
+      report.findings.push_back(Make(
+          kCheckKeys, Severity::kWarning, "", line_no, std::string(kKeysPath),
+          line.empty() ? "blank line" : "not sorted after the line before"));
+    }
     if (line.empty()) continue;
+    prev = line;
     absl::StatusOr<NoteVerifier> v = NoteVerifier::FromVerifierKey(line);
     if (!v.ok()) {
       report.findings.push_back(Make(kCheckKeys, Severity::kMajor, "", line_no,
@@ -89,6 +111,11 @@ std::vector<NoteVerifier> LoadKeys(const Fetcher& f, AuditReport& report) {
                    HashHex(Sha256(absl::string_view(
                        reinterpret_cast<const char*>(pk.data()), pk.size())))});
     keys.push_back(*std::move(v));
+  }
+  if (!text->empty() && text->back() != '\n') {
+    report.findings.push_back(Make(kCheckKeys, Severity::kWarning, "", line_no,
+                                   std::string(kKeysPath),
+                                   "no newline after the last key"));
   }
   return keys;
 }

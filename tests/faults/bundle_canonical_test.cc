@@ -1,0 +1,121 @@
+// Regression tests for the tampers scripts/tamper-loop.sh found that
+// `segaudit verify` accepted (tools/bundle_verify.cc): a keys file with its
+// lines reordered, a blank line or no final newline, and a MANIFEST not in
+// the exporter's exact form. Verified in process (VerifyBundle over a
+// directory fetcher); the untouched bundle has no findings.
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_util.h"
+#include "tests/tools/bundle_test_util.h"
+#include "tools/bundle_verify.h"
+#include "tools/bundle_writer.h"
+#include "tools/fetcher.h"
+#include "tools/store_source.h"
+
+namespace segledger::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using ::segledger::testing::MakeTestLog;
+using ::segledger::testing::ReadAll;
+using ::segledger::testing::TempDir;
+using ::segledger::testing::TestLog;
+
+void WriteAll(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string Checks(const AuditReport& r) {
+  std::string out;
+  for (const AuditFinding& f : r.findings) {
+    absl::StrAppend(&out, f.check, "@", f.index, " ", f.path, ": ", f.detail,
+                    "\n");
+  }
+  return out;
+}
+
+// Two logs (three verifier keys after a rotation in the first), a
+// cosignature and an evidence line, so keys and MANIFEST have several lines
+// of several kinds.
+class BundleCanonicalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto a = MakeTestLog(tmp_.Sub("a"), "a.example/log", 20, 20, 100);
+    ASSERT_TRUE(a.ok()) << a.status();
+    auto b = MakeTestLog(tmp_.Sub("b"), "b.example/log", 10, 10, 100);
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_TRUE(a->store->CheckpointNow().ok());
+    ASSERT_TRUE(b->store->CheckpointNow().ok());
+    StoreExportSource sa(a->store.get()), sb(b->store.get());
+    std::vector<LogExportSource*> logs = {&sa, &sb};
+    ASSERT_TRUE(WriteBundle(logs, tmp_.Sub("bundle")).ok());
+  }
+
+  // Verifies a copy of the bundle with `damage` applied.
+  AuditReport VerifyDamaged(
+      const std::function<void(const std::string&)>& damage) {
+    std::string copy = tmp_.Sub(absl::StrCat("copy-", n_++));
+    fs::copy(tmp_.Sub("bundle"), copy, fs::copy_options::recursive);
+    damage(copy);
+    auto f = OpenFetcher(copy);
+    EXPECT_TRUE(f.ok());
+    auto r = VerifyBundle(**f, VerifyOptions());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : AuditReport();
+  }
+
+  TempDir tmp_;
+  int n_ = 0;
+};
+
+TEST_F(BundleCanonicalTest, UntouchedBundleHasNoFindings) {
+  AuditReport r = VerifyDamaged([](const std::string&) {});
+  EXPECT_EQ(r.CountAtLeast(Severity::kWarning), 0u) << Checks(r);
+}
+
+TEST_F(BundleCanonicalTest, KeysFileMustStaySortedWithFinalNewline) {
+  std::string keys = ReadAll(tmp_.Sub("bundle") + "/keys");
+  std::vector<std::string> lines =
+      absl::StrSplit(keys, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << keys;
+  struct Case {
+    const char* name;
+    std::string text;
+  };
+  std::string swapped = absl::StrCat(lines[1], "\n", lines[0], "\n");
+  for (size_t i = 2; i < lines.size(); ++i) {
+    absl::StrAppend(&swapped, lines[i], "\n");
+  }
+  for (const Case& c :
+       {Case{"swapped", swapped}, Case{"blank line", "\n" + keys},
+        Case{"no final newline", keys.substr(0, keys.size() - 1)},
+        Case{"duplicate", keys + lines.back() + "\n"}}) {
+    AuditReport r = VerifyDamaged(
+        [&](const std::string& dir) { WriteAll(dir + "/keys", c.text); });
+    EXPECT_GE(r.CountAtLeast(Severity::kWarning), 1u) << c.name;
+    EXPECT_NE(Checks(r).find("key_invalid"), std::string::npos)
+        << c.name << ": " << Checks(r);
+  }
+}
+
+TEST_F(BundleCanonicalTest, ManifestMustBeInTheExportersForm) {
+  std::string m = ReadAll(tmp_.Sub("bundle") + "/MANIFEST");
+  for (const std::string& text :
+       {m + "\n", m.substr(0, m.size() - 1),
+        std::string(absl::StrReplaceAll(m, {{" ", "  "}}))}) {
+    AuditReport r = VerifyDamaged(
+        [&](const std::string& dir) { WriteAll(dir + "/MANIFEST", text); });
+    EXPECT_NE(Checks(r).find("manifest"), std::string::npos)
+        << text << ": " << Checks(r);
+  }
+}
+
+}  // namespace
+}  // namespace segledger::tools
