@@ -1,5 +1,7 @@
 #include "node/query_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/domain/graph.h"
@@ -166,7 +168,14 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Findings(
   } else {
     found = graph.Findings(options);
   }
-  for (const domain::DomainFinding& f : found) {
+  std::set<std::string> complete = {ctx_->store->origin()};
+  if (ctx_->peers != nullptr) {
+    for (const v1::PeerNode& p : ctx_->peers->config().peers()) {
+      if (p.follow()) complete.insert(p.origin());
+    }
+  }
+  for (const domain::DomainFinding& f :
+       domain::FindingsAbout(std::move(found), complete)) {
     if (f.severity < *min) continue;
     v1::QueryFinding* out = response->add_findings();
     out->set_kind(std::string(domain::DomainFindingKindName(f.kind)));

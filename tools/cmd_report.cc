@@ -18,7 +18,8 @@ int RunReport(const ReportFlags& flags) {
   int rc = LoadVerified(flags.where, &report, &contents);
   if (rc != kExitOk) return rc;
   std::unique_ptr<domain::DomainGraph> graph = BuildDomainGraph(contents);
-  std::vector<AuditFinding> df = DomainAuditFindings(*graph);
+  std::vector<AuditFinding> df =
+      DomainAuditFindings(*graph, CompleteOrigins(contents));
   report.findings.insert(report.findings.end(), df.begin(), df.end());
   absl::Status s =
       WriteStringToFile(flags.html, HtmlReport(report, contents, *graph), true);

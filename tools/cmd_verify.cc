@@ -108,8 +108,8 @@ int RunVerify(const VerifyFlags& flags) {
       VerifyBundle(**fetcher, options, &contents);
   bar.reset();
   if (report.ok()) {
-    std::vector<AuditFinding> df =
-        DomainAuditFindings(*BuildDomainGraph(contents));
+    std::vector<AuditFinding> df = DomainAuditFindings(
+        *BuildDomainGraph(contents), CompleteOrigins(contents));
     report->findings.insert(report->findings.end(), df.begin(), df.end());
   }
   if (!report.ok()) {

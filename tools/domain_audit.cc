@@ -38,9 +38,17 @@ std::unique_ptr<domain::DomainGraph> BuildDomainGraph(
   return g;
 }
 
-std::vector<AuditFinding> DomainAuditFindings(const domain::DomainGraph& g) {
+std::set<std::string> CompleteOrigins(const BundleContents& contents) {
+  std::set<std::string> out;
+  for (const LogEntries& log : contents.logs) out.insert(log.origin);
+  return out;
+}
+
+std::vector<AuditFinding> DomainAuditFindings(
+    const domain::DomainGraph& g, const std::set<std::string>& complete) {
   std::vector<AuditFinding> out;
-  for (const domain::DomainFinding& f : g.Findings(domain::FindingOptions())) {
+  for (const domain::DomainFinding& f :
+       domain::FindingsAbout(g.Findings(domain::FindingOptions()), complete)) {
     AuditFinding a;
     a.check = absl::StrCat("domain/", domain::DomainFindingKindName(f.kind));
     a.severity = static_cast<Severity>(static_cast<int>(f.severity));

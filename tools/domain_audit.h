@@ -7,6 +7,7 @@
 #define SEGLEDGER_TOOLS_DOMAIN_AUDIT_H_
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "ledger/domain/graph.h"
@@ -22,7 +23,13 @@ std::unique_ptr<domain::DomainGraph> BuildDomainGraph(
 
 // Domain findings as audit findings (check = "domain/<kind>"), each naming
 // the first record involved.
-std::vector<AuditFinding> DomainAuditFindings(const domain::DomainGraph& g);
+// Only findings about logs the bundle holds whole (`complete`; see
+// domain::FindingsAbout): evidence entries of other logs inform the
+// cross-log checks but their own history is not in the bundle.
+std::vector<AuditFinding> DomainAuditFindings(
+    const domain::DomainGraph& g, const std::set<std::string>& complete);
+// The origins of the logs in `contents` (for DomainAuditFindings).
+std::set<std::string> CompleteOrigins(const BundleContents& contents);
 
 }  // namespace segledger::tools
 

@@ -57,4 +57,16 @@ absl::string_view FindingSeverityName(FindingSeverity s) {
   return "unknown";
 }
 
+std::vector<DomainFinding> FindingsAbout(
+    std::vector<DomainFinding> findings,
+    const std::set<std::string>& complete) {
+  std::vector<DomainFinding> out;
+  for (DomainFinding& f : findings) {
+    bool about = f.records.empty();
+    for (const v1::EntryRef& r : f.records) about |= complete.count(r.origin());
+    if (about) out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace segledger::domain

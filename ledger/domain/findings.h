@@ -4,6 +4,7 @@
 #ifndef SEGLEDGER_LEDGER_DOMAIN_FINDINGS_H_
 #define SEGLEDGER_LEDGER_DOMAIN_FINDINGS_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,15 @@ struct FindingOptions {
   int min_mah_staff_on_site = 2;
   absl::Duration max_capture_delay = absl::Hours(24);
 };
+
+// The findings that concern at least one log of `complete` (origins whose
+// whole log the caller holds). A view that holds only single entries of
+// another log (hand-off evidence) cannot judge that log's own history -
+// a dispatch whose release lies outside the view is not "dispatched before
+// release" - while a finding that also names a complete log's record (a
+// receipt against that dispatch) stays.
+std::vector<DomainFinding> FindingsAbout(std::vector<DomainFinding> findings,
+                                         const std::set<std::string>& complete);
 
 }  // namespace segledger::domain
 
