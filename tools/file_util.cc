@@ -57,8 +57,10 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 absl::Status WriteStringToFile(const std::string& path, absl::string_view data,
                                bool sync) {
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(),
-                                      ec);
+  // A bare file name ("report.html") has no parent to create.
+  const std::filesystem::path parent =
+      std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) {
     return absl::InternalError(
         absl::StrCat("mkdir for ", path, ": ", ec.message()));
