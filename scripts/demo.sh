@@ -161,7 +161,8 @@ done
 say "== nodes: four segledgerd on 127.0.0.1 with mTLS"
 for n in "${NODES[@]}"; do
   $PY "$DEMO_PY" node-config "$VARS" "$n" "$DIR/nodes/$n/config.textproto"
-  "$SEGLEDGERD" serve --config "$DIR/nodes/$n/config.textproto" \
+  # nohup: with --keep-running the nodes outlive this terminal.
+  nohup "$SEGLEDGERD" serve --config "$DIR/nodes/$n/config.textproto" \
     --ready-file "$DIR/nodes/$n/ready" >"$DIR/nodes/$n/log" 2>&1 &
   echo $! >"$DIR/nodes/$n/pid"
   started+=("$n")
