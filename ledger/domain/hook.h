@@ -8,8 +8,13 @@
 // changes nothing. Pilot parameters (DOMAIN.md "The pilot program") are
 // configuration, each refusing, recording a finding row, or off.
 //
+// Cost (issue 4 "Performance"): each index row is read from the store once
+// per record (a per-record caching txn), and parsed registrations (product,
+// party, site, personnel) are reused across records while their row bytes,
+// or the Evidence::Generation(), are unchanged - never any other state.
+//
 // Thread-compatible: the store calls OnAppend from the commit leader only.
-// The Evidence must be thread-safe.
+// The Evidence must be thread-safe; the registration cache is.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
 #define SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
 
