@@ -174,6 +174,56 @@ absl::Status DispatchRelease(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The stages of `p` that take the lot on: those listing its material as an
+// input, else the stage after the lot's own (stages are in process order).
+// Empty for a lot no later stage uses (the drug product).
+std::vector<const v1::Stage*> UsingStages(const v1::ProductRegistration& p,
+                                          const v1::LotState& lot) {
+  std::vector<const v1::Stage*> users;
+  int own = -1;
+  for (int i = 0; i < p.stages_size(); ++i) {
+    const v1::Stage& s = p.stages(i);
+    if (s.stage_id() == lot.stage_id()) own = i;
+    for (const std::string& m : s.input_material_ids()) {
+      if (m == lot.material_id()) users.push_back(&s);
+    }
+  }
+  if (users.empty() && own >= 0 && own + 1 < p.stages_size()) {
+    users.push_back(&p.stages(own + 1));
+  }
+  return users;
+}
+
+}  // namespace
+
+// DESIGN.md "Cross-site hand-off": a lot goes only to a site the product's
+// registration (the manufacturing licence's segmentation) authorises for
+// the stage that uses it.
+absl::Status DispatchDestination(RuleContext& ctx) {
+  const v1::Dispatch& d = ctx.record.dispatch();
+  for (const auto& c : d.containers()) {
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, c.lot_id()));
+    if (lot->product_id().empty()) continue;
+    SEG_ASSIGN_OR_RETURN(const v1::ProductRegistration* p,
+                         FindProduct(ctx, lot->product_id()));
+    std::vector<const v1::Stage*> users = UsingStages(*p, *lot);
+    if (users.empty()) continue;
+    std::string stages;
+    for (const v1::Stage* s : users) {
+      for (const std::string& site : s->approved_site_ids()) {
+        if (site == d.to_site_id()) return absl::OkStatus();
+      }
+      absl::StrAppend(&stages, stages.empty() ? "" : ", ", s->stage_id());
+    }
+    return Refuse(absl::StrCat(
+        "site ", d.to_site_id(), " is not authorised for the next stage (",
+        stages, ") of lot ", c.lot_id(), " of ", lot->product_id()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReceiptEvidence(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(VerifiedDispatch v, EvidenceFor(ctx));
   if (v.dispatch.transfer_id() != ctx.record.receipt().transfer_id()) {

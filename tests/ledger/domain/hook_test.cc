@@ -113,6 +113,14 @@ std::vector<RuleCase> Cases() {
              c.Ship(c.up().party(), c.down().party(), "T8", "C8", Lot("MCB001"),
                     Q("1", "H87"), testing::Range(-19600, -15000), t, t));
        }});
+  v.push_back({"DispatchToSiteNotOfTheNextStage", "R-DISPATCH-DESTINATION",
+               [=](AdcChain& c) {
+                 // Drug substance goes to fill-finish, not upstream.
+                 return std::make_pair(
+                     &c.down(), c.Ship(c.down().party(), c.up().party(), "T6",
+                                       "C6", Lot("DS001"), Q("0.5", "KGM"),
+                                       testing::Range(-8000, -6000), t, t));
+               }});
   auto fill_receive = [t](AdcChain& c, Log& log, v1::EntryRef ref) {
     return std::make_pair(&log,
                           c.Receive(log.party(), ref, "T3", "C3", Lot("DS001"),
