@@ -222,10 +222,10 @@ BENCHMARK(BM_ForwardTrace)->Unit(benchmark::kMicrosecond);
 //   SEGLEDGER_DOMAIN_APPEND_THREADS  appender threads (default 64)
 //   SEGLEDGER_DOMAIN_APPEND_ROUNDS   rounds of each kind (default 3)
 // Instructions per record of the hook, independent of the machine's load:
-//   SEGLEDGER_DOMAIN_APPEND_RECORDS=1400 SEGLEDGER_DOMAIN_APPEND_ROUNDS=1 \
-//   SEGLEDGER_DOMAIN_APPEND_THREADS=8 valgrind --tool=callgrind \
-//     --toggle-collect='segledger::domain::DomainHook::OnAppend*' \
-//     domain_benchmark --benchmark_filter=Append
+// with SEGLEDGER_DOMAIN_APPEND_RECORDS=1400, SEGLEDGER_DOMAIN_APPEND_ROUNDS=1
+// and SEGLEDGER_DOMAIN_APPEND_THREADS=8, run under valgrind --tool=callgrind
+// --toggle-collect='segledger::domain::DomainHook::OnAppend*'
+// with --benchmark_filter=Append,
 // and divide by OnAppend's call count (callgrind_annotate --tree=caller).
 
 size_t EnvCount(const char* name, size_t fallback) {
