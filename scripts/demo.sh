@@ -103,8 +103,8 @@ stop_pidfile() {
   local f=$1 pid
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
-  if [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
-      grep -q "segledgerd serve --config $(dirname "$f")/config.textproto"; then
+  if [[ -n $pid ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
+      grep -qF "segledgerd serve --config $(dirname "$f")/config.textproto"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 200); do
       kill -0 "$pid" 2>/dev/null || break
@@ -296,7 +296,7 @@ for n in ${NODES[*]}; do
   f="$DIR/nodes/\$n/pid"
   [[ -f \$f ]] || continue
   pid=\$(cat "\$f")
-  if tr '\\0' ' ' <"/proc/\$pid/cmdline" 2>/dev/null | grep -q "segledgerd serve"; then
+  if tr '\\0' ' ' 2>/dev/null <"/proc/\$pid/cmdline" | grep -q "segledgerd serve"; then
     kill -TERM "\$pid"
     for _ in \$(seq 1 200); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.1; done
   fi
