@@ -115,6 +115,13 @@ class Cluster {
   static constexpr const char* kNames[] = {"mah", "up", "down", "fill"};
 
   explicit Cluster(const testing::TempDir& tmp) : tmp_(tmp) {}
+
+  // Node timing knobs written into every config (call before Init();
+  // benchmarks/handoff_bench.cc varies them, the tests keep the defaults).
+  void SetIntervals(int checkpoint_interval_ms, int follow_interval_ms) {
+    checkpoint_interval_ms_ = checkpoint_interval_ms;
+    follow_interval_ms_ = follow_interval_ms;
+  }
   ~Cluster() {
     for (auto& [name, s] : sites_) {
       if (s.pid > 0) Kill(name, SIGKILL);
@@ -174,9 +181,9 @@ class Cluster {
     c.set_tls_cert(absl::StrCat(certs_, "/", name, ".pem"));
     c.set_tls_key(absl::StrCat(certs_, "/", name, ".key"));
     c.set_tls_ca(absl::StrCat(certs_, "/ca.pem"));
-    c.set_checkpoint_interval_ms(200);
+    c.set_checkpoint_interval_ms(checkpoint_interval_ms_);
     c.set_cosign_interval_ms(200);
-    c.set_follow_interval_ms(50);
+    c.set_follow_interval_ms(follow_interval_ms_);
     c.set_peer_timeout_ms(2000);
     auto* op = c.add_principals();
     op->set_match(absl::StrCat("operator-", name));
@@ -327,6 +334,8 @@ class Cluster {
   std::map<std::string, std::unique_ptr<client::Client>> clients_;
   int starts_ = 0;
   int requests_ = 0;
+  int checkpoint_interval_ms_ = 200;
+  int follow_interval_ms_ = 50;
 };
 
 }  // namespace segledger::multisite
