@@ -289,7 +289,7 @@ codes=""
 for c in "${!exits[@]}"; do codes+=" exit$c=${exits[$c]}"; done
 acked=$(wc -l <"$dir/acked.jsonl")
 echo "crash-loop: OK seed=$seed kills=$kills entries=$size acked_lines=$acked" \
-  "distinct_acks_checked=$checked_acks replayed_on_retry=$replayed" \
+  "ack_lines_checked=$checked_acks replayed_on_retry=$replayed" \
   "checkpoint=$last_cp seconds=$elapsed" \
   "per_kill=$(awk -v e="$elapsed" -v k="$kills" 'BEGIN { printf "%.2f", e / k }')s" \
   "segctl:$codes"
