@@ -438,4 +438,5 @@ print("\n".join(out))
 PY
 }
 report >"$OUT"
+cmake --build "$BUILD" -j2 --target segbench_handoff >/dev/null && timeout 900 "$BUILD/benchmarks/segbench_handoff" --dispatches "$((QUICK == 1 ? 100 : 200))" --seconds "$SECS" --rate 5000,1000 --markdown >>"$OUT" || log "segbench_handoff (issue 6 hand-off figures) failed"
 log "wrote $OUT"
