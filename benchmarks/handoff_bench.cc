@@ -396,6 +396,7 @@ struct FollowerResult {
   uint64_t batches = 0, not_followed = 0, records = 0, errors = 0;
   double catchup_s = 0, seconds = 0, bench_cpu_cores = 0;
   double mah_follow_rate = 0;  // records verified per second, load + catch-up
+  double catchup_rate = 0;     // the same once the load stopped (sites idle)
   std::map<std::string, double> rate;
   std::map<std::string, double> cpu_cores;  // per node, during the load
   std::string first_error;
@@ -447,6 +448,13 @@ void RunFollower(Cluster& c, const Flags& f, FollowerResult& r) {
   for (const char* n : Cluster::kNames) {
     r.cpu_cores[n] = (CpuSeconds(c.site(n).pid) - cpu0[n]) / r.seconds;
   }
+  auto followed_now = [&] {
+    uint64_t n = 0;
+    for (const SiteLoad& s : sites)
+      n += c.PeerState("mah", s.name).followed_size();
+    return n;
+  };
+  const uint64_t followed_at_end = followed_now();
   // Let the MAH catch up (bounded), so the last batches' lag is measured.
   const absl::Time limit = end + absl::Seconds(120);
   auto caught_up = [&] {
@@ -461,6 +469,10 @@ void RunFollower(Cluster& c, const Flags& f, FollowerResult& r) {
     absl::SleepFor(absl::Milliseconds(f.sample_ms));
   }
   r.catchup_s = absl::ToDoubleSeconds(absl::Now() - end);
+  if (r.catchup_s > 0.5) {
+    r.catchup_rate =
+        static_cast<double>(followed_now() - followed_at_end) / r.catchup_s;
+  }
   uint64_t followed = 0;
   for (const SiteLoad& s : sites) {
     if (s.samples.empty()) continue;
@@ -502,6 +514,7 @@ std::string FollowerJson(FollowerResult& r, const Flags& f) {
       .Add("lag_max_s", r.lag.PercentileUs(1.0) / 1e6)
       .Add("catchup_after_load_s", r.catchup_s)
       .Add("mah_follow_records_per_s", r.mah_follow_rate)
+      .Add("mah_catchup_records_per_s", r.catchup_rate)
       .Add("batch_append_p50_ms", r.append.PercentileUs(0.5) / 1000)
       .Add("batch_append_p99_ms", r.append.PercentileUs(0.99) / 1000)
       .Add("cpu_cores_bench", r.bench_cpu_cores)
@@ -632,16 +645,17 @@ void Markdown(const Flags& f, DispatchResult* d,
     std::cout << absl::StrFormat(
         "| %d records/s | %.0f / %.0f / %.0f records/s | %.3f s | %.3f s | "
         "%.3f s | %d batches (Append p50 %.0f ms), %d never followed; caught "
-        "up %.1f s after the load; MAH verified %.0f records/s overall; CPU "
+        "up %.1f s after the load (%.0f records/s); MAH verified %.0f "
+        "records/s overall; CPU "
         "cores used: mah %.2f, up %.2f, down %.2f, fill %.2f, benchmark "
         "process %.2f |\n",
         fr->target, fr->rate["up"], fr->rate["down"], fr->rate["fill"],
         fr->lag.PercentileUs(0.5) / 1e6, fr->lag.PercentileUs(0.99) / 1e6,
         fr->lag.PercentileUs(1.0) / 1e6, static_cast<int>(fr->batches),
         fr->append.PercentileUs(0.5) / 1000, static_cast<int>(fr->not_followed),
-        fr->catchup_s, fr->mah_follow_rate, fr->cpu_cores["mah"],
-        fr->cpu_cores["up"], fr->cpu_cores["down"], fr->cpu_cores["fill"],
-        fr->bench_cpu_cores);
+        fr->catchup_s, fr->catchup_rate, fr->mah_follow_rate,
+        fr->cpu_cores["mah"], fr->cpu_cores["up"], fr->cpu_cores["down"],
+        fr->cpu_cores["fill"], fr->bench_cpu_cores);
   }
   // The CPU each record costs, from the first run: what the target needs.
   FollowerResult& r = *runs.front();
