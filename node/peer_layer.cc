@@ -10,6 +10,7 @@
 #include "ledger/peers/delivery.h"
 #include "ledger/peers/peer_keys.h"
 #include "ledger/status_macros.h"
+#include "ledger/store/keys.h"
 #include "node/json_log.h"
 
 namespace segledger::node {
@@ -235,6 +236,40 @@ void PeerLayer::DeliverPass() {
     SetError("outbox", r.status());
   } else if (r->failed == 0) {
     SetError("outbox", absl::OkStatus());
+  }
+  KeyRecordPass();
+}
+
+void PeerLayer::KeyRecordPass() {
+  std::vector<uint64_t> indexes;
+  constexpr absl::string_view kRows = "o/k/";
+  absl::Status s =
+      log_->kv().Scan(Family::kIndex, kRows, peers::PrefixEnd(kRows),
+                      [&](absl::string_view key, absl::string_view) {
+                        absl::StatusOr<uint64_t> i = store::ParseBe64(
+                            key.substr(kRows.size()), "key record row");
+                        if (i.ok()) indexes.push_back(*i);
+                        return true;
+                      });
+  if (!s.ok() || indexes.empty()) return;
+  for (const auto& link : links_->links()) {
+    const std::string& peer = link->config.origin();
+    for (uint64_t index : indexes) {
+      const std::string marker = peers::PositionKey('K', peer, index);
+      if (log_->kv().Get(Family::kPeers, marker).ok()) continue;
+      absl::StatusOr<v1::HeldSizeResponse> held =
+          links_->HeldSize(*link, log_->origin());
+      absl::StatusOr<v1::HandoffEvidence> ev =
+          held.ok() ? outbox_->BuildEvidence(index, held->size())
+                    : absl::StatusOr<v1::HandoffEvidence>(held.status());
+      absl::Status d =
+          ev.ok() ? links_->Deliver(*link, *ev).status() : ev.status();
+      SetError(absl::StrCat(peer, " (key records)"), d);
+      if (!d.ok()) break;  // next pass
+      store::KvBatch batch;
+      batch.Put(Family::kPeers, marker, "");
+      if (!log_->kv().Write(batch, /*sync=*/true).ok()) return;
+    }
   }
 }
 

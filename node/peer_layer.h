@@ -12,6 +12,7 @@
 //    follow set), and cosigning (every cosign_interval: each peer is asked
 //    to cosign our latest checkpoint with a consistency proof from the
 //    last size it cosigned; the returned note is checked and kept);
+//  - key records are delivered to every peer (KeyRecordPass);
 //  - equivocations from any source are persisted by the PeerStore and
 //    logged here as errors.
 //
@@ -104,6 +105,11 @@ class PeerLayer {
 
   // One pass of each loop (the loops call these; tests may too).
   void DeliverPass();
+  // Key records (registration, rotation, revocation) go to every peer as
+  // evidence, so a peer that gets no hand-off from us (a cosigner) learns
+  // a rotation before it must check a checkpoint signed by the new key.
+  // Delivered markers: "K/<peer origin>\0<be64 index>" in the peers family.
+  void KeyRecordPass();
   void FollowPass();
   void CosignPass();
 

@@ -17,6 +17,8 @@
 //   w/<cosigner origin>\0<be64 size>
 //                                our own checkpoint of that size as
 //                                cosigned by that peer (node/peer_layer.h)
+//   K/<peer origin>\0<be64 index> (empty) our key record at that index was
+//                                delivered to that peer (node/peer_layer.h)
 //   o/<destination>\0<be64 index> OutboxState: delivery bookkeeping of an
 //                                outbox row (the row is in the index family)
 //

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,8 +36,6 @@
 #include "gtest/gtest.h"
 #include "tests/ledger/domain/adc_scenario.h"
 #include "tests/support/test_util.h"
-
-extern char** environ;
 
 namespace segledger::multisite {
 
@@ -222,13 +220,19 @@ class Cluster {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_EQ(posix_spawn(&s.pid, argv[0], &fa, nullptr, argv.data(), environ),
-              0);
-    posix_spawn_file_actions_destroy(&fa);
+    // The log file is opened before the fork (no allocation in the child).
+    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ASSERT_GE(log_fd, 0);
+    s.pid = fork();
+    ASSERT_GE(s.pid, 0);
+    if (s.pid == 0) {
+      // The node dies with the test process, even when that crashes.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      dup2(log_fd, 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(log_fd);
     ASSERT_TRUE(WaitFor([&] { return !ReadAll(ready).empty(); }))
         << name << ": " << ReadAll(log);
   }
