@@ -151,15 +151,19 @@ absl::Status PeerLayer::Attach(store::LogStore* store) {
   const absl::Duration cosign =
       MsOr(config_.cosign_interval_ms(), absl::Seconds(1));
   threads_.emplace_back([this, deliver] {
-    Loop(deliver, /*on_growth=*/true, &PeerLayer::DeliverPass);
+    Loop(deliver, /*on_growth=*/true, [this] { DeliverPass(); });
   });
-  if (follows_any()) {
-    threads_.emplace_back([this, follow] {
-      Loop(follow, /*on_growth=*/false, &PeerLayer::FollowPass);
+  // One follower thread per followed log: a slow or busy site delays only
+  // its own copy (PeerStore verifies different origins in parallel).
+  for (const auto& link : links_->links()) {
+    if (!link->config.follow()) continue;
+    PeerLink* l = link.get();
+    threads_.emplace_back([this, follow, l] {
+      Loop(follow, /*on_growth=*/false, [this, l] { FollowOne(*l); });
     });
   }
   threads_.emplace_back([this, cosign] {
-    Loop(cosign, /*on_growth=*/false, &PeerLayer::CosignPass);
+    Loop(cosign, /*on_growth=*/false, [this] { CosignPass(); });
   });
   return absl::OkStatus();
 }
@@ -173,7 +177,7 @@ void PeerLayer::Stop() {
 // Runs `pass` every `period`, and as soon as the log grew when
 // `on_growth` (a Dispatch is delivered within milliseconds of its commit).
 void PeerLayer::Loop(absl::Duration period, bool on_growth,
-                     void (PeerLayer::*pass)()) {
+                     const std::function<void()>& pass) {
   uint64_t seen = 0;
   absl::Time next = absl::Now();
   const absl::Duration tick = on_growth
@@ -183,7 +187,7 @@ void PeerLayer::Loop(absl::Duration period, bool on_growth,
     const uint64_t size = log_->Size();
     if ((on_growth && size != seen) || absl::Now() >= next) {
       seen = size;
-      (this->*pass)();
+      pass();
       next = absl::Now() + period;
     }
     stop_.WaitForNotificationWithTimeout(tick);
@@ -273,14 +277,18 @@ void PeerLayer::KeyRecordPass() {
   }
 }
 
+void PeerLayer::FollowOne(const PeerLink& link) {
+  GrpcFollowSource source(&link, links_->timeout());
+  absl::StatusOr<uint64_t> r =
+      peers::FollowOnce(*peers_, link.config.origin(), source);
+  NoteIfEquivocation(r.status(), "follower");
+  SetError(link.config.origin(), r.status());
+}
+
 void PeerLayer::FollowPass() {
   for (const auto& link : links_->links()) {
     if (!link->config.follow() || stop_.HasBeenNotified()) continue;
-    GrpcFollowSource source(link.get(), links_->timeout());
-    absl::StatusOr<uint64_t> r =
-        peers::FollowOnce(*peers_, link->config.origin(), source);
-    NoteIfEquivocation(r.status(), "follower");
-    SetError(link->config.origin(), r.status());
+    FollowOne(*link);
   }
 }
 

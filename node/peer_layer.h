@@ -8,8 +8,8 @@
 //    queues its delivery in the entry's own synced batch;
 //  - three background loops: delivery (on every log growth and every
 //    deliver_interval: DeliverDue over gRPC, per-row exponential backoff),
-//    the follower (every follow_interval: FollowOnce for each peer with
-//    follow set), and cosigning (every cosign_interval: each peer is asked
+//    the follower (every follow_interval: FollowOnce, one thread per peer
+//    with follow set), and cosigning (every cosign_interval: each peer is asked
 //    to cosign our latest checkpoint with a consistency proof from the
 //    last size it cosigned; the returned note is checked and kept);
 //  - key records are delivered to every peer (KeyRecordPass);
@@ -25,6 +25,7 @@
 #define SEGLEDGER_NODE_PEER_LAYER_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -115,7 +116,9 @@ class PeerLayer {
 
  private:
   explicit PeerLayer(v1::NodeConfig config) : config_(std::move(config)) {}
-  void Loop(absl::Duration period, bool on_growth, void (PeerLayer::*pass)());
+  void Loop(absl::Duration period, bool on_growth,
+            const std::function<void()>& pass);
+  void FollowOne(const PeerLink& link);
   void SetError(const std::string& origin, const absl::Status& s);
   absl::Status CosignWith(const PeerLink& link, const std::string& note,
                           uint64_t size);

@@ -49,9 +49,9 @@ absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
                                               uint64_t proof_size,
                                               absl::Span<const Hash> proof,
                                               const NoteSigner& me) {
-  absl::MutexLock l(&write_mu_);
   SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
   SEG_ASSIGN_OR_RETURN(Checkpoint text, ParseCheckpointText(parsed.text));
+  absl::MutexLock l(&OriginMutex(text.origin));
   SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, Keyring(text.origin));
   SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
                        OpenPeerCheckpoint(note, text.origin, keyring));

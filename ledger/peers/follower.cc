@@ -157,7 +157,7 @@ absl::StatusOr<v1::SignedEntry> PeerStore::FollowedEntry(
 absl::StatusOr<uint64_t> PeerStore::Follow(
     absl::string_view origin, absl::Span<const v1::SignedEntry> entries,
     absl::string_view checkpoint) {
-  absl::MutexLock l(&write_mu_);
+  absl::MutexLock l(&OriginMutex(origin));
   FollowBatch b;
   SEG_ASSIGN_OR_RETURN(b.keyring, Keyring(origin));
   const uint64_t learned = b.keyring.learned_through();

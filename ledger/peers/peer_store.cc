@@ -187,9 +187,20 @@ void PeerStore::AddEvidenceRows(const v1::HandoffEvidence& evidence,
   IndexRegistrations(res.entry, batch);
 }
 
+absl::Mutex& PeerStore::OriginMutex(absl::string_view origin) const {
+  absl::MutexLock l(&config_mu_);
+  auto it = origin_mu_.find(origin);
+  if (it == origin_mu_.end()) {
+    it =
+        origin_mu_.emplace(std::string(origin), std::make_unique<absl::Mutex>())
+            .first;
+  }
+  return *it->second;
+}
+
 absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
     const v1::HandoffEvidence& evidence) {
-  absl::MutexLock l(&write_mu_);
+  absl::MutexLock l(&OriginMutex(evidence.origin()));
   const std::string& origin = evidence.origin();
   SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, Keyring(origin));
   const std::string ekey = PositionKey('e', origin, evidence.entry().index());

@@ -13,12 +13,14 @@
 // PeerEvidence implements the domain's Evidence over this store, so a
 // Receipt is accepted only when the dispatch it cites is held verified.
 //
-// Thread-safe: writers serialize on an internal mutex; reads go to the kv.
+// Thread-safe: writers of one origin serialize on its mutex; reads go to
+// the kv.
 #ifndef SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 #define SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,7 +142,14 @@ class PeerStore {
   mutable absl::Mutex config_mu_;
   std::map<std::string, PeerConfig, std::less<>> configs_
       ABSL_GUARDED_BY(config_mu_);
-  absl::Mutex write_mu_;  // serializes every read-verify-write
+  // Every read-verify-write of one origin's rows holds that origin's
+  // mutex, so logs are verified in parallel (the MAH follows each site on
+  // its own thread). Rows of different origins never overlap, except the
+  // x/ pointers to the latest registration, where the last verified
+  // writer wins.
+  absl::Mutex& OriginMutex(absl::string_view origin) const;
+  mutable std::map<std::string, std::unique_ptr<absl::Mutex>, std::less<>>
+      origin_mu_ ABSL_GUARDED_BY(config_mu_);
 };
 
 // The equivocations as verifier findings (kEquivocation, index = offered
