@@ -645,7 +645,7 @@ void Markdown(const Flags& f, DispatchResult* d,
     std::cout << absl::StrFormat(
         "| %d records/s | %.0f / %.0f / %.0f records/s | %.3f s | %.3f s | "
         "%.3f s | %d batches (Append p50 %.0f ms), %d never followed; caught "
-        "up %.1f s after the load (%.0f records/s); MAH verified %.0f "
+        "up %.1f s after the load%s; MAH verified %.0f "
         "records/s overall; CPU "
         "cores used: mah %.2f, up %.2f, down %.2f, fill %.2f, benchmark "
         "process %.2f |\n",
@@ -653,9 +653,12 @@ void Markdown(const Flags& f, DispatchResult* d,
         fr->lag.PercentileUs(0.5) / 1e6, fr->lag.PercentileUs(0.99) / 1e6,
         fr->lag.PercentileUs(1.0) / 1e6, static_cast<int>(fr->batches),
         fr->append.PercentileUs(0.5) / 1000, static_cast<int>(fr->not_followed),
-        fr->catchup_s, fr->catchup_rate, fr->mah_follow_rate,
-        fr->cpu_cores["mah"], fr->cpu_cores["up"], fr->cpu_cores["down"],
-        fr->cpu_cores["fill"], fr->bench_cpu_cores);
+        fr->catchup_s,
+        fr->catchup_rate > 0
+            ? absl::StrFormat(" (%.0f records/s)", fr->catchup_rate)
+            : std::string(),
+        fr->mah_follow_rate, fr->cpu_cores["mah"], fr->cpu_cores["up"],
+        fr->cpu_cores["down"], fr->cpu_cores["fill"], fr->bench_cpu_cores);
   }
   // The CPU each record costs, from the first run: what the target needs.
   FollowerResult& r = *runs.front();
