@@ -191,6 +191,21 @@ absl::StatusOr<v1::CheckpointResponse> Client::GetCheckpoint(
   return resp;
 }
 
+absl::StatusOr<std::vector<v1::CheckpointResponse>> Client::ListCheckpoints() {
+  std::vector<v1::CheckpointResponse> out;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    out.clear();
+    v1::ListCheckpointsRequest req;
+    std::unique_ptr<grpc::ClientReader<v1::CheckpointResponse>> reader =
+        read_->ListCheckpoints(&ctx, req);
+    v1::CheckpointResponse r;
+    while (reader->Read(&r)) out.push_back(r);
+    return reader->Finish();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<v1::InclusionProofResponse> Client::InclusionProof(
     uint64_t index, uint64_t size) {
   v1::InclusionProofRequest req;

@@ -73,6 +73,8 @@ class Client {
   absl::StatusOr<v1::CheckpointResponse> GetCheckpoint(
       std::optional<uint64_t> size = std::nullopt,
       const std::string& origin = "");
+  // Every stored signed checkpoint of the node's own log, by size.
+  absl::StatusOr<std::vector<v1::CheckpointResponse>> ListCheckpoints();
   absl::StatusOr<v1::InclusionProofResponse> InclusionProof(uint64_t index,
                                                             uint64_t size);
   absl::StatusOr<v1::ConsistencyProofResponse> ConsistencyProof(

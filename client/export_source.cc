@@ -188,7 +188,31 @@ absl::StatusOr<std::unique_ptr<GrpcExportSource>> GrpcExportSource::Fetch(
   }
   src->entry_bundles_ = std::move(f.entry_bundles);
   src->signature_bundles_ = std::move(f.signature_bundles);
+  if (options.origin.empty()) SEG_RETURN_IF_ERROR(src->AddEarlier(client));
   return src;
+}
+
+absl::Status GrpcExportSource::AddEarlier(Client& client) {
+  absl::StatusOr<std::vector<v1::CheckpointResponse>> all =
+      client.ListCheckpoints();
+  // A node without ListCheckpoints: the latest checkpoint only.
+  if (absl::IsUnimplemented(all.status())) return absl::OkStatus();
+  if (!all.ok()) return all.status();
+  for (const v1::CheckpointResponse& c : *all) {
+    if (c.size() == 0 || c.size() >= size_) continue;
+    absl::StatusOr<SignedCheckpoint> cp =
+        OpenCheckpoint(c.note(), verifiers_, origin_);
+    std::optional<Hash> root = tree_->RootAt(c.size());
+    if (!cp.ok() || cp->checkpoint.size != c.size() || !root.has_value() ||
+        *root != cp->checkpoint.root) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint of size ", c.size(), " served by the node ",
+                       cp.ok() ? "does not match the entries' tree"
+                               : std::string(cp.status().message())));
+    }
+    earlier_.push_back(c.note());
+  }
+  return absl::OkStatus();
 }
 
 std::vector<NoteVerifier> GrpcExportSource::Verifiers() {

@@ -53,8 +53,12 @@ class GrpcExportSource final : public tools::LogExportSource {
 
   std::string Origin() const override { return origin_; }
   uint64_t size() const { return size_; }
+  // Every checkpoint the node keeps up to the latest (own log; a followed
+  // log: the verified one), each checked against the entries' tree.
   absl::StatusOr<std::vector<std::string>> Checkpoints() override {
-    return std::vector<std::string>{checkpoint_note_};
+    std::vector<std::string> all = earlier_;
+    all.push_back(checkpoint_note_);
+    return all;
   }
   // OUT_OF_RANGE for tiles beyond the checkpoint's tree.
   absl::StatusOr<std::string> ReadHashTile(const TileId& tile) override;
@@ -78,12 +82,16 @@ class GrpcExportSource final : public tools::LogExportSource {
 
  private:
   GrpcExportSource() = default;
+  // Adds the node's earlier checkpoints (DATA_LOSS when one does not
+  // check out against the fetched tree).
+  absl::Status AddEarlier(Client& client);
   // OUT_OF_RANGE unless leaves of `tile` lie within [0, size_).
   absl::Status CheckLeafTile(const TileId& tile) const;
 
   std::string origin_;
   uint64_t size_ = 0;
   std::string checkpoint_note_;
+  std::vector<std::string> earlier_;  // checkpoints below size_, ascending
   std::vector<NoteVerifier> verifiers_;
   std::vector<NoteVerifier> extra_verifiers_;
   std::vector<std::string> cosigned_;

@@ -255,6 +255,69 @@ grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
   return new EntriesReactor(ctx_, std::move(origin), request->from(), to, s);
 }
 
+// Streams the listed checkpoints, read up front (one row per checkpoint;
+// at most kMax per call - a client pages with from_size).
+class ReadServiceImpl::CheckpointsReactor final
+    : public grpc::ServerWriteReactor<v1::CheckpointResponse> {
+ public:
+  static constexpr uint32_t kMax = 100000;
+
+  CheckpointsReactor(ServiceContext* ctx,
+                     const v1::ListCheckpointsRequest& request,
+                     absl::Status admitted) {
+    if (admitted.ok()) admitted = Load(ctx, request);
+    if (!admitted.ok()) {
+      ctx->metrics->rpc_errors_total.fetch_add(1);
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
+    Next();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      return;
+    }
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Load(ServiceContext* ctx,
+                    const v1::ListCheckpointsRequest& request) {
+    const uint32_t limit =
+        request.limit() == 0 ? kMax : std::min(request.limit(), kMax);
+    return ctx->store->ScanCheckpoints(
+        [&](uint64_t size, absl::string_view note) {
+          if (size < request.from_size()) return true;
+          v1::CheckpointResponse r;
+          r.set_size(size);
+          r.set_note(std::string(note));
+          list_.push_back(std::move(r));
+          return list_.size() < limit;
+        });
+  }
+  void Next() {
+    if (list_.empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    current_ = std::move(list_.front());
+    list_.pop_front();
+    StartWrite(&current_);
+  }
+
+  std::deque<v1::CheckpointResponse> list_;
+  v1::CheckpointResponse current_;
+};
+
+grpc::ServerWriteReactor<v1::CheckpointResponse>*
+ReadServiceImpl::ListCheckpoints(grpc::CallbackServerContext* context,
+                                 const v1::ListCheckpointsRequest* request) {
+  absl::Status s = ctx_->Admit(*context, Rpc::kGetCheckpoint).status();
+  return new CheckpointsReactor(ctx_, *request, s);
+}
+
 grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(
     grpc::CallbackServerContext* context,
     const v1::InclusionProofRequest* request,

@@ -19,6 +19,9 @@ class ReadServiceImpl final : public v1::ReadService::CallbackService {
   grpc::ServerWriteReactor<v1::EntryResponse>* GetEntries(
       grpc::CallbackServerContext* context,
       const v1::GetEntriesRequest* request) override;
+  grpc::ServerWriteReactor<v1::CheckpointResponse>* ListCheckpoints(
+      grpc::CallbackServerContext* context,
+      const v1::ListCheckpointsRequest* request) override;
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* context,
       const v1::GetCheckpointRequest* request,
@@ -26,6 +29,7 @@ class ReadServiceImpl final : public v1::ReadService::CallbackService {
 
  private:
   class EntriesReactor;
+  class CheckpointsReactor;
   ServiceContext* const ctx_;
 };
 
