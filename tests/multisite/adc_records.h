@@ -190,6 +190,8 @@ class AdcRecords {
                            v1::RELEASE_KIND_MAH_MARKET_RELEASE, At(100))));
   }
 
+  domain::testing::AdcChain& builders() { return b_; }
+
   static void Ok(const absl::StatusOr<v1::EntryRef>& r) {
     ASSERT_TRUE(r.ok()) << r.status();
   }

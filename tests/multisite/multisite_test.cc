@@ -4,7 +4,9 @@
 // view of the whole product; delivery across restarts with exactly-once
 // effect; a forked log detected as equivocation at the MAH and at the
 // cosigning peers; forged evidence refused with nothing stored.
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "ledger/checkpoint.h"
@@ -175,6 +177,93 @@ TEST_F(MultisiteTest, DeliveryAcrossRestartsIsExactlyOnce) {
     return c.PeerState("down", "up").outbox_pending() == 0 &&
            c.PeerState("up", "down").evidence_count() == 3;
   })) << c.PeerState("up", "down").DebugString();
+}
+
+// A TCP stand-in at a peer's address: `garbage` answers every connection
+// with bytes that are not HTTP/2 and closes; otherwise it accepts and
+// never answers (a hung peer). Bounded: stops when destroyed.
+class FakePeer {
+ public:
+  FakePeer(const std::string& address, bool garbage) : garbage_(garbage) {
+    const int port = std::stoi(address.substr(address.rfind(':') + 1));
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+             listen(fd_, 16) == 0;
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakePeer() {
+    stop_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    for (int c : held_) close(c);
+  }
+  bool bound() const { return bound_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      ++connections_;
+      if (garbage_) {
+        const char junk[] = "HTTP/1.0 500 not a peer\r\n\r\n\x00\xff\x13";
+        (void)!write(c, junk, sizeof junk);
+        close(c);
+      } else {
+        held_.push_back(c);  // never answered
+      }
+    }
+  }
+  const bool garbage_;
+  int fd_ = -1;
+  bool bound_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+// A peer that answers garbage, then one that hangs: appends (dispatches to
+// it included) go on, and every hand-off is delivered once the real peer
+// is back.
+TEST_F(MultisiteTest, GarbageOrHungPeerBlocksNoAppendAndLosesNoHandoff) {
+  Cluster& c = cluster_;
+  ASSERT_NO_FATAL_FAILURE(adc_.Register(c));
+  ASSERT_NO_FATAL_FAILURE(adc_.Upstream(c));
+  std::vector<v1::EntryRef> sent;
+  ASSERT_EQ(c.Kill("down", SIGTERM), 0);
+  for (bool garbage : {true, false}) {
+    FakePeer fake(c.site("down").address, garbage);
+    ASSERT_TRUE(fake.bound());
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = absl::StrCat(garbage ? "TG" : "TH", i);
+      sent.push_back(ShipT1(id, "5"));
+      ASSERT_FALSE(sent.back().leaf_hash().empty()) << id;
+    }
+    // Other appends are not held up either.
+    v1::Quantity sample = Q("0.1", "LTR");
+    ASSERT_TRUE(
+        c.Append("up", adc_.builders().Qc(c.site("up").party, Lot("HV001"),
+                                          adc_.At(30), &sample))
+            .ok());
+    EXPECT_TRUE(WaitFor([&] { return fake.connections() > 0; }));
+    EXPECT_GE(c.PeerState("up", "down").outbox_pending(), 3u);
+  }
+  ASSERT_NO_FATAL_FAILURE(c.Start("down"));
+  for (const v1::EntryRef& ref : sent) {
+    EXPECT_TRUE(WaitFor([&] { return c.HoldsEvidence("down", ref); }))
+        << ref.index();
+  }
+  EXPECT_TRUE(
+      WaitFor([&] { return c.PeerState("up", "down").outbox_pending() == 0; }));
 }
 
 // The upstream store is copied, the original grows and is cosigned and
