@@ -15,14 +15,6 @@
 namespace segledger::node {
 namespace {
 
-grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
-                               grpc::ServerUnaryReactor* reactor,
-                               const absl::Status& status) {
-  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 absl::Status ValidateKeyName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("new_key_name: empty");
   for (char c : name) {

@@ -188,4 +188,16 @@ absl::StatusOr<v1::NodeConfig> ReadConfigFile(const std::string& path) {
   return config;
 }
 
+absl::StatusOr<std::string> ReadTextFile(absl::string_view field,
+                                         const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": cannot read \"", path, "\""));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 }  // namespace segledger::node

@@ -43,6 +43,11 @@ absl::StatusOr<std::vector<std::shared_ptr<const NoteSigner>>> LoadSigners(
 // column of a syntax or schema error; NOT_FOUND when missing.
 absl::StatusOr<v1::NodeConfig> ReadConfigFile(const std::string& path);
 
+// Reads a whole text file (PEM); INVALID_ARGUMENT "<field>: cannot read
+// \"<path>\"" when it cannot.
+absl::StatusOr<std::string> ReadTextFile(absl::string_view field,
+                                         const std::string& path);
+
 // Writes `text` to `path` atomically (temp file, fsync, rename).
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& text);

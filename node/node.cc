@@ -1,8 +1,5 @@
 #include "node/node.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -24,18 +21,6 @@ namespace segledger::node {
 
 namespace {
 
-absl::StatusOr<std::string> ReadPem(absl::string_view field,
-                                    const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": cannot read \"", path, "\""));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const v1::NodeConfig& config) {
   if (config.insecure()) {
@@ -50,10 +35,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   }
   grpc::SslServerCredentialsOptions ssl(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  SEG_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("tls_ca", config.tls_ca()));
+  SEG_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                       ReadTextFile("tls_ca", config.tls_ca()));
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  SEG_ASSIGN_OR_RETURN(pair.private_key, ReadPem("tls_key", config.tls_key()));
-  SEG_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem("tls_cert", config.tls_cert()));
+  SEG_ASSIGN_OR_RETURN(pair.private_key,
+                       ReadTextFile("tls_key", config.tls_key()));
+  SEG_ASSIGN_OR_RETURN(pair.cert_chain,
+                       ReadTextFile("tls_cert", config.tls_cert()));
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
   return grpc::SslServerCredentials(ssl);
 }

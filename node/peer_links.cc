@@ -1,27 +1,13 @@
 #include "node/peer_links.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "node/data_dir.h"
 
 namespace segledger::node {
 namespace {
-
-absl::StatusOr<std::string> ReadPemFile(absl::string_view field,
-                                        const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": cannot read \"", path, "\""));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Chooses `own` when set, else `fallback` (with the field it came from).
 std::pair<std::string, std::string> Pick(const std::string& own,
@@ -42,13 +28,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials(
   auto [key, key_field] =
       Pick(c.peer_tls_key(), "peer_tls_key", c.tls_key(), "tls_key");
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> pem = ReadPemFile(ca_field, ca);
+  absl::StatusOr<std::string> pem = ReadTextFile(ca_field, ca);
   if (!pem.ok()) return pem.status();
   ssl.pem_root_certs = *std::move(pem);
-  pem = ReadPemFile(cert_field, cert);
+  pem = ReadTextFile(cert_field, cert);
   if (!pem.ok()) return pem.status();
   ssl.pem_cert_chain = *std::move(pem);
-  pem = ReadPemFile(key_field, key);
+  pem = ReadTextFile(key_field, key);
   if (!pem.ok()) return pem.status();
   ssl.pem_private_key = *std::move(pem);
   return grpc::SslCredentials(ssl);

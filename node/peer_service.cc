@@ -10,14 +10,6 @@
 namespace segledger::node {
 namespace {
 
-grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
-                               grpc::ServerUnaryReactor* reactor,
-                               const absl::Status& status) {
-  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 // An origin the request names must be a configured peer.
 absl::Status KnownPeer(const PeerLayer& layer, absl::string_view field,
                        absl::string_view origin) {

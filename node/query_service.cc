@@ -15,14 +15,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
-                               grpc::ServerUnaryReactor* reactor,
-                               const absl::Status& status) {
-  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 google::protobuf::Timestamp ToProto(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }

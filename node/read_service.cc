@@ -11,15 +11,6 @@
 namespace segledger::node {
 namespace {
 
-// Finishes `reactor` with `status` (counting errors) and returns it.
-grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
-                               grpc::ServerUnaryReactor* reactor,
-                               const absl::Status& status) {
-  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 void FillEntry(uint64_t index, v1::SignedEntry entry, v1::EntryResponse* out) {
   out->set_index(index);
   out->set_leaf_hash(std::string(HashBytes(LeafHash(entry.body()))));

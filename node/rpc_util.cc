@@ -11,6 +11,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
+grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
+                               grpc::ServerUnaryReactor* reactor,
+                               const absl::Status& status) {
+  if (!status.ok()) ctx->metrics->rpc_errors_total.fetch_add(1);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 namespace {
 
 absl::Status Invalid(absl::string_view path, absl::string_view field,

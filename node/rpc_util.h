@@ -9,8 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
 #include "ledger/store/log_store.h"
+#include "node/service_context.h"
 #include "segledger/v1/ledger_service.pb.h"
 
 namespace segledger::node {
@@ -18,6 +21,12 @@ namespace segledger::node {
 // absl::Status -> grpc::Status, code for code (the enums share values) and
 // message unchanged.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Finishes a unary call with `status` (counting errors in the metrics) and
+// returns the reactor, for handlers to `return Done(...)`.
+grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
+                               grpc::ServerUnaryReactor* reactor,
+                               const absl::Status& status);
 
 // Longest request_id accepted.
 inline constexpr size_t kMaxRequestIdSize = 256;
