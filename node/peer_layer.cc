@@ -258,6 +258,10 @@ void PeerLayer::KeyRecordPass() {
   if (!s.ok() || indexes.empty()) return;
   for (const auto& link : links_->links()) {
     const std::string& peer = link->config.origin();
+    // A peer that failed is retried with backoff, as outbox rows are, so a
+    // hung peer does not stall every delivery pass for its deadline.
+    KeyRetry& retry = key_retry_[peer];
+    if (absl::Now() < retry.next) continue;
     for (uint64_t index : indexes) {
       const std::string marker = peers::PositionKey('K', peer, index);
       if (log_->kv().Get(Family::kPeers, marker).ok()) continue;
@@ -269,7 +273,13 @@ void PeerLayer::KeyRecordPass() {
       absl::Status d =
           ev.ok() ? links_->Deliver(*link, *ev).status() : ev.status();
       SetError(absl::StrCat(peer, " (key records)"), d);
-      if (!d.ok()) break;  // next pass
+      if (!d.ok()) {
+        retry.backoff =
+            std::min(kBackoffMax, std::max(kBackoffInitial, retry.backoff * 2));
+        retry.next = absl::Now() + retry.backoff;
+        break;
+      }
+      retry = KeyRetry();
       store::KvBatch batch;
       batch.Put(Family::kPeers, marker, "");
       if (!log_->kv().Write(batch, /*sync=*/true).ok()) return;

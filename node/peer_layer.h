@@ -133,6 +133,11 @@ class PeerLayer {
   std::unique_ptr<peers::PeerEvidence> peer_evidence_;
   std::unique_ptr<peers::Outbox> outbox_;
   std::unique_ptr<GrpcPeerTransport> transport_;
+  struct KeyRetry {
+    absl::Time next = absl::InfinitePast();
+    absl::Duration backoff = absl::ZeroDuration();
+  };
+  std::map<std::string, KeyRetry> key_retry_;  // delivery thread only
   absl::Notification stop_;
   std::vector<std::thread> threads_;
   mutable absl::Mutex mu_;
