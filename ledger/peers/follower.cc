@@ -204,6 +204,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
               b.keyring.ToProto().SerializeAsString());
   }
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
+  generation_.fetch_add(1);
   return size;
 }
 

@@ -232,6 +232,7 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
   const uint64_t size = res->checkpoint.checkpoint.size;
   AddEvidenceRows(evidence, leaf, *res, held, keyring, batch);
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
+  generation_.fetch_add(1);
   return AcceptResult{leaf, false, size};
 }
 

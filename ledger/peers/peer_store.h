@@ -18,6 +18,7 @@
 #ifndef SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 #define SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -124,6 +125,10 @@ class PeerStore {
                                                 uint64_t index) const;
 
   store::KvStore& kv() const { return kv_; }
+  // Changes after every write of verified entries (evidence or followed
+  // copies: the only writes that change a registration PeerEvidence finds).
+  // Never 0.
+  uint64_t generation() const { return generation_.load() + 1; }
   const Clock& clock() const { return *clock_; }
 
  private:
@@ -139,6 +144,7 @@ class PeerStore {
   store::KvStore& kv_;
   const Clock* clock_;
   ThreadPool* pool_;
+  std::atomic<uint64_t> generation_{0};
   mutable absl::Mutex config_mu_;
   std::map<std::string, PeerConfig, std::less<>> configs_
       ABSL_GUARDED_BY(config_mu_);
@@ -170,6 +176,8 @@ class PeerEvidence : public domain::Evidence {
       absl::string_view product_id) override;
   absl::StatusOr<v1::PartyRegistration> FindParty(
       absl::string_view party_id) override;
+  // The store's generation: the DomainHook reuses what it found under it.
+  uint64_t Generation() override { return peers_.generation(); }
 
  private:
   // The verified entry body at (origin, index), from evidence or follower.
