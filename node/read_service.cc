@@ -1,6 +1,8 @@
 #include "node/read_service.h"
 
+#include <algorithm>
 #include <deque>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
@@ -143,24 +145,28 @@ grpc::ServerUnaryReactor* ReadServiceImpl::GetCheckpoint(
   return Done(ctx_, reactor, absl::OkStatus());
 }
 
-// Streams entries [from, to) in chunks read with ScanEntries, one write at
-// a time; each OnWriteDone starts the next write on the gRPC thread.
-class ReadServiceImpl::EntriesReactor final
-    : public grpc::ServerWriteReactor<v1::EntryResponse> {
+namespace {
+
+// A server stream written one message at a time from a buffer that
+// `refill` tops up whenever it runs empty (OK with nothing added ends the
+// stream); each OnWriteDone starts the next write on the gRPC thread.
+template <typename Msg>
+class BufferedWriter final : public grpc::ServerWriteReactor<Msg> {
  public:
-  EntriesReactor(ServiceContext* ctx, std::string origin, uint64_t from,
-                 uint64_t to, absl::Status admitted)
-      : ctx_(ctx), origin_(std::move(origin)), next_(from), to_(to) {
+  using Refill = std::function<absl::Status(std::deque<Msg>*)>;
+
+  BufferedWriter(ServiceContext* ctx, absl::Status admitted, Refill refill)
+      : refill_(std::move(refill)) {
     if (!admitted.ok()) {
-      ctx_->metrics->rpc_errors_total.fetch_add(1);
-      Finish(ToGrpcStatus(admitted));
+      ctx->metrics->rpc_errors_total.fetch_add(1);
+      this->Finish(ToGrpcStatus(admitted));
       return;
     }
     Next();
   }
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
       return;
     }
     Next();
@@ -168,55 +174,67 @@ class ReadServiceImpl::EntriesReactor final
   void OnDone() override { delete this; }
 
  private:
-  static constexpr uint64_t kChunk = 256;
-
   void Next() {
-    if (buffer_.empty() && next_ < to_) {
-      uint64_t end = std::min(to_, next_ + kChunk);
-      absl::Status s = Fill(end);
-      if (!s.ok() || buffer_.size() != end - next_) {
-        if (s.ok()) s = absl::DataLossError("entries missing from the store");
-        Finish(ToGrpcStatus(s));
+    if (buffer_.empty()) {
+      absl::Status s = refill_(&buffer_);
+      if (!s.ok() || buffer_.empty()) {
+        this->Finish(ToGrpcStatus(s));
         return;
       }
-      next_ = end;
-    }
-    if (buffer_.empty()) {
-      Finish(grpc::Status::OK);
-      return;
     }
     current_ = std::move(buffer_.front());
     buffer_.pop_front();
-    StartWrite(&current_);
+    this->StartWrite(&current_);
   }
 
-  // Reads [next_, end) into buffer_: our log, or a followed copy.
-  absl::Status Fill(uint64_t end) {
-    if (origin_.empty()) {
-      return ctx_->store->ScanEntries(
-          next_, end, [this](uint64_t i, const v1::SignedEntry& e) {
-            buffer_.emplace_back();
-            FillEntry(i, e, &buffer_.back());
-            return true;
-          });
-    }
-    for (uint64_t i = next_; i < end; ++i) {
-      absl::StatusOr<v1::SignedEntry> e =
-          ctx_->peers->peer_store()->FollowedEntry(origin_, i);
-      if (!e.ok()) return e.status();
-      buffer_.emplace_back();
-      FillEntry(i, *std::move(e), &buffer_.back());
-    }
-    return absl::OkStatus();
-  }
-
-  ServiceContext* const ctx_;
-  const std::string origin_;  // empty: our own log
-  uint64_t next_;
-  const uint64_t to_;
-  std::deque<v1::EntryResponse> buffer_;
-  v1::EntryResponse current_;
+  Refill refill_;
+  std::deque<Msg> buffer_;
+  Msg current_;
 };
+
+// Entries [from, end) of our log (`origin` empty) or of a followed copy.
+absl::Status ReadEntries(ServiceContext* ctx, const std::string& origin,
+                         uint64_t from, uint64_t end,
+                         std::deque<v1::EntryResponse>* out) {
+  if (origin.empty()) {
+    return ctx->store->ScanEntries(from, end,
+                                   [out](uint64_t i, const v1::SignedEntry& e) {
+                                     out->emplace_back();
+                                     FillEntry(i, e, &out->back());
+                                     return true;
+                                   });
+  }
+  for (uint64_t i = from; i < end; ++i) {
+    absl::StatusOr<v1::SignedEntry> e =
+        ctx->peers->peer_store()->FollowedEntry(origin, i);
+    if (!e.ok()) return e.status();
+    out->emplace_back();
+    FillEntry(i, *std::move(e), &out->back());
+  }
+  return absl::OkStatus();
+}
+
+// Every stored checkpoint from request.from_size on, at most
+// kMaxCheckpoints per call (a client pages with from_size).
+constexpr uint32_t kMaxCheckpoints = 100000;
+
+absl::Status ReadCheckpoints(ServiceContext* ctx,
+                             const v1::ListCheckpointsRequest& request,
+                             std::deque<v1::CheckpointResponse>* out) {
+  const uint32_t limit = request.limit() == 0
+                             ? kMaxCheckpoints
+                             : std::min(request.limit(), kMaxCheckpoints);
+  return ctx->store->ScanCheckpoints(
+      [&](uint64_t size, absl::string_view note) {
+        if (size < request.from_size()) return true;
+        out->emplace_back();
+        out->back().set_size(size);
+        out->back().set_note(std::string(note));
+        return out->size() < limit;
+      });
+}
+
+}  // namespace
 
 grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
     grpc::CallbackServerContext* context,
@@ -243,70 +261,35 @@ grpc::ServerWriteReactor<v1::EntryResponse>* ReadServiceImpl::GetEntries(
     s = absl::InvalidArgumentError(
         absl::StrCat("from: ", request->from(), " greater than to ", to));
   }
-  return new EntriesReactor(ctx_, std::move(origin), request->from(), to, s);
+  // Read in chunks as the client takes them.
+  constexpr uint64_t kChunk = 256;
+  return new BufferedWriter<v1::EntryResponse>(
+      ctx_, s,
+      [ctx = ctx_, origin = std::move(origin), next = request->from(),
+       to](std::deque<v1::EntryResponse>* out) mutable -> absl::Status {
+        if (next >= to) return absl::OkStatus();
+        const uint64_t end = std::min(to, next + kChunk);
+        absl::Status read = ReadEntries(ctx, origin, next, end, out);
+        if (read.ok() && out->size() != end - next) {
+          read = absl::DataLossError("entries missing from the store");
+        }
+        next = end;
+        return read;
+      });
 }
-
-// Streams the listed checkpoints, read up front (one row per checkpoint;
-// at most kMax per call - a client pages with from_size).
-class ReadServiceImpl::CheckpointsReactor final
-    : public grpc::ServerWriteReactor<v1::CheckpointResponse> {
- public:
-  static constexpr uint32_t kMax = 100000;
-
-  CheckpointsReactor(ServiceContext* ctx,
-                     const v1::ListCheckpointsRequest& request,
-                     absl::Status admitted) {
-    if (admitted.ok()) admitted = Load(ctx, request);
-    if (!admitted.ok()) {
-      ctx->metrics->rpc_errors_total.fetch_add(1);
-      Finish(ToGrpcStatus(admitted));
-      return;
-    }
-    Next();
-  }
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-      return;
-    }
-    Next();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  absl::Status Load(ServiceContext* ctx,
-                    const v1::ListCheckpointsRequest& request) {
-    const uint32_t limit =
-        request.limit() == 0 ? kMax : std::min(request.limit(), kMax);
-    return ctx->store->ScanCheckpoints(
-        [&](uint64_t size, absl::string_view note) {
-          if (size < request.from_size()) return true;
-          v1::CheckpointResponse r;
-          r.set_size(size);
-          r.set_note(std::string(note));
-          list_.push_back(std::move(r));
-          return list_.size() < limit;
-        });
-  }
-  void Next() {
-    if (list_.empty()) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    current_ = std::move(list_.front());
-    list_.pop_front();
-    StartWrite(&current_);
-  }
-
-  std::deque<v1::CheckpointResponse> list_;
-  v1::CheckpointResponse current_;
-};
 
 grpc::ServerWriteReactor<v1::CheckpointResponse>*
 ReadServiceImpl::ListCheckpoints(grpc::CallbackServerContext* context,
                                  const v1::ListCheckpointsRequest* request) {
   absl::Status s = ctx_->Admit(*context, Rpc::kGetCheckpoint).status();
-  return new CheckpointsReactor(ctx_, *request, s);
+  return new BufferedWriter<v1::CheckpointResponse>(
+      ctx_, s,
+      [ctx = ctx_, request = *request,
+       done = false](std::deque<v1::CheckpointResponse>* out) mutable {
+        if (done) return absl::OkStatus();
+        done = true;
+        return ReadCheckpoints(ctx, request, out);
+      });
 }
 
 grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(

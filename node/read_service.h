@@ -28,8 +28,6 @@ class ReadServiceImpl final : public v1::ReadService::CallbackService {
       v1::CheckpointResponse* response) override;
 
  private:
-  class EntriesReactor;
-  class CheckpointsReactor;
   ServiceContext* const ctx_;
 };
 
