@@ -262,7 +262,10 @@ void PeerLayer::KeyRecordPass() {
     // hung peer does not stall every delivery pass for its deadline.
     KeyRetry& retry = key_retry_[peer];
     if (absl::Now() < retry.next) continue;
-    for (uint64_t index : indexes) {
+    // Key records go to a peer in index order, so those it has are a prefix
+    // of `indexes` (rows only grow): its markers are read once, not per pass.
+    for (; retry.delivered < indexes.size(); ++retry.delivered) {
+      const uint64_t index = indexes[retry.delivered];
       const std::string marker = peers::PositionKey('K', peer, index);
       if (log_->kv().Get(Family::kPeers, marker).ok()) continue;
       absl::StatusOr<v1::HeldSizeResponse> held =
@@ -279,7 +282,8 @@ void PeerLayer::KeyRecordPass() {
         retry.next = absl::Now() + retry.backoff;
         break;
       }
-      retry = KeyRetry();
+      retry.next = absl::InfinitePast();
+      retry.backoff = absl::ZeroDuration();
       store::KvBatch batch;
       batch.Put(Family::kPeers, marker, "");
       if (!log_->kv().Write(batch, /*sync=*/true).ok()) return;

@@ -136,6 +136,7 @@ class PeerLayer {
   struct KeyRetry {
     absl::Time next = absl::InfinitePast();
     absl::Duration backoff = absl::ZeroDuration();
+    size_t delivered = 0;  // leading key-record rows the peer holds
   };
   std::map<std::string, KeyRetry> key_retry_;  // delivery thread only
   absl::Notification stop_;
