@@ -28,42 +28,9 @@ namespace {
 
 using ::segledger::testing::MakeTestLog;
 using ::segledger::testing::TestLog;
+using ::segledger::testing::WithExtras;
 using tools::LogExportSource;
 using tools::StoreExportSource;
-
-// A store's export plus cosigned checkpoints and peer evidence.
-class WithExtras final : public LogExportSource {
- public:
-  WithExtras(const store::LogStore* s, std::vector<std::string> cosigned,
-             std::vector<std::string> evidence)
-      : inner_(s),
-        cosigned_(std::move(cosigned)),
-        evidence_(std::move(evidence)) {}
-  std::string Origin() const override { return inner_.Origin(); }
-  absl::StatusOr<std::vector<std::string>> Checkpoints() override {
-    return inner_.Checkpoints();
-  }
-  absl::StatusOr<std::string> ReadHashTile(const TileId& t) override {
-    return inner_.ReadHashTile(t);
-  }
-  absl::StatusOr<std::string> ReadEntryBundle(const TileId& t) override {
-    return inner_.ReadEntryBundle(t);
-  }
-  absl::StatusOr<std::string> ReadSignatureBundle(const TileId& t) override {
-    return inner_.ReadSignatureBundle(t);
-  }
-  std::vector<NoteVerifier> Verifiers() override { return inner_.Verifiers(); }
-  absl::StatusOr<std::vector<std::string>> CosignedCheckpoints() override {
-    return cosigned_;
-  }
-  absl::StatusOr<std::vector<std::string>> PeerEvidence() override {
-    return evidence_;
-  }
-
- private:
-  StoreExportSource inner_;
-  std::vector<std::string> cosigned_, evidence_;
-};
 
 // Appends `n` records without content (core key-less entries).
 absl::Status AppendN(store::LogStore& s, int n, int first) {

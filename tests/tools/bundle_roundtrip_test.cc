@@ -161,39 +161,7 @@ TEST(BundleRoundTrip, ManifestRoundTripAndRejects) {
 namespace segledger::tools {
 namespace {
 
-// A source that adds cosigned checkpoints and peer evidence to a store's.
-class WithExtras final : public LogExportSource {
- public:
-  WithExtras(const store::LogStore* s, std::vector<std::string> cosigned,
-             std::vector<std::string> evidence)
-      : inner_(s),
-        cosigned_(std::move(cosigned)),
-        evidence_(std::move(evidence)) {}
-  std::string Origin() const override { return inner_.Origin(); }
-  absl::StatusOr<std::vector<std::string>> Checkpoints() override {
-    return inner_.Checkpoints();
-  }
-  absl::StatusOr<std::string> ReadHashTile(const TileId& t) override {
-    return inner_.ReadHashTile(t);
-  }
-  absl::StatusOr<std::string> ReadEntryBundle(const TileId& t) override {
-    return inner_.ReadEntryBundle(t);
-  }
-  absl::StatusOr<std::string> ReadSignatureBundle(const TileId& t) override {
-    return inner_.ReadSignatureBundle(t);
-  }
-  std::vector<NoteVerifier> Verifiers() override { return inner_.Verifiers(); }
-  absl::StatusOr<std::vector<std::string>> CosignedCheckpoints() override {
-    return cosigned_;
-  }
-  absl::StatusOr<std::vector<std::string>> PeerEvidence() override {
-    return evidence_;
-  }
-
- private:
-  StoreExportSource inner_;
-  std::vector<std::string> cosigned_, evidence_;
-};
+using ::segledger::testing::WithExtras;
 
 absl::StatusOr<AuditReport> ExportAndVerify(const TempDir& tmp,
                                             const std::string& name,

@@ -22,6 +22,8 @@
 #include "ledger/store/key_file.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/rocksdb_kv.h"
+#include "tools/bundle_source.h"
+#include "tools/store_source.h"
 
 namespace segledger::testing {
 
@@ -95,6 +97,41 @@ inline RunResult RunSegaudit(const std::string& args, const std::string& tmp) {
   r.err = ReadAll(err);
   return r;
 }
+
+// A store's export plus cosigned checkpoints and peer evidence (bundles
+// with every kind of file, for the round-trip and fault tests).
+class WithExtras final : public tools::LogExportSource {
+ public:
+  WithExtras(const store::LogStore* s, std::vector<std::string> cosigned,
+             std::vector<std::string> evidence)
+      : inner_(s),
+        cosigned_(std::move(cosigned)),
+        evidence_(std::move(evidence)) {}
+  std::string Origin() const override { return inner_.Origin(); }
+  absl::StatusOr<std::vector<std::string>> Checkpoints() override {
+    return inner_.Checkpoints();
+  }
+  absl::StatusOr<std::string> ReadHashTile(const TileId& t) override {
+    return inner_.ReadHashTile(t);
+  }
+  absl::StatusOr<std::string> ReadEntryBundle(const TileId& t) override {
+    return inner_.ReadEntryBundle(t);
+  }
+  absl::StatusOr<std::string> ReadSignatureBundle(const TileId& t) override {
+    return inner_.ReadSignatureBundle(t);
+  }
+  std::vector<NoteVerifier> Verifiers() override { return inner_.Verifiers(); }
+  absl::StatusOr<std::vector<std::string>> CosignedCheckpoints() override {
+    return cosigned_;
+  }
+  absl::StatusOr<std::vector<std::string>> PeerEvidence() override {
+    return evidence_;
+  }
+
+ private:
+  tools::StoreExportSource inner_;
+  std::vector<std::string> cosigned_, evidence_;
+};
 
 }  // namespace segledger::testing
 
