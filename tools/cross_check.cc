@@ -57,19 +57,29 @@ void CheckOneCosigned(const std::string& path, const std::string& note,
         "checkpoint of a log that is not in the bundle");
     return;
   }
-  bool by_log = false;
+  bool by_log = false, by_other = false;
   for (const NoteSignature& s : vn->verified) {
     if (log->own_key_names.count(s.name)) {
       by_log = true;
-    } else if (std::find(log->summary.cosigners.begin(),
-                         log->summary.cosigners.end(),
-                         s.name) == log->summary.cosigners.end()) {
+      continue;
+    }
+    by_other = true;
+    if (std::find(log->summary.cosigners.begin(), log->summary.cosigners.end(),
+                  s.name) == log->summary.cosigners.end()) {
       log->summary.cosigners.push_back(s.name);
     }
   }
   if (!by_log) {
     Add(report, kCheckCosignature, Severity::kMajor, cp->origin, size, path,
         "no valid signature by the log's own key");
+  }
+  // A cosignature file exists to show that another party signed; one
+  // whose other lines are all by unknown keys (a damaged name, say)
+  // proves nothing.
+  if (!by_other) {
+    Add(report, kCheckCosignature, Severity::kWarning, cp->origin, size, path,
+        "no valid signature by a key other than the log's own: nothing "
+        "cosigned it");
   }
   std::optional<Hash> root = ProvenRoot(*log, cp->size);
   if (root.has_value() && *root != cp->root) {
