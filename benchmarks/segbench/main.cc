@@ -8,6 +8,7 @@
 //   segbench audit DIR [--json]
 //   segbench mkbundle --entries N --out DIR [--scratch DIR]
 //   segbench proof --dir DIR --entries N [--node HOST:PORT ...]
+//   segbench query --dir DIR --records N [--keep]
 //
 // Exit codes: 0 done, 1 the run failed, 2 usage, 3 node unreachable.
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "benchmarks/segbench/grpc_bench.h"
 #include "benchmarks/segbench/ledger_bench.h"
 #include "benchmarks/segbench/proof_bench.h"
+#include "benchmarks/segbench/query_bench.h"
 
 namespace {
 
@@ -139,6 +141,20 @@ int main(int argc, char** argv) {
   AddNodeFlags(pcmd, &proof_node, false);
   pcmd->add_flag("--json", json, "print one JSON object");
 
+  segledger::bench::QueryBenchOptions query;
+  double query_max_seconds = 10;
+  auto* qcmd = app.add_subcommand(
+      "query", "lot timeline and traces on an N-record domain store");
+  qcmd->add_option("--dir", query.dir, "scratch directory")->required();
+  qcmd->add_option("--records", query.records, "domain records")
+      ->check(CLI::Range(uint64_t{7}, uint64_t{100000000}));
+  qcmd->add_option("--samples", query.samples, "queries of each kind")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10000000}));
+  qcmd->add_option("--max-seconds", query_max_seconds, "sampling loop")
+      ->check(CLI::Range(0.1, 600.0));
+  qcmd->add_flag("--keep", query.keep, "keep the store for a later run");
+  qcmd->add_flag("--json", json, "print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -169,6 +185,10 @@ int main(int argc, char** argv) {
     return Report(
         "mkbundle",
         segledger::bench::RunMakeBundle(mk_entries, mk_scratch, mk_out), json);
+  }
+  if (qcmd->parsed()) {
+    query.max_time = absl::Seconds(query_max_seconds);
+    return Report("query", segledger::bench::RunQueryBench(query), json);
   }
   if (pcmd->parsed()) {
     if (!proof_node.target.empty()) proof.node = proof_node;
