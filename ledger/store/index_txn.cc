@@ -35,10 +35,11 @@ void ApplyPrefix(const IndexOverlay* o, absl::string_view prefix,
 }  // namespace
 
 absl::StatusOr<std::string> OverlayIndexTxn::Get(absl::string_view key) {
-  for (const IndexOverlay* o :
-       {static_cast<const IndexOverlay*>(own_), parent_}) {
-    auto hit = Lookup(o, key);
-    if (!hit.has_value()) continue;
+  auto hit = Lookup(own_, key);
+  for (size_t i = 0; !hit.has_value() && i < parents_.size(); ++i) {
+    hit = Lookup(parents_[i], key);
+  }
+  if (hit.has_value()) {
     if (!hit->has_value()) {
       return absl::NotFoundError(
           absl::StrCat("index key deleted earlier in this commit"));
@@ -68,7 +69,9 @@ absl::Status OverlayIndexTxn::ScanPrefix(
                               return true;
                             });
   if (!s.ok()) return s;
-  ApplyPrefix(parent_, prefix, rows);
+  for (auto it = parents_.rbegin(); it != parents_.rend(); ++it) {
+    ApplyPrefix(*it, prefix, rows);  // oldest first: newer writes win
+  }
   ApplyPrefix(own_, prefix, rows);
   for (const auto& [k, v] : rows) {
     if (!fn(k, v)) break;

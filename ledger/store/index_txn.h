@@ -1,6 +1,8 @@
 // IndexTxn implementation used by the commit leader (log_store.h): writes go
-// to a per-request overlay; reads see that overlay, then the group's
-// overlay of earlier accepted requests, then committed kv state.
+// to a per-request overlay; reads see that overlay, then the parents (the
+// group's overlay of earlier accepted requests, then the overlays of groups
+// built before it whose synced write is still pending, newest first), then
+// committed kv state.
 //
 // Thread-compatible: used by the commit leader only.
 #ifndef SEGLEDGER_LEDGER_STORE_INDEX_TXN_H_
@@ -9,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/store/kv.h"
 #include "ledger/store/log_store.h"
@@ -21,10 +25,11 @@ using IndexOverlay =
 
 class OverlayIndexTxn final : public IndexTxn {
  public:
-  // `kv` and `parent` (may be null) must outlive the txn; `own` receives
-  // the writes.
-  OverlayIndexTxn(KvStore& kv, const IndexOverlay* parent, IndexOverlay* own)
-      : kv_(kv), parent_(parent), own_(own) {}
+  // `kv` and every overlay of `parents` (newest first; later entries are
+  // older state) must outlive the txn; `own` receives the writes.
+  OverlayIndexTxn(KvStore& kv, std::vector<const IndexOverlay*> parents,
+                  IndexOverlay* own)
+      : kv_(kv), parents_(std::move(parents)), own_(own) {}
 
   absl::StatusOr<std::string> Get(absl::string_view key) override;
   void Put(absl::string_view key, absl::string_view value) override;
@@ -36,7 +41,7 @@ class OverlayIndexTxn final : public IndexTxn {
 
  private:
   KvStore& kv_;
-  const IndexOverlay* parent_;
+  const std::vector<const IndexOverlay*> parents_;
   IndexOverlay* own_;
 };
 
