@@ -156,7 +156,7 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
     return absl::InvalidArgumentError("append request has no records");
   }
   IndexOverlay own;
-  OverlayIndexTxn txn(*c.impl.kv, c.parents, &own);
+  OverlayIndexTxn txn(*c.impl.kv, c.parents, &own, &c.impl.index_rows);
   AppendHook* hook = c.impl.options.hook;
   std::vector<Pending> local;
   uint64_t next = g.base + g.pending.size();
@@ -322,6 +322,7 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   }
   g.last_leaf = c.prev;
   g.write = true;
+  impl.index_rows.Apply(g.overlay);
   impl.state.range = g.range;
   impl.state.last_leaf = g.last_leaf;
   if (!g.note.empty()) impl.state.last_checkpoint_size = g.range.size();

@@ -46,7 +46,20 @@ absl::StatusOr<std::string> OverlayIndexTxn::Get(absl::string_view key) {
     }
     return **hit;
   }
-  return kv_.Get(Family::kIndex, key);
+  if (cache_ == nullptr) return kv_.Get(Family::kIndex, key);
+  if (const std::optional<std::string>* row = cache_->Find(key)) {
+    if (!row->has_value()) {
+      return absl::NotFoundError(absl::StrCat("index key not found"));
+    }
+    return **row;
+  }
+  absl::StatusOr<std::string> v = kv_.Get(Family::kIndex, key);
+  if (v.ok()) {
+    cache_->Remember(key, *v);
+  } else if (absl::IsNotFound(v.status())) {
+    cache_->Remember(key, std::nullopt);
+  }
+  return v;
 }
 
 void OverlayIndexTxn::Put(absl::string_view key, absl::string_view value) {
@@ -77,6 +90,23 @@ absl::Status OverlayIndexTxn::ScanPrefix(
     if (!fn(k, v)) break;
   }
   return absl::OkStatus();
+}
+
+const std::optional<std::string>* IndexRowCache::Find(
+    absl::string_view key) const {
+  auto it = rows_.find(key);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void IndexRowCache::Remember(absl::string_view key,
+                             std::optional<std::string> value) {
+  if (rows_.size() >= kMaxRows) rows_.clear();
+  rows_.insert_or_assign(std::string(key), std::move(value));
+}
+
+void IndexRowCache::Apply(const IndexOverlay& writes) {
+  if (rows_.size() + writes.size() > kMaxRows) rows_.clear();
+  for (const auto& [k, v] : writes) rows_.insert_or_assign(k, v);
 }
 
 void MergeOverlay(IndexOverlay& from, IndexOverlay& to) {

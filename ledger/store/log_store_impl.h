@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/compact_range.h"
 #include "ledger/merkle.h"
+#include "ledger/store/index_txn.h"
 #include "ledger/store/log_store.h"
 #include "ledger/thread_pool.h"
 
@@ -71,7 +72,8 @@ struct LogStore::Impl {
   std::deque<std::shared_ptr<BuiltGroup>> in_flight ABSL_GUARDED_BY(mu);
   bool sync_stop ABSL_GUARDED_BY(mu) = false;
 
-  CommitState state;  // leader only (see above)
+  CommitState state;        // build leader only (see above)
+  IndexRowCache index_rows;  // build leader only (index_txn.h)
 
   std::atomic<uint64_t> size{0};
   mutable absl::Mutex read_mu;
