@@ -58,9 +58,8 @@ class StreamingSigner {
   absl::Status Finish() {
     Drain(/*worker=*/false);
     absl::MutexLock lock(&mu_);
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return tasks_ == 0;
-    };
+    auto idle = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return tasks_ == 0; };
     mu_.Await(absl::Condition(&idle));
     return error_;
   }
@@ -111,8 +110,7 @@ struct BuildContext {
 // The leaf hash of `index`: committed, in flight, earlier in the group, or
 // earlier in this request (`local`).
 absl::StatusOr<Hash> LeafOf(const BuildContext& c, const BuiltGroup& g,
-                            const std::vector<Pending>& local,
-                            uint64_t index) {
+                            const std::vector<Pending>& local, uint64_t index) {
   if (index >= g.base) {
     uint64_t off = index - g.base;
     if (off < g.pending.size()) return g.pending[off].leaf;
@@ -177,7 +175,8 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
     const v1::EntryBody body =
         MakeBody(c.impl.options.origin, rec, next, prev, c.now, c.key_name);
     absl::StatusOr<std::string> bytes = SerializeEntryBody(body);
-    if (!bytes.ok()) return Prefixed(bytes.status(), absl::StrCat("record ", i, ": "));
+    if (!bytes.ok())
+      return Prefixed(bytes.status(), absl::StrCat("record ", i, ": "));
     if (hook != nullptr) {
       // Appends were prechecked in the appending thread (log_store.cc); a
       // rotation's record is made here.
@@ -237,8 +236,7 @@ void AddEntries(BuiltGroup& g) {
   for (const Pending& p : g.pending) {
     entry.set_body(p.body);
     entry.set_signature(p.signature);
-    g.batch.Put(Family::kEntries, EntryKey(p.index),
-                entry.SerializeAsString());
+    g.batch.Put(Family::kEntries, EntryKey(p.index), entry.SerializeAsString());
     g.range.Append(p.leaf, [&g](NodeId id, const Hash& h) {
       g.batch.Put(Family::kTree, TreeKey(id), HashBytes(h));
     });
@@ -256,9 +254,9 @@ absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
     return absl::OkStatus();
   }
   SEG_ASSIGN_OR_RETURN(
-      g.note, SignCheckpoint(
-                  Checkpoint{impl.options.origin, n, g.range.Root(), {}},
-                  signer));
+      g.note,
+      SignCheckpoint(Checkpoint{impl.options.origin, n, g.range.Root(), {}},
+                     signer));
   g.batch.Put(Family::kCheckpoints, CheckpointKey(n), g.note);
   g.batch.Put(Family::kMeta, kMetaCheckpointSize, Be64(n));
   g.batch.Put(Family::kMeta, MetaCheckpointKey(n), "");
@@ -299,8 +297,8 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   g.base = impl.state.range.size();
   g.range = impl.state.range;
   StreamingSigner signing(*impl.pool, *signer);
-  BuildContext c{impl, in_flight, {&g.overlay}, now, signer->name(), signing,
-                 impl.state.last_leaf};
+  BuildContext c{impl,           in_flight, {&g.overlay},        now,
+                 signer->name(), signing,   impl.state.last_leaf};
   for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
     c.parents.push_back(&(*it)->overlay);
   }

@@ -47,7 +47,7 @@ struct BuiltGroup {
   KvBatch batch;                 // entries, tree, index, checkpoint, meta
   CompactRange range;            // the right edge after the group
   Hash last_leaf = kZeroHash;
-  std::string note;          // checkpoint signed into `batch`, or empty
+  std::string note;            // checkpoint signed into `batch`, or empty
   Writer* rotation = nullptr;  // an accepted rotation writer (alone)
   // True when `batch` must be written; false when every writer was refused
   // or replayed (its results still wait for the earlier groups' writes).

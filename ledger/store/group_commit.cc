@@ -106,8 +106,8 @@ std::vector<Writer*> LogStore::Impl::TakeGroupLocked() {
 }
 
 bool LogStore::Impl::CanLeadLocked(const Writer* w) const {
-  return !building && in_flight.size() < kPipelineDepth &&
-         !writers.empty() && writers.front() == w;
+  return !building && in_flight.size() < kPipelineDepth && !writers.empty() &&
+         writers.front() == w;
 }
 
 // Marks sync writers done and runs async writers' callbacks (outside mu).

@@ -72,7 +72,7 @@ struct LogStore::Impl {
   std::deque<std::shared_ptr<BuiltGroup>> in_flight ABSL_GUARDED_BY(mu);
   bool sync_stop ABSL_GUARDED_BY(mu) = false;
 
-  CommitState state;        // build leader only (see above)
+  CommitState state;         // build leader only (see above)
   IndexRowCache index_rows;  // build leader only (index_txn.h)
 
   std::atomic<uint64_t> size{0};
