@@ -263,6 +263,34 @@ void Notification::Notify() {
   real(this);
 }
 
+// WaitForNotification* may return on the library's own (uninstrumented)
+// load of the flag without taking the mutex: acquire what Notify released.
+void Notification::WaitForNotification() const {
+  static auto real = Resolve<void (*)(const Notification*)>(
+      "12Notification19WaitForNotificationEv", true);
+  real(this);
+  __tsan_acquire(const_cast<std::atomic<bool>*>(
+      &reinterpret_cast<const NotificationLayout*>(this)->notified_yet));
+}
+
+bool Notification::WaitForNotificationWithTimeout(absl::Duration t) const {
+  static auto real = Resolve<bool (*)(const Notification*, absl::Duration)>(
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", true);
+  bool r = real(this, t);
+  __tsan_acquire(const_cast<std::atomic<bool>*>(
+      &reinterpret_cast<const NotificationLayout*>(this)->notified_yet));
+  return r;
+}
+
+bool Notification::WaitForNotificationWithDeadline(absl::Time d) const {
+  static auto real = Resolve<bool (*)(const Notification*, absl::Time)>(
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);
+  bool r = real(this, d);
+  __tsan_acquire(const_cast<std::atomic<bool>*>(
+      &reinterpret_cast<const NotificationLayout*>(this)->notified_yet));
+  return r;
+}
+
 // DecrementCount publishes through an atomic counter the library updates
 // uninstrumented (only the last decrement takes the mutex): every
 // decrement releases on the counter, Wait acquires once it returns
