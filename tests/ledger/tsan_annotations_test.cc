@@ -121,14 +121,14 @@ void AnnotatedHandOffs() {
   p.join();
 }
 
-void OneMutex() {
+[[maybe_unused]] void OneMutex() {
   absl::Mutex mu;
   TwoWriters(&mu, &mu);
   AnnotatedHandOffs();
   std::exit(0);
 }
 
-void TwoMutexes() {
+[[maybe_unused]] void TwoMutexes() {
   absl::Mutex one;
   absl::Mutex two;
   TwoWriters(&one, &two);
