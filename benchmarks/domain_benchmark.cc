@@ -23,6 +23,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/domain_load.h"
 #include "ledger/domain/hook.h"
 #include "ledger/domain/store_queries.h"
 #include "ledger/ed25519.h"
@@ -46,34 +47,7 @@ size_t RecordCount() {
   return n > 0 ? static_cast<size_t>(n) : 20000;
 }
 
-// One block of records around lots A<tag> (vials) and H<tag> (harvest),
-// every one accepted by the rules: cell bank produced, QC, site release,
-// upstream culture, QC with a sample, site release, dispatch.
-std::vector<v1::Record> Block(AdcChain& c, const std::string& tag, size_t k) {
-  const testing::Party& p = c.up().party();
-  const absl::Time t = testing::T(200) + absl::Seconds(60 * k);
-  const std::string a = Lot(absl::StrCat("A", tag)),
-                    h = Lot(absl::StrCat("H", tag));
-  v1::Quantity vial = Q("1", "H87"), litre = Q("1", "LTR");
-  std::vector<v1::Record> out;
-  out.push_back(c.Produced(p, a, "cell-bank", testing::Material("mcb"),
-                           Q("10", "H87"), t));
-  out.push_back(c.Qc(p, a, t, &vial));
-  out.push_back(c.Release(p, a, v1::RELEASE_KIND_SITE_RELEASE, t));
-  out.push_back(c.Transform(p, "upstream", {{a, Q("5", "H87")}}, h,
-                            testing::Material("harvest"), Q("100", "LTR"), t,
-                            t + absl::Seconds(10)));
-  out.push_back(c.Qc(p, h, t + absl::Seconds(20), &litre));
-  out.push_back(
-      c.Release(p, h, v1::RELEASE_KIND_SITE_RELEASE, t + absl::Seconds(30)));
-  out.push_back(c.Ship(p, c.down().party(), absl::StrCat("X", tag), "C", h,
-                       Q("50", "LTR"), testing::Range(200, 800),
-                       t + absl::Seconds(40), t + absl::Hours(10)));
-  return out;
-}
-std::vector<v1::Record> Block(AdcChain& c, size_t k) {
-  return Block(c, absl::StrCat(k), k);
-}
+using bench::DomainBlock;
 
 struct Fixture {
   AdcChain chain;
@@ -90,7 +64,7 @@ struct Fixture {
     absl::Duration in_hook;
     store::KvBatch batch;
     for (size_t k = 0; log.entries().size() < want; ++k, ++blocks) {
-      for (v1::Record& r : Block(chain, k)) {
+      for (v1::Record& r : DomainBlock(chain, k)) {
         v1::EntryBody b = log.NextBody(std::move(r), testing::T(300));
         MemoryIndex::Txn txn(&index);
         absl::Time start = absl::Now();
@@ -235,40 +209,24 @@ size_t EnvCount(const char* name, size_t fallback) {
 }
 
 struct AppendLoad {
-  AdcChain chain;
-  std::string origin;
-  std::vector<store::AppendRecord> setup;  // party, site, staff
+  std::unique_ptr<bench::DomainSite> site;
   std::vector<std::vector<store::AppendRecord>> per_thread;
   size_t records = 0;
 };
 
-store::AppendRecord ToAppend(v1::Record r, std::string request_id) {
-  store::AppendRecord a;
-  a.actor =
-      testing::Sig("Operator", v1::SIGNATURE_MEANING_AUTHORED, testing::T(300));
-  a.request_id = std::move(request_id);
-  a.record = std::move(r);
-  return a;
-}
-
 std::unique_ptr<AppendLoad> MakeAppendLoad(size_t records, size_t threads) {
   auto load = std::make_unique<AppendLoad>();
-  AdcChain& c = load->chain;
-  if (!c.Build().ok()) std::abort();  // registers product and parties
-  const testing::Party& p = c.up().party();
-  load->origin = p.origin;
-  for (v1::Record r :
-       {c.PartyReg(p, v1::PARTY_ROLE_CMO, testing::Date(2015, 1, 1)),
-        c.SiteReg(p, {"cell-bank", "upstream"}, testing::Date(2027, 12, 31)),
-        c.Staff(p, "mah-qa-1"), c.Staff(p, "mah-qa-2")}) {
-    load->setup.push_back(ToAppend(std::move(r), ""));
-  }
+  auto site = bench::MakeDomainSite();
+  if (!site.ok()) std::abort();  // registers product and parties
+  load->site = *std::move(site);
   load->per_thread.resize(threads);
-  const size_t blocks = (records + 6) / 7;
+  const size_t blocks =
+      (records + bench::kRecordsPerBlock - 1) / bench::kRecordsPerBlock;
   for (size_t k = 0; k < blocks; ++k) {
     const size_t t = k % threads;
-    for (v1::Record& r : Block(c, absl::StrCat(t, "x", k / threads), k)) {
-      load->per_thread[t].push_back(ToAppend(
+    for (v1::Record& r :
+         DomainBlock(load->site->chain, absl::StrCat(t, "x", k / threads), k)) {
+      load->per_thread[t].push_back(bench::ToAppendRecord(
           std::move(r), absl::StrCat("t", t, "-", load->per_thread[t].size())));
       ++load->records;
     }
@@ -282,18 +240,20 @@ absl::StatusOr<double> RunAppends(const AppendLoad& load,
                                   store::AppendHook* hook,
                                   const std::string& dir) {
   std::filesystem::remove_all(dir);
+  // RocksDB logs an error opening a new store whose directory is missing.
+  std::filesystem::create_directories(dir);
   SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
                        store::RocksDbKv::Open(dir));
   SEG_ASSIGN_OR_RETURN(std::shared_ptr<const Ed25519Signer> key,
                        Ed25519Signer::Generate());
   store::LogStoreOptions so;
-  so.origin = load.origin;
+  so.origin = load.site->origin;
   so.hook = hook;
   SEG_ASSIGN_OR_RETURN(
       auto log,
       store::LogStore::Open(
           std::move(kv), {std::make_shared<const NoteSigner>("k1", key)}, so));
-  SEG_RETURN_IF_ERROR(log->Append(load.setup).status());
+  SEG_RETURN_IF_ERROR(log->Append(load.site->setup).status());
   std::atomic<size_t> failed{0};
   absl::Status first_error;
   absl::Mutex mu;
@@ -330,12 +290,7 @@ void BM_AppendRulesVsPlain(benchmark::State& state) {
   const size_t rounds = EnvCount("SEGLEDGER_DOMAIN_APPEND_ROUNDS", 3);
   auto load = MakeAppendLoad(EnvCount("SEGLEDGER_DOMAIN_APPEND_RECORDS", 14000),
                              threads);
-  const testing::Party& p = load->chain.up().party();
-  DomainConfig config;
-  config.party_id = p.party;
-  config.site_id = p.site;
-  config.evidence = &load->chain.evidence();
-  DomainHook hook(config);
+  DomainHook hook(load->site->HookConfig());
   const std::string dir = (std::filesystem::temp_directory_path() /
                            absl::StrCat("segledger-domain-append-", getpid()))
                               .string();

@@ -1,5 +1,6 @@
 #include "ledger/hash.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
@@ -7,10 +8,26 @@
 #include "ledger/base64.h"
 
 namespace segledger {
+namespace {
+
+// OpenSSL 3's one-shot SHA256() fetches the algorithm from the provider on
+// every call (a locked table lookup that costs more than hashing a 300-byte
+// entry). The fetched method is kept for the process; it is immutable and
+// safe to share between threads. SHA256() remains the fallback.
+void Digest(const unsigned char* data, size_t size, unsigned char* out) {
+  static const EVP_MD* const kMd = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned int len = 0;
+  if (kMd == nullptr || EVP_Digest(data, size, out, &len, kMd, nullptr) != 1 ||
+      len != kHashSize) {
+    SHA256(data, size, out);
+  }
+}
+
+}  // namespace
 
 Hash Sha256(absl::string_view data) {
   Hash out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+  Digest(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
          out.data());
   return out;
 }
@@ -30,7 +47,7 @@ Hash LeafHash(absl::string_view leaf) {
   buf[0] = 0x00;
   std::copy(leaf.begin(), leaf.end(), buf + 1);
   Hash out;
-  SHA256(buf, leaf.size() + 1, out.data());
+  Digest(buf, leaf.size() + 1, out.data());
   return out;
 }
 
@@ -41,7 +58,7 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   std::copy(left.begin(), left.end(), buf + 1);
   std::copy(right.begin(), right.end(), buf + 1 + kHashSize);
   Hash out;
-  SHA256(buf, sizeof(buf), out.data());
+  Digest(buf, sizeof(buf), out.data());
   return out;
 }
 

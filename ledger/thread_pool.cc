@@ -77,4 +77,42 @@ void ThreadPool::ParallelFor(size_t n, size_t min_chunk,
   done.Wait();
 }
 
+ThreadPool::Job::Job(size_t n, size_t block,
+                     std::function<void(size_t, size_t)> fn)
+    : n_(n), block_(std::max<size_t>(block, 1)), fn_(std::move(fn)) {}
+
+void ThreadPool::Job::Run() {
+  for (size_t b; (b = next_.fetch_add(block_)) < n_;) {
+    const size_t e = std::min(n_, b + block_);
+    fn_(b, e);
+    absl::MutexLock lock(&mu_);
+    done_ += e - b;
+  }
+}
+
+void ThreadPool::Job::Wait() {
+  Run();
+  absl::MutexLock lock(&mu_);
+  auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ >= n_;
+  };
+  mu_.Await(absl::Condition(&all_done));
+}
+
+std::shared_ptr<ThreadPool::Job> ThreadPool::Start(
+    size_t n, size_t block, std::function<void(size_t, size_t)> fn) {
+  auto job = std::make_shared<Job>(n, block, std::move(fn));
+  const size_t blocks = (n + job->block_ - 1) / job->block_;
+  const size_t tasks = std::min(threads_.size(), blocks);
+  if (tasks == 0) {
+    job->Run();
+    return job;
+  }
+  absl::MutexLock lock(&mu_);
+  // One task per worker that can have a block; each runs until no block
+  // is left, so the job spreads over whoever is free.
+  for (size_t i = 0; i < tasks; ++i) queue_.push_back([job] { job->Run(); });
+  return job;
+}
+
 }  // namespace segledger

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/checkpoint.h"
 #include "ledger/ed25519.h"
@@ -30,6 +31,19 @@ bool IsKeyRecord(const v1::EntryBody& body) {
   return body.record().kind_case() == v1::Record::kKeyRegistration ||
          body.record().kind_case() == v1::Record::kKeyRotation ||
          body.record().kind_case() == v1::Record::kKeyRevocation;
+}
+
+// A 32-byte public key from record bytes; INVALID_ARGUMENT otherwise.
+absl::StatusOr<NoteVerifier> KeyFromRecord(absl::string_view name,
+                                           absl::string_view public_key) {
+  if (public_key.size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "public key of \"%s\" is %d bytes, want %d", absl::CHexEscape(name),
+        public_key.size(), kEd25519PublicKeySize));
+  }
+  Ed25519PublicKey key;
+  std::copy(public_key.begin(), public_key.end(), key.begin());
+  return NoteVerifier::FromPublicKey(name, key);
 }
 
 const std::function<void(NodeId, const Hash&)>& NoVisit() {
@@ -95,6 +109,14 @@ struct LogVerifier::Pending {
   bool key_valid = false;         // key valid for this entry
   bool sig_checked = false;       // already verified (key records)
   bool sig_ok = false;
+  // Parallel pass: the key the name resolved to before the in-order pass
+  // (a name, once known, always resolves to the same key) and its verdict.
+  const KeyState* early_key = nullptr;
+  bool early_ok = false;
+  // Key records: the key the record introduces and, for a rotation, the
+  // possession signature's verdict (pure functions of the record).
+  std::optional<absl::StatusOr<NoteVerifier>> record_key;
+  absl::Status possession;
 };
 
 // A signing key. Validity (entry.proto key records): trusted keys from the
@@ -102,8 +124,7 @@ struct LogVerifier::Pending {
 // valid_until; a rotated-out key no longer after the rotation entry; a
 // revoked key not for entries recorded at or after effective_at.
 struct LogVerifier::KeyState {
-  KeyState(NoteVerifier n, std::unique_ptr<Ed25519Verifier> v)
-      : note(std::move(n)), ed(std::move(v)) {}
+  explicit KeyState(NoteVerifier n) : note(std::move(n)) {}
 
   // Empty when the key may sign entry `index` recorded at `t`.
   std::string InvalidReason(uint64_t index, absl::Time t) const {
@@ -128,8 +149,7 @@ struct LogVerifier::KeyState {
     uint64_t index;
     absl::Time at;
   };
-  NoteVerifier note;
-  std::unique_ptr<Ed25519Verifier> ed;  // one per key, shared by all threads
+  NoteVerifier note;  // immutable: read by all threads of the pool
   std::optional<absl::Time> valid_from;
   std::optional<absl::Time> valid_until;
   int64_t retired_at = -1;  // index of the rotation that retired it
@@ -142,12 +162,17 @@ struct LogVerifier::KeyState {
 LogVerifier::LogVerifier(LogVerifierOptions options)
     : options_(std::move(options)) {
   options_.batch_size = std::max<size_t>(options_.batch_size, 1);
-  for (const NoteVerifier& key : options_.trusted_keys) AddKey(key, -1);
+  for (const NoteVerifier& key : options_.trusted_keys) AddKey(key);
 }
 
-LogVerifier::~LogVerifier() = default;
+LogVerifier::~LogVerifier() {
+  // The pool may still prepare the batch in flight: it uses this object.
+  if (in_flight_ != nullptr && in_flight_->job != nullptr) {
+    in_flight_->job->Wait();
+  }
+}
 
-void LogVerifier::AddKey(const NoteVerifier& key, int64_t learned_at) {
+void LogVerifier::AddKey(const NoteVerifier& key) {
   auto it = keys_.find(key.name());
   if (it != keys_.end()) {
     if (it->second->note.public_key() != key.public_key()) {
@@ -155,15 +180,11 @@ void LogVerifier::AddKey(const NoteVerifier& key, int64_t learned_at) {
     }
     return;
   }
-  absl::StatusOr<std::unique_ptr<Ed25519Verifier>> ed = Ed25519Verifier::New(
-      absl::string_view(reinterpret_cast<const char*>(key.public_key().data()),
-                        key.public_key().size()));
-  if (!ed.ok()) {
-    Report(FindingKind::kMalformedEntry, learned_at,
-           absl::StrCat("key ", key.name(), ": ", ed.status().message()));
-    return;
-  }
-  keys_.emplace(key.name(), std::make_unique<KeyState>(key, *std::move(ed)));
+  // A NoteVerifier always holds a usable Ed25519 key (its factories build
+  // one), so the key's verifier is shared rather than built again.
+  auto state = std::make_unique<KeyState>(key);
+  absl::WriterMutexLock lock(&keys_mu_);
+  keys_.emplace(key.name(), std::move(state));
 }
 
 std::vector<NoteVerifier> LogVerifier::KnownKeys() const {
@@ -182,13 +203,17 @@ void LogVerifier::Report(FindingKind kind, int64_t index, std::string detail) {
 void LogVerifier::AddEntry(uint64_t index, std::string body,
                            std::string signature) {
   if (finished_) return;
+  // Reports made here follow those of every batch filled before (as if
+  // each batch were checked when it filled).
   if (index < next_index_) {
+    CompleteInFlight();
     Report(FindingKind::kWrongIndex, static_cast<int64_t>(index),
            absl::StrFormat("entry %d fed after entry %d: out of order, ignored",
                            index, next_index_ - 1));
     return;
   }
   if (index > next_index_) {
+    CompleteInFlight();
     Report(FindingKind::kMissingEntries, static_cast<int64_t>(next_index_),
            absl::StrFormat("entries [%d, %d) missing", next_index_, index));
     Flush();
@@ -196,47 +221,80 @@ void LogVerifier::AddEntry(uint64_t index, std::string body,
     tree_valid_ = false;
     chain_known_ = false;
   }
-  if (pending_.size() <= pending_count_) pending_.emplace_back();
-  Pending& p = pending_[pending_count_++];
+  Batch& batch = batches_[filling_];
+  if (batch.items.size() <= batch.count) batch.items.emplace_back();
+  Pending& p = batch.items[batch.count++];
   p.index = index;
   p.body = std::move(body);
   p.signature = std::move(signature);
   p.key = nullptr;
   p.key_valid = p.sig_checked = p.sig_ok = false;
   next_index_ = index + 1;
-  if (pending_count_ >= options_.batch_size) Flush();
-}
-
-// Threads claim blocks of `block` items from a shared counter rather than
-// one fixed share each, so one descheduled thread on a shared machine does
-// not hold the whole batch up.
-void LogVerifier::RunParallel(size_t n, size_t block,
-                              const std::function<void(size_t, size_t)>& fn) {
-  if (n == 0) return;
-  if (options_.pool == nullptr || n <= block) {
-    fn(0, n);
-    return;
+  if (batch.count >= options_.batch_size) {
+    // The pool prepares this batch while the in-order pass of the one
+    // before runs here: the serial part overlaps the signature checks.
+    StartPrepare(batch);
+    CompleteInFlight();
+    in_flight_ = &batch;
+    filling_ ^= 1;
   }
-  std::atomic<size_t> next{0};
-  const size_t threads =
-      std::min(options_.pool->parallelism(), (n + block - 1) / block);
-  options_.pool->ParallelFor(threads, 1, [&](size_t, size_t) {
-    for (size_t b; (b = next.fetch_add(block)) < n;) {
-      fn(b, std::min(n, b + block));
-    }
-  });
 }
 
-// Four passes per batch: parse and hash (parallel), the order-dependent
-// checks and key records (serial), signatures (parallel), reporting them.
+void LogVerifier::StartPrepare(Batch& batch) {
+  auto fn = [this, &batch](size_t b, size_t e) { Prepare(batch, b, e); };
+  if (options_.pool == nullptr) {
+    fn(0, batch.count);
+  } else {
+    batch.job = options_.pool->Start(batch.count, kPrepareBlock, fn);
+  }
+}
+
+void LogVerifier::CompleteInFlight() {
+  if (in_flight_ == nullptr) return;
+  Batch& batch = *in_flight_;
+  in_flight_ = nullptr;
+  Complete(batch);
+}
+
 void LogVerifier::Flush() {
-  const size_t n = pending_count_;
-  if (n == 0) return;
-  RunParallel(n, 256, [this](size_t b, size_t e) { ParseAndHash(b, e); });
-  for (size_t i = 0; i < n; ++i) CheckInOrder(pending_[i]);
-  RunParallel(n, 32, [this](size_t b, size_t e) { VerifySignatures(b, e); });
+  CompleteInFlight();
+  Batch& batch = batches_[filling_];
+  if (batch.count == 0) return;
+  StartPrepare(batch);
+  Complete(batch);
+}
+
+// After the parallel pass (parse, hash, signatures against the keys known
+// when it ran): the order-dependent checks and key records (serial), the
+// signatures by keys introduced since (parallel), reporting them.
+void LogVerifier::Complete(Batch& batch) {
+  if (batch.job != nullptr) {
+    batch.job->Wait();
+    batch.job.reset();
+  }
+  const size_t n = batch.count;
+  size_t unchecked = 0;
   for (size_t i = 0; i < n; ++i) {
-    const Pending& p = pending_[i];
+    Pending& p = batch.items[i];
+    CheckInOrder(p);
+    if (p.key != nullptr && !p.sig_checked) ++unchecked;
+    if (options_.on_entry) {
+      options_.on_entry(p.index, p.leaf,
+                        p.parse_status.ok() ? &p.parsed : nullptr);
+    }
+  }
+  if (unchecked > 0) {
+    auto fn = [this, &batch](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) VerifySignature(batch.items[i]);
+    };
+    if (options_.pool == nullptr) {
+      fn(0, n);
+    } else {
+      options_.pool->Start(n, kPrepareBlock, fn)->Wait();
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Pending& p = batch.items[i];
     if (p.key == nullptr || p.sig_ok) continue;
     Report(FindingKind::kBadSignature, static_cast<int64_t>(p.index),
            absl::StrFormat("%d-byte signature by key %s does not verify over "
@@ -244,26 +302,58 @@ void LogVerifier::Flush() {
                            p.signature.size(), p.key->note.name(),
                            p.body.size(), HashHex(p.leaf)));
   }
-  pending_count_ = 0;
+  batch.count = 0;
 }
 
-void LogVerifier::ParseAndHash(size_t begin, size_t end) {
-  for (size_t i = begin; i < end; ++i) {
-    Pending& p = pending_[i];
-    p.parse_status = ParseEntryBodyInto(p.body, &p.parsed);
-    p.leaf = EntryLeafHash(p.body);
-  }
-}
-
-void LogVerifier::VerifySignatures(size_t begin, size_t end) {
+// Runs on the pool, while the feeding thread may run the in-order pass of
+// the batch before (which adds keys: keys_mu_). Writes only entries of
+// `batch`. What it computes is a pure function of the entry and of the
+// public key its key name maps to (a name, once known, keeps its key), so
+// the in-order pass uses it as is.
+void LogVerifier::Prepare(Batch& batch, size_t begin, size_t end) {
   std::string message;  // reused: no allocation per entry
   for (size_t i = begin; i < end; ++i) {
-    Pending& p = pending_[i];
-    if (p.key == nullptr || p.sig_checked) continue;
+    Pending& p = batch.items[i];
+    p.parse_status = ParseEntryBodyInto(p.body, &p.parsed);
+    p.leaf = EntryLeafHash(p.body);
+    p.early_key = nullptr;
+    p.record_key.reset();
+    p.possession = absl::OkStatus();
+    if (!p.parse_status.ok()) continue;
+    PrepareKeyRecord(p);
+    {
+      absl::ReaderMutexLock lock(&keys_mu_);
+      auto it = keys_.find(p.parsed.key_name());
+      if (it != keys_.end()) p.early_key = it->second.get();
+    }
+    if (p.early_key == nullptr) continue;
     WriteEntrySigningMessage(p.body, &message);
-    p.sig_ok = p.key->ed->Verify(p.signature, message).ok();
-    p.sig_checked = true;
+    p.early_ok = p.early_key->note.Verify(message, p.signature).ok();
   }
+}
+
+void LogVerifier::PrepareKeyRecord(Pending& p) {
+  const v1::Record& r = p.parsed.record();
+  if (r.has_key_registration()) {
+    p.record_key = KeyFromRecord(r.key_registration().key_name(),
+                                 r.key_registration().public_key());
+  } else if (r.has_key_rotation()) {
+    const v1::KeyRotation& rot = r.key_rotation();
+    p.record_key = KeyFromRecord(rot.new_key_name(), rot.new_public_key());
+    if (p.record_key->ok()) {
+      p.possession = (*p.record_key)
+                         ->Verify(KeyRotationPossessionMessage(
+                                      rot.old_key_name(), rot.new_key_name(),
+                                      rot.new_public_key()),
+                                  rot.possession_signature());
+    }
+  }
+}
+
+void LogVerifier::VerifySignature(Pending& p) {
+  if (p.key == nullptr || p.sig_checked) return;
+  p.sig_ok = p.key->note.Verify(EntrySigningMessage(p.body), p.signature).ok();
+  p.sig_checked = true;
 }
 
 void LogVerifier::CheckInOrder(Pending& p) {
@@ -296,6 +386,10 @@ void LogVerifier::CheckInOrder(Pending& p) {
       Report(FindingKind::kMalformedEntry, i, "recorded_at missing");
     }
     p.key = ResolveKey(p);
+    if (p.key != nullptr && p.key == p.early_key) {
+      p.sig_checked = true;
+      p.sig_ok = p.early_ok;
+    }
   }
   prev_hash_ = p.leaf;
   chain_known_ = true;
@@ -306,8 +400,7 @@ void LogVerifier::CheckInOrder(Pending& p) {
   // A key record changes which keys sign later entries, so its own
   // signature is checked now, and it counts only when valid.
   if (p.key != nullptr && IsKeyRecord(body)) {
-    VerifySignatures(static_cast<size_t>(&p - pending_.data()),
-                     static_cast<size_t>(&p - pending_.data()) + 1);
+    VerifySignature(p);
     if (p.sig_ok && p.key_valid) ApplyKeyRecord(p);
   }
 }
@@ -359,28 +452,10 @@ void LogVerifier::ApplyKeyRecord(const Pending& p) {
   }
 }
 
-namespace {
-
-// A 32-byte public key from record bytes; INVALID_ARGUMENT otherwise.
-absl::StatusOr<NoteVerifier> KeyFromRecord(absl::string_view name,
-                                           absl::string_view public_key) {
-  if (public_key.size() != kEd25519PublicKeySize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "public key of \"%s\" is %d bytes, want %d", absl::CHexEscape(name),
-        public_key.size(), kEd25519PublicKeySize));
-  }
-  Ed25519PublicKey key;
-  std::copy(public_key.begin(), public_key.end(), key.begin());
-  return NoteVerifier::FromPublicKey(name, key);
-}
-
-}  // namespace
-
 void LogVerifier::ApplyRegistration(const Pending& p) {
   const auto i = static_cast<int64_t>(p.index);
   const v1::KeyRegistration& r = p.parsed.record().key_registration();
-  absl::StatusOr<NoteVerifier> key =
-      KeyFromRecord(r.key_name(), r.public_key());
+  const absl::StatusOr<NoteVerifier>& key = *p.record_key;  // Prepare
   if (!key.ok()) {
     Report(FindingKind::kMalformedEntry, i,
            absl::StrCat("key registration: ", key.status().message()));
@@ -395,7 +470,7 @@ void LogVerifier::ApplyRegistration(const Pending& p) {
     return;
   }
   const bool is_new = it == keys_.end();
-  if (is_new) AddKey(*key, i);
+  if (is_new) AddKey(*key);
   it = keys_.find(r.key_name());
   if (it == keys_.end()) return;  // AddKey reported why
   // A key trusted out of band stays valid from the start; registration may
@@ -419,18 +494,15 @@ void LogVerifier::ApplyRotation(const Pending& p) {
                            absl::CHexEscape(p.parsed.key_name())));
     return;
   }
-  absl::StatusOr<NoteVerifier> key =
-      KeyFromRecord(r.new_key_name(), r.new_public_key());
+  const absl::StatusOr<NoteVerifier>& key = *p.record_key;  // Prepare
   if (!key.ok()) {
     Report(FindingKind::kMalformedEntry, i,
            absl::StrCat("key rotation: ", key.status().message()));
     return;
   }
-  // The new key's holder proves possession (entry.proto KeyRotation).
-  absl::Status possession =
-      key->Verify(KeyRotationPossessionMessage(
-                      r.old_key_name(), r.new_key_name(), r.new_public_key()),
-                  r.possession_signature());
+  // The new key's holder proves possession (entry.proto KeyRotation);
+  // Prepare checked it.
+  const absl::Status& possession = p.possession;
   if (!possession.ok()) {
     Report(FindingKind::kBadSignature, i,
            absl::StrFormat("key rotation to %s: possession signature does "
@@ -446,7 +518,7 @@ void LogVerifier::ApplyRotation(const Pending& p) {
                            r.new_key_name()));
     return;
   }
-  if (it == keys_.end()) AddKey(*key, i);
+  if (it == keys_.end()) AddKey(*key);
   auto old_key = keys_.find(r.old_key_name());
   if (old_key != keys_.end() && old_key->second->retired_at < 0) {
     old_key->second->retired_at = i;
@@ -488,6 +560,7 @@ void LogVerifier::ApplyRevocation(const Pending& p) {
 
 void LogVerifier::AddCheckpoint(std::string note) {
   if (finished_) return;
+  CompleteInFlight();  // the entries fed so far are checked before
   absl::StatusOr<Note> parsed = ParseNote(note);
   if (!parsed.ok()) {
     Report(FindingKind::kBadCheckpoint, -1,

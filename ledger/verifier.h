@@ -15,8 +15,11 @@
 // per entry).
 //
 // Thread-compatible: one LogVerifier is driven by one thread; it fans
-// parsing, hashing and signature checks out to the ThreadPool it was given
-// (the caller's thread takes part). Findings do not depend on the pool.
+// parsing, hashing and signature checks out to the ThreadPool it was given.
+// A full batch is handed to the pool and AddEntry returns once the batch
+// before it has been checked in order (the feeding thread runs the serial
+// checks while the pool verifies the next batch's signatures). Findings,
+// and their order, do not depend on the pool.
 #ifndef SEGLEDGER_LEDGER_VERIFIER_H_
 #define SEGLEDGER_LEDGER_VERIFIER_H_
 
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/compact_range.h"
 #include "ledger/hash.h"
@@ -35,6 +39,9 @@
 #include "ledger/thread_pool.h"
 
 namespace segledger {
+namespace v1 {
+class EntryBody;
+}  // namespace v1
 
 enum class Severity { kInfo = 0, kWarning = 1, kMajor = 2, kCritical = 3 };
 
@@ -77,6 +84,12 @@ struct LogVerifierOptions {
   ThreadPool* pool = nullptr;
   // Entries buffered before a parallel signature pass.
   size_t batch_size = 4096;
+  // When set, called on the feeding thread in index order for every entry
+  // that went through the in-order checks: its index, leaf hash and parsed
+  // body (nullptr when the body does not parse; the callee may move from
+  // it). Lets a caller use the verifier's parse and hash instead of its own.
+  std::function<void(uint64_t index, const Hash& leaf, v1::EntryBody* body)>
+      on_entry;
 };
 
 class LogVerifier {
@@ -124,20 +137,31 @@ class LogVerifier {
     Hash entries_root{};             // their root at this size
   };
 
-  void Flush();
-  void ParseAndHash(size_t begin, size_t end);
+  // Entries fed and not yet checked; two alternate: one filling, one the
+  // pool prepares.
+  struct Batch {
+    std::vector<Pending> items;  // slots reused across batches
+    size_t count = 0;
+    std::shared_ptr<ThreadPool::Job> job;  // its Prepare pass, if running
+  };
+  static constexpr size_t kPrepareBlock = 32;
+
+  void StartPrepare(Batch& batch);
+  void CompleteInFlight();
+  void Complete(Batch& batch);
+  void Flush();  // completes every entry fed
+  void Prepare(Batch& batch, size_t begin, size_t end);
+  void PrepareKeyRecord(Pending& p);
   void CheckInOrder(Pending& p);
   KeyState* ResolveKey(Pending& p);
-  void VerifySignatures(size_t begin, size_t end);
+  void VerifySignature(Pending& p);
   void ApplyKeyRecord(const Pending& p);
   void ApplyRegistration(const Pending& p);
   void ApplyRotation(const Pending& p);
   void ApplyRevocation(const Pending& p);
-  void AddKey(const NoteVerifier& key, int64_t learned_at);
+  void AddKey(const NoteVerifier& key);
   void RecordRoot();
   void ResolveCheckpoints();
-  void RunParallel(size_t n, size_t block,
-                   const std::function<void(size_t, size_t)>& fn);
   void Report(FindingKind kind, int64_t index, std::string detail);
 
   LogVerifierOptions options_;
@@ -147,8 +171,12 @@ class LogVerifier {
   bool chain_known_ = true;     // false for the first entry after a gap
   Hash prev_hash_ = kZeroHash;  // leaf hash of the last entry checked
   CompactRange range_;          // leaves of the entries checked so far
-  std::vector<Pending> pending_;
-  size_t pending_count_ = 0;
+  Batch batches_[2];
+  int filling_ = 0;             // batches_[filling_] takes new entries
+  Batch* in_flight_ = nullptr;  // prepared by the pool, not yet completed
+  // Written only by the feeding thread (AddKey, under the writer lock);
+  // read by the pool in Prepare under the reader lock.
+  absl::Mutex keys_mu_;
   std::map<std::string, std::unique_ptr<KeyState>> keys_;
   // Trusted keys whose name repeats a known one with another public key:
   // usable for checkpoints only (entries name their key by name).

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -171,10 +172,53 @@ absl::StatusOr<std::vector<std::shared_ptr<const NoteSigner>>> LoadSigners(
   return signers;
 }
 
+namespace {
+
+// The text-format parser quotes the token it stopped at ('no field named
+// "X"', "got: X"): when the file is a key by mistake, X can be the key's
+// base64 (its identifier part, up to the first '+' or '/'). Runs of 24 or
+// more base64 characters - longer than any NodeConfig field name, and an
+// Ed25519 PKCS#8 body's constant prefix is 20 - are replaced, so no secret
+// reaches a log or stderr (issue 10, tests/node/secrets_test.cc).
+std::string RedactLongTokens(absl::string_view text) {
+  auto keyish = [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+           c == '/' || c == '=' || c == '_' || c == '-';
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && keyish(text[j])) ++j;
+    if (j - i >= 24) {
+      absl::StrAppend(&out, "<", j - i, " characters not shown>");
+    } else {
+      out.append(text.data() + i, j - i);
+    }
+    if (j < text.size()) out.push_back(text[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// A path that holds a newline is file contents (a PEM key pasted into the
+// configuration): not repeated in the message.
+std::string ShownPath(const std::string& path) {
+  if (path.find('\n') == std::string::npos) {
+    return absl::StrCat("\"", path, "\"");
+  }
+  return "(a value holding a newline: file contents instead of a path?)";
+}
+
+}  // namespace
+
 absl::StatusOr<v1::NodeConfig> ReadConfigFile(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    return absl::NotFoundError(absl::StrCat("config ", path, ": missing"));
+    return absl::NotFoundError(absl::StrCat(
+        "config ",
+        path.find('\n') == std::string::npos ? path : ShownPath(path),
+        ": missing"));
   std::stringstream ss;
   ss << in.rdbuf();
   google::protobuf::TextFormat::Parser parser;
@@ -182,8 +226,13 @@ absl::StatusOr<v1::NodeConfig> ReadConfigFile(const std::string& path) {
   parser.RecordErrorsTo(&errors);
   v1::NodeConfig config;
   if (!parser.ParseFromString(ss.str(), &config)) {
+    if (absl::StrContains(ss.str(), "PRIVATE KEY-----") ||
+        absl::StrContains(ss.str(), store::kKeyNameHeader)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config ", path, ": a private key file, not a NodeConfig"));
+    }
     return absl::InvalidArgumentError(
-        absl::StrCat("config ", path, ":", errors.first));
+        absl::StrCat("config ", path, ":", RedactLongTokens(errors.first)));
   }
   return config;
 }
@@ -193,7 +242,7 @@ absl::StatusOr<std::string> ReadTextFile(absl::string_view field,
   std::ifstream in(path);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": cannot read \"", path, "\""));
+        absl::StrCat(field, ": cannot read ", ShownPath(path)));
   }
   std::stringstream ss;
   ss << in.rdbuf();

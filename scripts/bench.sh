@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/bench.sh [--quick] [--proof-entries N] [--build-dir DIR] [--out FILE]
+# scripts/bench.sh [--quick] [--proof-entries N] [--scale-dir DIR]
+#                  [--build-dir DIR] [--out FILE]
 #
 # Runs segledger's benchmark suite on this machine and writes BENCHMARKS.md
 # (issue 9): every figure next to the ceiling measured in the same run.
@@ -7,7 +8,10 @@
 #   - a segledgerd on 127.0.0.1:0 (plaintext, loopback only, temp dir):
 #     segbench grpc unary (64 in flight), stream, mixed; node RSS under
 #     load; restart time
-#   - segbench proof at 1M entries (10M in full mode) with gRPC proofs
+#   - segbench proof at 1M entries (10M in full mode) on a node data dir
+#     kept in --scale-dir (built once, reused by later runs; default a temp
+#     dir), then a segledgerd serving it: gRPC proofs, RSS under append +
+#     proof load, restart (SIGTERM -> ready file)
 #   - segbench mkbundle + audit (100k entries with --quick, 1M in full)
 #   - segbench query: lot timeline and traces on a domain store built
 #     through the rules (100k records with --quick, 1M in full)
@@ -18,6 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 QUICK=0
 PROOF_ENTRIES=""
+SCALE_DIR="${SEGLEDGER_BENCH_SCALE_DIR:-}"
 BUILD="${SEGLEDGER_BENCH_BUILD:-$ROOT/build/bench}"
 OUT="$ROOT/BENCHMARKS.md"
 while [[ $# -gt 0 ]]; do
@@ -25,8 +30,9 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1 ;;
     --build-dir) BUILD="$2"; shift ;;
     --proof-entries) PROOF_ENTRIES="$2"; shift ;;
+    --scale-dir) SCALE_DIR="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h | --help) sed -n 2,14p "$0"; exit 0 ;;
+    -h | --help) sed -n 2,19p "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -92,9 +98,10 @@ for n in 1 2 8 64; do
 done
 
 # --- node --------------------------------------------------------------------
+# start_node [DATA_DIR]: serves DATA_DIR (default $WORK/node).
 start_node() {
   rm -f "$WORK/ready"
-  "$SEGLEDGERD" serve --data "$WORK/node" --listen 127.0.0.1:0 --insecure \
+  "$SEGLEDGERD" serve --data "${1:-$WORK/node}" --listen 127.0.0.1:0 --insecure \
     --ready-file "$WORK/ready" 2>>"$WORK/node.log" &
   NODE_PID=$!
   local i
@@ -137,9 +144,49 @@ printf 'node\t{"rss_hwm_kib":%s,"rss_kib":%s,"restart_seconds":%.3f,"entries_app
   "$NODE_HWM" "$NODE_RSS" "$RESTART" "${NODE_ENTRIES:-0}" >>"$RESULTS"
 
 # --- proofs at scale ---------------------------------------------------------
-run proof "$SEGBENCH" proof --dir "$WORK/proof" --entries "$PROOF_N" \
-  --node "$NODE" --insecure --json
+# In-process on a node data dir filled to PROOF_N entries (built once and
+# reused when --scale-dir is given), then a segledgerd serving that store.
 stop_node
+SCALE="${SCALE_DIR:-$WORK/scale}"
+SCALE_ORIGIN="bench.example/segledger-scale"
+if [[ ! -d $SCALE/node/db ]]; then
+  mkdir -p "$SCALE"
+  "$SEGLEDGERD" init --data "$SCALE/node" --origin "$SCALE_ORIGIN" \
+    --key-name bench-key >/dev/null
+fi
+run proof nice -n 5 "$SEGBENCH" proof --data "$SCALE/node" \
+  --origin "$SCALE_ORIGIN" --entries "$PROOF_N" --json
+T0="$(date +%s.%N)"
+start_node "$SCALE/node"
+T1="$(date +%s.%N)"
+NODE="$(cat "$WORK/ready")"
+log "scale node $NODE (pid $NODE_PID)"
+run proof_grpc "$SEGBENCH" proof --grpc-only --node "$NODE" --insecure --json
+# Append load and proof load at once; the node's peak RSS after both.
+"$SEGBENCH" proof --grpc-only --node "$NODE" --insecure --samples 10000000 \
+  --max-seconds "$SECS" --json >"$WORK/scale_proof_load.json" \
+  2>"$WORK/scale_proof_load.err" &
+PROOF_LOAD_PID=$!
+run scale_append "$SEGBENCH" grpc --node "$NODE" --insecure --mode unary \
+  --concurrency 16 --seconds "$SECS" --skip-ceiling --json
+wait "$PROOF_LOAD_PID" || true
+printf 'scale_proof_load\t%s\n' \
+  "$(cat "$WORK/scale_proof_load.json" 2>/dev/null || echo '{"error":"no output"}')" \
+  >>"$RESULTS"
+SCALE_HWM="$(rss_kib VmHWM)"
+SCALE_RSS="$(rss_kib VmRSS)"
+S0="$(date +%s.%N)"
+stop_node
+S1="$(date +%s.%N)"
+start_node "$SCALE/node"
+S2="$(date +%s.%N)"
+stop_node
+printf 'scale_node\t{"rss_hwm_kib":%s,"rss_kib":%s,"first_start_seconds":%s,"stop_seconds":%s,"start_seconds":%s,"restart_seconds":%s}\n' \
+  "$SCALE_HWM" "$SCALE_RSS" \
+  "$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')" \
+  "$(awk -v a="$S0" -v b="$S1" 'BEGIN { printf "%.3f", b - a }')" \
+  "$(awk -v a="$S1" -v b="$S2" 'BEGIN { printf "%.3f", b - a }')" \
+  "$(awk -v a="$S0" -v b="$S2" 'BEGIN { printf "%.3f", b - a }')" >>"$RESULTS"
 
 # --- audit -------------------------------------------------------------------
 run mkbundle "$SEGBENCH" mkbundle --entries "$AUDIT_N" --out "$WORK/bundle" \
@@ -313,16 +360,32 @@ w("| figure | value | same-run reference | notes |")
 w("| --- | --- | --- | --- |")
 if p and "error" not in p:
     e = p.get("entries")
-    w(f"| store of {num(e)} entries: build | {num(p.get('build_seconds'), 1)} s"
-      f" ({num(p.get('build_records_per_s'))} records/s) | ledger ceiling "
-      f"{num(g('ledger_64', 'ceiling_records_per_s'))} records/s | synced "
-      "batches of 2,048 records from 3 threads, one checkpoint |")
+    if p.get("reused_store"):
+        w(f"| store of {num(e)} entries: build | reused (built by an earlier "
+          "run in --scale-dir) | | |")
+    else:
+        w(f"| store of {num(e)} entries: build | "
+          f"{num(p.get('build_seconds'), 1)} s "
+          f"({num(p.get('build_records_per_s'))} records/s for "
+          f"{num(p.get('appended'))} appended) | ledger ceiling "
+          f"{num(g('ledger_64', 'ceiling_records_per_s'))} records/s | synced "
+          "batches of 2,048 records from 3 threads, one checkpoint |")
     w(f"| size on disk | {num(p.get('disk_bytes', 0) / 2**20, 1)} MiB | raw "
       f"entry bytes (body + signature) {num(p.get('raw_entry_bytes', 0) / 2**20, 1)}"
       f" MiB | {p.get('disk_over_raw', 0):.2f}× raw (tree nodes, index rows,"
       " RocksDB overhead) |")
+    w(f"| size by part | entries SST {num(p.get('entries_sst_bytes', 0) / 2**20, 1)}"
+      f" MiB, tree SST {num(p.get('tree_sst_bytes', 0) / 2**20, 1)} MiB, WAL "
+      f"{num(p.get('wal_bytes', 0) / 2**20, 1)} MiB | | RocksDB live-SST sizes"
+      " per family, *.log files |")
     w(f"| reopen (RocksDB + tail check) | {num(p.get('open_seconds'), 3)} s | "
-      f"full scan of all entries {num(p.get('scan_seconds'), 1)} s | |")
+      f"full scan of all entries {num(p.get('scan_seconds'), 1)} s | RocksDB "
+      f"open {num(p.get('kv_open_seconds'), 3)} s, LogStore open (right "
+      f"edge, tail check) {num(p.get('store_open_seconds'), 3)} s |")
+    w(f"| proof cache (upper tree levels) | levels >= "
+      f"{p.get('cache_min_level', 'n/a')}: {num(p.get('cache_nodes'))} hashes,"
+      f" {num(p.get('cache_mib'), 1)} MiB | | warmed in the background "
+      f"{num(p.get('cache_warm_seconds'), 2)} s after open |")
     for k, label in (("inclusion", "inclusion proof"),
                      ("consistency", "consistency proof"),
                      ("both", "inclusion + consistency")):
@@ -332,15 +395,33 @@ if p and "error" not in p:
           f"p50 {num(p.get('one_read_p50_us'), 1)} µs | "
           f"{num(p.get('samples'))} samples, "
           f"{num(p.get('mean_proof_hashes'), 1)} hashes per proof pair |")
-    if "grpc_tree_size" in p:
-        for k, label in (("inclusion", "inclusion proof"),
-                         ("consistency", "consistency proof"),
-                         ("both", "inclusion + consistency")):
-            w(f"| {label} over gRPC (node log of "
-              f"{num(p.get('grpc_tree_size'))} entries) | p50 "
-              f"{num(p.get('grpc_' + k + '_p50_us'))} µs, p99 "
-              f"{num(p.get('grpc_' + k + '_p99_us'))} µs | empty RPC p50 "
-              f"{num(p.get('grpc_empty_rpc_p50_us'))} µs | sequential calls |")
+pg_ = res.get("proof_grpc", {})
+if pg_ and "error" not in pg_:
+    for k, label in (("inclusion", "inclusion proof"),
+                     ("consistency", "consistency proof"),
+                     ("both", "inclusion + consistency")):
+        w(f"| {label} over gRPC (node serving the "
+          f"{num(pg_.get('grpc_tree_size'))}-entry store) | p50 "
+          f"{num(pg_.get('grpc_' + k + '_p50_us'))} µs, p99 "
+          f"{num(pg_.get('grpc_' + k + '_p99_us'))} µs | empty RPC p50 "
+          f"{num(pg_.get('grpc_empty_rpc_p50_us'))} µs | "
+          f"{num(pg_.get('grpc_samples'))} sequential calls |")
+elif pg_:
+    w(f"| proofs over gRPC at scale | **failed** | | {pg_['error']} |")
+sn = res.get("scale_node", {})
+sa, sl = res.get("scale_append", {}), res.get("scale_proof_load", {})
+if sn:
+    w(f"| node RSS under load, {num(pg_.get('grpc_tree_size'))}-entry store |"
+      f" peak {num(sn.get('rss_hwm_kib', 0) / 1024, 1)} MiB, now "
+      f"{num(sn.get('rss_kib', 0) / 1024, 1)} MiB | | unary appends, 16 in "
+      f"flight ({num(sa.get('records_per_s'))} records/s) while proofs run "
+      f"(both p50 {num(sl.get('grpc_both_p50_us'))} µs, "
+      f"{num(sl.get('grpc_samples'))} pairs) |")
+    w(f"| node restart at scale (SIGTERM, serve, ready file) | "
+      f"{sn.get('restart_seconds', 0):.2f} s | | stop "
+      f"{sn.get('stop_seconds', 0):.2f} s + start "
+      f"{sn.get('start_seconds', 0):.2f} s; first start after the in-process "
+      f"run {sn.get('first_start_seconds', 0):.2f} s |")
 if nd:
     w(f"| node RSS after the gRPC runs | peak {num(nd.get('rss_hwm_kib', 0) / 1024, 1)}"
       f" MiB, now {num(nd.get('rss_kib', 0) / 1024, 1)} MiB | | node log of "
@@ -445,14 +526,14 @@ goal("offline audit of a 1M-entry bundle", "≥ 90% of Ed25519 verify ceiling;"
      None if r is None else (r >= 0.90 and s * 1e6 / max(e, 1) < 60),
      "" if e == 1000000 else "measured at this size; time scaled "
      "linearly to 1M for the < 60 s check")
-pi, pg = p.get("both_p50_us"), p.get("grpc_both_p50_us")
+pi, pg = p.get("both_p50_us"), pg_.get("grpc_both_p50_us")
 goal("inclusion + consistency proof, 10M entries",
      "p50 < 50 µs in-process, < 300 µs over gRPC",
      f"{num(pi, 1)} µs in-process at {num(p.get('entries'))} entries; "
-     f"{num(pg)} µs over gRPC at {num(p.get('grpc_tree_size'))} entries",
+     f"{num(pg)} µs over gRPC at {num(pg_.get('grpc_tree_size'))} entries",
      None if pi is None or pg is None else (pi < 50 and pg < 300),
-     "" if p.get("entries") == 10000000 else "store smaller than 10M in "
-     "this run (proofs are O(log n) reads)")
+     "" if (p.get("entries") or 0) >= 10000000 else "store smaller than 10M "
+     "in this run (proofs are O(log n) reads)")
 ho = {}
 ho_path = os.path.join(env["WORK"], "handoff.md")
 if os.path.exists(ho_path):
@@ -465,17 +546,17 @@ goal("hand-off dispatch → verified at receiver", "p50 < 20 ms",
      f"{ho['n']} dispatches between four mTLS nodes",
      None if hp is None else hp < 20,
      "segbench_handoff; see \"Cross-site hand-off\" below")
-hw = nd.get("rss_hwm_kib")
+hw, ts = sn.get("rss_hwm_kib"), pg_.get("grpc_tree_size") or 0
 goal("node RSS at 10M entries under load", "< 256 MiB",
-     f"peak {num((hw or 0) / 1024, 1)} MiB at "
-     f"{num(nd.get('entries_appended'))} entries",
+     f"peak {num((hw or 0) / 1024, 1)} MiB serving {num(ts)} entries",
      None if hw is None else hw < 256 * 1024,
-     "node log far smaller than 10M in this run")
-rs, ot = nd.get("restart_seconds"), p.get("open_seconds")
+     "append + proof load" + ("" if ts >= 10000000 else
+                              "; store smaller than 10M in this run"))
+rs, ot = sn.get("restart_seconds"), p.get("open_seconds")
 goal("restart at 10M entries", "< 3 s",
-     f"node restart {rs if rs is None else f'{rs:.2f}'} s "
-     f"({num(nd.get('entries_appended'))} entries); store reopen "
-     f"{num(ot, 3)} s at {num(p.get('entries'))} entries",
+     f"node restart {rs if rs is None else f'{rs:.2f}'} s (SIGTERM to ready "
+     f"file, {num(ts)} entries); store reopen {num(ot, 3)} s at "
+     f"{num(p.get('entries'))} entries",
      None if rs is None or ot is None else (rs < 3 and ot < 3))
 tl = [bm for n_, bm in micro.items() if "Timeline" in n_ or "Trace" in n_]
 if q and "error" not in q:

@@ -160,6 +160,7 @@ absl::StatusOr<AuditReport> VerifyBundle(const Fetcher& fetcher,
     in.pool = options.pool;
     in.progress = options.progress;
     in.keep_entries = options.keep_entries;
+    in.on_entry = options.on_entry;
     logs.push_back(CheckLog(in));
     std::vector<AuditFinding>& lf = logs.back().findings;
     report.findings.insert(report.findings.end(), lf.begin(), lf.end());

@@ -25,6 +25,10 @@
 #include "tools/audit_finding.h"
 #include "tools/fetcher.h"
 
+namespace segledger::v1 {
+class EntryBody;
+}  // namespace segledger::v1
+
 namespace segledger::tools {
 
 // The verified content of one log, for reports, EPCIS and domain queries.
@@ -41,6 +45,13 @@ struct BundleContents {
   std::vector<std::string> evidence;  // peer evidence files that verified
 };
 
+// Receives (origin, index, leaf hash, parsed body) of each readable entry
+// whose body parses, per log in index order, logs in MANIFEST order, on the
+// thread that called VerifyBundle while signatures are being checked; may
+// move from body.
+using EntrySink = std::function<void(const std::string& origin, uint64_t index,
+                                     const Hash& leaf, v1::EntryBody* body)>;
+
 struct VerifyOptions {
   ThreadPool* pool = nullptr;  // nullptr: verify on the calling thread
   // When non-empty, trusted instead of the bundle's keys file (an
@@ -48,8 +59,11 @@ struct VerifyOptions {
   std::vector<NoteVerifier> pinned_keys;
   // Called now and then with entries done and entries expected.
   std::function<void(uint64_t done, uint64_t total)> progress;
-  // Keep entry bodies in `contents` (needed by report, epcis and domain).
+  // Keep entry bodies in `contents` (needed by report and epcis).
   bool keep_entries = false;
+  // When set, gets every verified log entry as it is checked (the domain
+  // checks build their graph this way instead of from kept bodies).
+  EntrySink on_entry;
 };
 
 // INVALID_ARGUMENT when the location holds no bundle (no MANIFEST and no

@@ -102,16 +102,9 @@ int RunVerify(const VerifyFlags& flags) {
     bar = std::make_unique<ProgressBar>();
     options.progress = [&bar](uint64_t d, uint64_t t) { bar->Update(d, t); };
   }
-  options.keep_entries = true;  // the domain findings need the records
-  BundleContents contents;
-  absl::StatusOr<AuditReport> report =
-      VerifyBundle(**fetcher, options, &contents);
+  // The domain findings' graph is built as entries are verified.
+  absl::StatusOr<AuditReport> report = AuditBundle(**fetcher, options);
   bar.reset();
-  if (report.ok()) {
-    std::vector<AuditFinding> df = DomainAuditFindings(
-        *BuildDomainGraph(contents), CompleteOrigins(contents));
-    report->findings.insert(report->findings.end(), df.begin(), df.end());
-  }
   if (!report.ok()) {
     std::fprintf(stderr, "segaudit: %s\n",
                  std::string(report.status().message()).c_str());

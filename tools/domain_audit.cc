@@ -22,6 +22,12 @@ std::unique_ptr<domain::DomainGraph> BuildDomainGraph(
       g->Add(log.origin, i, log.leaf_hashes[i], *std::move(body));
     }
   }
+  AddEvidenceEntries(contents, g.get());
+  return g;
+}
+
+void AddEvidenceEntries(const BundleContents& contents,
+                        domain::DomainGraph* g) {
   for (const std::string& text : contents.evidence) {
     // Verified by VerifyBundle; only parsed here.
     absl::StatusOr<ProofFile> p = ParseProofFile(text);
@@ -35,7 +41,29 @@ std::unique_ptr<domain::DomainGraph> BuildDomainGraph(
     if (!body.ok() || g->Find(cp->origin, p->index) != nullptr) continue;
     g->Add(cp->origin, p->index, EntryLeafHash(entry.body()), *std::move(body));
   }
-  return g;
+}
+
+absl::StatusOr<AuditReport> AuditBundle(const Fetcher& fetcher,
+                                        VerifyOptions options,
+                                        BundleContents* contents) {
+  BundleContents local;
+  if (contents == nullptr) contents = &local;
+  auto g = std::make_unique<domain::DomainGraph>();
+  EntrySink outer = std::move(options.on_entry);
+  // Same entries, same order as BuildDomainGraph: a log's readable entries
+  // whose body parses (the verifier's parse), logs in MANIFEST order.
+  options.on_entry = [&g, &outer](const std::string& origin, uint64_t index,
+                                  const Hash& leaf, v1::EntryBody* body) {
+    if (outer) outer(origin, index, leaf, body);
+    g->Add(origin, index, leaf, std::move(*body));
+  };
+  absl::StatusOr<AuditReport> report = VerifyBundle(fetcher, options, contents);
+  if (!report.ok()) return report;
+  AddEvidenceEntries(*contents, g.get());
+  std::vector<AuditFinding> df =
+      DomainAuditFindings(*g, CompleteOrigins(*contents));
+  report->findings.insert(report->findings.end(), df.begin(), df.end());
+  return report;
 }
 
 std::set<std::string> CompleteOrigins(const BundleContents& contents) {

@@ -10,9 +10,11 @@
 #include <set>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "ledger/domain/graph.h"
 #include "tools/audit_finding.h"
 #include "tools/bundle_verify.h"
+#include "tools/fetcher.h"
 
 namespace segledger::tools {
 
@@ -30,6 +32,19 @@ std::vector<AuditFinding> DomainAuditFindings(
     const domain::DomainGraph& g, const std::set<std::string>& complete);
 // The origins of the logs in `contents` (for DomainAuditFindings).
 std::set<std::string> CompleteOrigins(const BundleContents& contents);
+
+// Adds the verified peer evidence entries of `contents` (after the logs'
+// own entries, skipping positions already in the graph).
+void AddEvidenceEntries(const BundleContents& contents, domain::DomainGraph* g);
+
+// `segaudit verify`: VerifyBundle plus the domain findings, the graph built
+// from the entries as they are verified (options.on_entry; no bodies kept,
+// so options.keep_entries may stay false) and the evidence after them.
+// Findings are those of VerifyBundle followed by DomainAuditFindings of
+// BuildDomainGraph(contents) over the same bundle. `contents` may be null.
+absl::StatusOr<AuditReport> AuditBundle(const Fetcher& fetcher,
+                                        VerifyOptions options,
+                                        BundleContents* contents = nullptr);
 
 }  // namespace segledger::tools
 

@@ -185,8 +185,7 @@ void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
   }
   for (size_t i = 0; i < bodies.size(); ++i) {
     std::string sig = sigs.has_value() ? sigs->substr(i * 64, 64) : "";
-    leaves_[first + i] = LeafHash(bodies[i]);
-    known_[first + i] = true;
+    known_[first + i] = true;  // leaves_ come from the verifier (on_entry)
     if (in_.keep_entries)
       out_.entries.bodies[first + i] = std::string(bodies[i]);
     v.AddEntry(first + i, std::string(bodies[i]), std::move(sig));
@@ -197,8 +196,6 @@ void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
 }
 
 void LogChecker::LoadEntries(LogVerifier& v) {
-  leaves_.assign(size_, Hash{});
-  known_.assign(size_, false);
   if (in_.keep_entries) out_.entries.bodies.assign(size_, "");
   for (const TileId& t : EntryTilesForSize(size_)) {
     LoadEntryTile(t, v);
@@ -315,8 +312,18 @@ LogCheckResult LogChecker::Run() {
   vo.origin = origin_;
   vo.trusted_keys = in_.keys;
   vo.pool = in_.pool;
+  // The verifier parses and hashes every entry fed: its leaf hashes build
+  // the tree, its parsed bodies go to the caller's sink (domain checks).
+  vo.on_entry = [this](uint64_t index, const Hash& leaf, v1::EntryBody* body) {
+    leaves_[index] = leaf;
+    if (in_.on_entry && body != nullptr) {
+      in_.on_entry(origin_, index, leaf, body);
+    }
+  };
   LogVerifier verifier(std::move(vo));
   LoadCheckpoints(verifier);
+  leaves_.assign(size_, Hash{});
+  known_.assign(size_, false);
   LoadEntries(verifier);
   for (const Finding& f : verifier.Finish()) {
     out_.findings.push_back(FromCoreFinding(f));

@@ -30,6 +30,7 @@ struct LogCheckInput {
   ThreadPool* pool = nullptr;
   std::function<void(uint64_t, uint64_t)> progress;
   bool keep_entries = false;
+  EntrySink on_entry;  // see VerifyOptions
 };
 
 struct LogCheckResult {

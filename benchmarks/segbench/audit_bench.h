@@ -1,5 +1,6 @@
 // `segbench audit DIR`: offline verification of an audit bundle (the tools
-// library's reader and verifier, as `segaudit verify` runs them) against
+// library's reader, verifier and domain findings, as `segaudit verify` runs
+// them: tools::AuditBundle) against
 // the same-run Ed25519 verify ceiling on all cores; and `segbench mkbundle`,
 // which writes a bundle of N entries through LogStore and the bundle writer.
 //

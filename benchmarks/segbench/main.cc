@@ -7,7 +7,7 @@
 //                 --mode unary|stream|mixed --concurrency N --seconds S
 //   segbench audit DIR [--json]
 //   segbench mkbundle --entries N --out DIR [--scratch DIR]
-//   segbench proof --dir DIR --entries N [--node HOST:PORT ...]
+//   segbench proof --dir DIR | --data NODE_DIR --entries N [--node ...]
 //   segbench query --dir DIR --records N [--keep]
 //
 // Exit codes: 0 done, 1 the run failed, 2 usage, 3 node unreachable.
@@ -130,7 +130,12 @@ int main(int argc, char** argv) {
   segledger::client::ClientOptions proof_node;
   double proof_max_seconds = 10;
   auto* pcmd = app.add_subcommand("proof", "proof latency on an N-entry store");
-  pcmd->add_option("--dir", proof.dir, "scratch directory")->required();
+  pcmd->add_option("--dir", proof.dir, "scratch directory");
+  pcmd->add_option("--data", proof.data,
+                   "segledgerd data dir to fill to --entries and reuse");
+  pcmd->add_option("--origin", proof.origin, "origin of --data's log");
+  pcmd->add_flag("--grpc-only", proof.grpc_only,
+                 "only proofs over gRPC against --node (no store)");
   pcmd->add_option("--entries", proof.entries, "entries")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
   pcmd->add_option("--samples", proof.samples, "proofs of each kind")
@@ -193,6 +198,10 @@ int main(int argc, char** argv) {
   if (pcmd->parsed()) {
     if (!proof_node.target.empty()) proof.node = proof_node;
     proof.max_time = absl::Seconds(proof_max_seconds);
+    if (proof.dir.empty() && proof.data.empty() && !proof.grpc_only) {
+      std::cerr << "segbench proof: --dir or --data is required\n";
+      return 2;
+    }
     return Report("proof", segledger::bench::RunProofBench(proof), json);
   }
   return 2;

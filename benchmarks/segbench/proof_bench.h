@@ -24,6 +24,11 @@ struct ProofBenchOptions {
   absl::Duration max_time = absl::Seconds(10);  // per sampling loop
   std::optional<client::ClientOptions> node;    // also over gRPC
   bool keep = false;                            // keep the store afterwards
+  // A segledgerd data directory (DIR/db, DIR/keys) to fill up to `entries`
+  // and reuse instead of building a scratch store; never removed.
+  std::string data;
+  bool grpc_only = false;  // only the gRPC proofs against `node`
+  std::string origin = "bench.example/segledger-scale";  // of `data`'s log
 };
 
 absl::StatusOr<std::string> RunProofBench(const ProofBenchOptions& options);

@@ -1,5 +1,6 @@
 #include "benchmarks/segbench/store_builder.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -11,12 +12,12 @@
 #include "absl/time/clock.h"
 #include "ledger/ed25519.h"
 #include "ledger/status_macros.h"
+#include "ledger/store/key_file.h"
 #include "ledger/store/rocksdb_kv.h"
 
 namespace segledger::bench {
 namespace {
 
-constexpr char kOrigin[] = "bench.example/segledger-scale";
 constexpr uint64_t kPerAppend = 2048;
 constexpr int kBuilderThreads = 3;
 
@@ -35,9 +36,9 @@ store::AppendRecord MakeStoreRecord(uint64_t n) {
 
 }  // namespace
 
-store::LogStoreOptions BuilderOptions() {
+store::LogStoreOptions BuilderOptions(const std::string& origin) {
   store::LogStoreOptions so;
-  so.origin = kOrigin;
+  so.origin = origin;
   so.checkpoint_every = uint64_t{1} << 40;  // one checkpoint, at the end
   so.checkpoint_interval = absl::ZeroDuration();
   so.max_group_records = 8192;
@@ -46,17 +47,30 @@ store::LogStoreOptions BuilderOptions() {
 
 absl::StatusOr<BuiltStore> BuildStore(const std::string& db_dir,
                                       uint64_t entries) {
-  BuiltStore out;
   SEG_ASSIGN_OR_RETURN(std::shared_ptr<const Ed25519Signer> key,
                        Ed25519Signer::Generate());
-  out.signer = std::make_shared<const NoteSigner>("bench-key", key);
+  return FillStore(db_dir,
+                   {std::make_shared<const NoteSigner>("bench-key", key)},
+                   kBuilderOrigin, entries);
+}
+
+absl::StatusOr<BuiltStore> FillStore(
+    const std::string& db_dir,
+    std::vector<std::shared_ptr<const NoteSigner>> signers,
+    const std::string& origin, uint64_t entries) {
+  if (signers.empty()) return absl::InvalidArgumentError("no signing keys");
+  BuiltStore out;
+  out.signers = signers;
+  out.signer = signers[0];
   SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
                        store::RocksDbKv::Open(db_dir));
-  SEG_ASSIGN_OR_RETURN(
-      out.log,
-      store::LogStore::Open(std::move(kv), {out.signer}, BuilderOptions()));
+  SEG_ASSIGN_OR_RETURN(out.log,
+                       store::LogStore::Open(std::move(kv), std::move(signers),
+                                             BuilderOptions(origin)));
+  const uint64_t first = out.log->Size();
+  if (first >= entries) return out;
   const absl::Time start = absl::Now();
-  std::atomic<uint64_t> next{0};
+  std::atomic<uint64_t> next{first};
   absl::Mutex mu;
   absl::Status first_error;
   std::vector<std::thread> threads;
@@ -83,6 +97,32 @@ absl::StatusOr<BuiltStore> BuildStore(const std::string& db_dir,
   SEG_RETURN_IF_ERROR(first_error);
   SEG_RETURN_IF_ERROR(out.log->CheckpointNow().status());
   out.build_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  out.appended = out.log->Size() - first;
+  return out;
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const NoteSigner>>> ReadKeyDir(
+    const std::string& key_dir) {
+  std::error_code ec;
+  std::vector<std::string> paths;
+  for (auto it = std::filesystem::directory_iterator(key_dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() == ".key") paths.push_back(it->path());
+  }
+  if (ec) {
+    return absl::NotFoundError(
+        absl::StrCat("key directory ", key_dir, ": ", ec.message()));
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::shared_ptr<const NoteSigner>> out;
+  for (const std::string& p : paths) {
+    SEG_ASSIGN_OR_RETURN(std::shared_ptr<const NoteSigner> s,
+                         store::ReadKeyFile(p));
+    out.push_back(std::move(s));
+  }
+  if (out.empty()) {
+    return absl::NotFoundError(absl::StrCat("no key files in ", key_dir));
+  }
   return out;
 }
 

@@ -241,7 +241,8 @@ absl::StatusOr<std::vector<Hash>> LogStore::InclusionProof(
     uint64_t index, uint64_t size) const {
   SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
   SEG_ASSIGN_OR_RETURN(ProofNodes nodes, InclusionNodes(index, size));
-  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes, impl_->FetchNodes(nodes.ids));
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes,
+                       impl_->FetchProofNodes(nodes.ids));
   return nodes.Rehash(hashes);
 }
 
@@ -249,7 +250,8 @@ absl::StatusOr<std::vector<Hash>> LogStore::ConsistencyProof(
     uint64_t old_size, uint64_t size) const {
   SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
   SEG_ASSIGN_OR_RETURN(ProofNodes nodes, ConsistencyNodes(old_size, size));
-  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes, impl_->FetchNodes(nodes.ids));
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes,
+                       impl_->FetchProofNodes(nodes.ids));
   return nodes.Rehash(hashes);
 }
 

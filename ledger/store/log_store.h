@@ -110,6 +110,9 @@ struct LogStoreOptions {
   OpenCheck open_check = OpenCheck::kTail;
   uint64_t tail_entries = 1024;  // entries checked by kTail
   AppendHook* hook = nullptr;    // not owned; outlives the store
+  // Bound on the in-memory cache of upper tree levels used by proofs
+  // (tree_cache.h; warmed in the background after open); 0 disables it.
+  size_t tree_cache_bytes = size_t{64} << 20;
 };
 
 // One record to append.
@@ -197,6 +200,15 @@ class LogStore {
                                                    uint64_t size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
                                                      uint64_t size) const;
+
+  // The in-memory cache of upper tree levels that proofs read
+  // (tree_cache.h): waits for the warm-up started by Open, then reports it.
+  struct ProofCacheStats {
+    int min_level = 0;   // lowest level cached
+    uint64_t nodes = 0;  // hashes held
+    size_t bytes = 0;    // memory allocated for them
+  };
+  ProofCacheStats WaitProofCacheWarm() const;
 
   // Export format: a hash tile (concatenated 32-byte hashes), an entry bundle
   // (uint16 BE length || body, per entry) or a signature bundle (64-byte

@@ -23,6 +23,7 @@
 #include "ledger/merkle.h"
 #include "ledger/store/index_txn.h"
 #include "ledger/store/log_store.h"
+#include "ledger/store/tree_cache.h"
 #include "ledger/thread_pool.h"
 
 namespace segledger::store {
@@ -57,6 +58,7 @@ struct BuiltGroup;  // group_build.h
 struct LogStore::Impl {
   LogStoreOptions options;
   std::unique_ptr<KvStore> kv;
+  std::unique_ptr<TreeCache> tree_cache;  // after kv: destroyed before it
   const Clock* clock = nullptr;
   std::map<std::string, std::shared_ptr<const NoteSigner>> signers;
   std::unique_ptr<ThreadPool> pool;
@@ -101,6 +103,13 @@ struct LogStore::Impl {
   absl::StatusOr<std::vector<Hash>> FetchNodes(
       const std::vector<NodeId>& ids) const;
   absl::StatusOr<Hash> RootAtUnchecked(uint64_t size) const;
+
+  // --- log_store_proofs.cc ---
+  // Hashes of a proof's `ids`: upper levels from tree_cache, levels 1..3
+  // hashed from their stored leaves, the rest (and every miss) from the
+  // tree family in one MultiGet. DATA_LOSS naming a missing node or leaf.
+  absl::StatusOr<std::vector<Hash>> FetchProofNodes(
+      const std::vector<NodeId>& ids) const;
   std::vector<NoteVerifier> VerifiersCopy() const;
 
   // --- log_store_check.cc ---

@@ -1,6 +1,7 @@
 // LogStore::Open: create a new log or load an existing one (meta, keys, the
 // right edge of the tree recomputed from the tree family via RangeNodes),
-// then check it (log_store_check.cc) before accepting appends.
+// then check it (log_store_check.cc) before accepting appends, and start
+// warming the proof cache of upper tree levels (tree_cache.h).
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
 #include "ledger/status_macros.h"
@@ -172,6 +173,11 @@ absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(
   SEG_RETURN_IF_ERROR(LoadKeys(*impl));
   SEG_RETURN_IF_ERROR(LoadRightEdge(*impl, size));
   SEG_RETURN_IF_ERROR(impl->CheckStore(size));
+  // Proofs read their upper levels from memory once warmed; until then (and
+  // for nodes the warm-up has not reached) they read through it.
+  impl->tree_cache =
+      std::make_unique<TreeCache>(size, impl->options.tree_cache_bytes);
+  impl->tree_cache->Warm(impl->kv.get(), size);
   impl->size.store(size, std::memory_order_release);
   impl->StartThreads();
   return std::unique_ptr<LogStore>(new LogStore(std::move(impl)));

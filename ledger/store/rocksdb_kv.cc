@@ -131,6 +131,15 @@ RocksDbKv::~RocksDbKv() = default;
 
 const std::string& RocksDbKv::path() const { return impl_->path; }
 
+uint64_t RocksDbKv::LiveSstBytes(Family f) const {
+  uint64_t v = 0;
+  if (!impl_->db->GetIntProperty(impl_->cf(f), "rocksdb.live-sst-files-size",
+                                 &v)) {
+    return 0;
+  }
+  return v;
+}
+
 absl::StatusOr<std::string> RocksDbKv::Get(Family f, absl::string_view key) {
   std::string value;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(f),

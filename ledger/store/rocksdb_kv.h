@@ -48,6 +48,10 @@ class RocksDbKv final : public KvStore {
 
   const std::string& path() const;
 
+  // Bytes of family `f`'s live SST files (RocksDB's
+  // "rocksdb.live-sst-files-size"); 0 if RocksDB does not report it.
+  uint64_t LiveSstBytes(Family f) const;
+
  private:
   struct Impl;
   explicit RocksDbKv(std::unique_ptr<Impl> impl);

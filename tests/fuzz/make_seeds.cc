@@ -18,7 +18,12 @@
 #include "ledger/merkle.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/memory_kv.h"
+#include "segledger/v1/admin_service.pb.h"
+#include "segledger/v1/ledger_service.pb.h"
+#include "segledger/v1/peer_service.pb.h"
+#include "segledger/v1/query_service.pb.h"
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/fuzz/fuzz_rpc_methods.h"
 #include "tools/bundle_writer.h"
 #include "tools/proof_file.h"
 #include "tools/store_source.h"
@@ -95,22 +100,28 @@ Hash Mth(const std::vector<Hash>& leaves, uint64_t b, uint64_t e) {
   return NodeHash(Mth(leaves, b, b + k), Mth(leaves, b + k, e));
 }
 
-std::vector<std::string> ProofFileSeeds() {
+// The inclusion proof of fixture entry `i` in the tree of `size` entries.
+std::vector<Hash> FixtureInclusionProof(uint64_t i, uint64_t size) {
   std::vector<Hash> leaves;
   for (const FuzzEntry& e : ValidLog()) leaves.push_back(LeafHash(e.body));
+  ProofNodes nodes = *InclusionNodes(i, size);
+  std::vector<Hash> hashes;
+  for (const NodeId& id : nodes.ids) {
+    const uint64_t b = id.index << id.level;
+    hashes.push_back(Mth(leaves, b, b + (uint64_t{1} << id.level)));
+  }
+  return *nodes.Rehash(hashes);
+}
+
+std::vector<std::string> ProofFileSeeds() {
   std::vector<std::string> out;
   const uint64_t size = kFuzzLogSize;
   for (uint64_t i : {uint64_t{0}, uint64_t{4}, size - 1}) {
-    ProofNodes nodes = *InclusionNodes(i, size);
-    std::vector<Hash> hashes;
-    for (const NodeId& id : nodes.ids) {
-      const uint64_t b = id.index << id.level;
-      hashes.push_back(Mth(leaves, b, b + (uint64_t{1} << id.level)));
-    }
     v1::SignedEntry entry;
     entry.set_body(ValidLog()[i].body);
     entry.set_signature(ValidLog()[i].signature);
-    out.push_back(tools::MakeEntryProofFile(entry, i, *nodes.Rehash(hashes),
+    out.push_back(tools::MakeEntryProofFile(entry, i,
+                                            FixtureInclusionProof(i, size),
                                             ValidCheckpoints()[size - 1]));
   }
   return out;
@@ -156,6 +167,127 @@ std::string BundleSeed(uint64_t n, const fs::path& tmp) {
   return FormatArchive(files);
 }
 
+// fuzz_rpc: [method byte][serialized request] (fuzz_rpc_methods.h), one
+// valid request per RPC and a few that reach the refusals; the evidence
+// and cosign requests carry the fixture log's proofs and checkpoints.
+std::string Rpc(RpcMethod m, const google::protobuf::Message& req) {
+  return std::string(1, static_cast<char>(m)) + req.SerializeAsString();
+}
+
+v1::AppendRecordRequest RpcRecord(int n) {
+  v1::AppendRecordRequest r;
+  r.set_request_id(absl::StrCat("rpc-req-", n));
+  v1::Actor* a = r.mutable_actor();
+  a->set_person_id("op-1");
+  a->set_printed_name("Operator One");
+  a->set_role("operator");
+  a->set_meaning(v1::SIGNATURE_MEANING_PERFORMED);
+  // Key registrations: core records the domain rules accept as they are.
+  v1::KeyRegistration* k = r.mutable_record()->mutable_key_registration();
+  k->set_key_name(absl::StrCat("device-", n));
+  k->set_public_key(std::string(32, static_cast<char>('A' + n)));
+  k->set_purpose("scale");
+  return r;
+}
+
+v1::ProvenEntry Proven(uint64_t i, uint64_t size) {
+  v1::ProvenEntry p;
+  p.set_index(i);
+  p.mutable_entry()->set_body(ValidLog()[i].body);
+  p.mutable_entry()->set_signature(ValidLog()[i].signature);
+  for (const Hash& h : FixtureInclusionProof(i, size)) {
+    p.add_inclusion_proof(std::string(HashBytes(h)));
+  }
+  return p;
+}
+
+std::vector<std::string> RpcSeeds() {
+  std::vector<std::string> out;
+  v1::AppendRequest append;
+  for (int n = 0; n < 3; ++n) *append.add_records() = RpcRecord(n);
+  out.push_back(Rpc(RpcMethod::kAppend, append));
+  v1::AppendStreamRequest stream;
+  for (int n = 3; n < 5; ++n) {
+    v1::StreamRecord* sr = stream.add_records();
+    sr->set_sequence(n);
+    *sr->mutable_record() = RpcRecord(n);
+  }
+  out.push_back(Rpc(RpcMethod::kAppendStream, stream));
+  v1::GetEntryRequest entry;
+  out.push_back(Rpc(RpcMethod::kGetEntry, entry));
+  entry.set_origin(std::string(kFuzzOrigin));
+  out.push_back(Rpc(RpcMethod::kGetEntry, entry));
+  v1::GetEntriesRequest entries;
+  entries.set_from(1);
+  entries.set_to(3);
+  out.push_back(Rpc(RpcMethod::kGetEntries, entries));
+  v1::GetCheckpointRequest cp;
+  out.push_back(Rpc(RpcMethod::kGetCheckpoint, cp));
+  cp.set_size(1);
+  out.push_back(Rpc(RpcMethod::kGetCheckpoint, cp));
+  v1::ListCheckpointsRequest list;
+  list.set_limit(2);
+  out.push_back(Rpc(RpcMethod::kListCheckpoints, list));
+  v1::InclusionProofRequest inclusion;
+  inclusion.set_index(1);
+  out.push_back(Rpc(RpcMethod::kGetInclusionProof, inclusion));
+  v1::ConsistencyProofRequest consistency;
+  consistency.set_old_size(1);
+  consistency.set_tree_size(3);
+  out.push_back(Rpc(RpcMethod::kGetConsistencyProof, consistency));
+  v1::WatchRequest watch;
+  watch.set_entries(true);
+  watch.set_checkpoints(true);
+  out.push_back(Rpc(RpcMethod::kWatch, watch));
+  out.push_back(Rpc(RpcMethod::kGetStatus, v1::StatusRequest()));
+  out.push_back(Rpc(RpcMethod::kCheckpointNow, v1::CheckpointNowRequest()));
+  v1::RotateKeyRequest rotate;
+  rotate.set_new_key_name("rpc.fuzz.example/key-2");
+  rotate.set_reason("scheduled");
+  *rotate.mutable_actor() = RpcRecord(0).actor();
+  out.push_back(Rpc(RpcMethod::kRotateKey, rotate));
+  v1::BackupRequest backup;
+  backup.set_dir("/fuzz-rpc-backup");  // redirected into the sandbox
+  out.push_back(Rpc(RpcMethod::kBackup, backup));
+  backup.set_dir("relative/dir");
+  out.push_back(Rpc(RpcMethod::kBackup, backup));
+  v1::HeldSizeRequest held;
+  held.set_origin(std::string(kFuzzOrigin));
+  out.push_back(Rpc(RpcMethod::kGetHeldSize, held));
+  // Evidence of entry 2 under the size-4 checkpoint (signed by fuzz-a,
+  // the key before the rotation at index 4), with the key record at 0;
+  // and of entry 5 under the size-8 one (fuzz-a rotated out: refused).
+  for (uint64_t size : {uint64_t{4}, kFuzzLogSize}) {
+    v1::DeliverEvidenceRequest deliver;
+    v1::HandoffEvidence* ev = deliver.mutable_evidence();
+    ev->set_origin(std::string(kFuzzOrigin));
+    *ev->mutable_entry() = Proven(size == 4 ? 2 : 5, size);
+    ev->set_checkpoint(ValidCheckpoints()[size - 1]);
+    *ev->add_key_records() = Proven(0, size);
+    if (size > 4) *ev->add_key_records() = Proven(4, size);
+    out.push_back(Rpc(RpcMethod::kDeliverEvidence, deliver));
+    v1::CosignRequest cosign;
+    cosign.set_checkpoint(ValidCheckpoints()[size - 1]);
+    out.push_back(Rpc(RpcMethod::kCosign, cosign));
+  }
+  v1::PeerDataRequest data;
+  out.push_back(Rpc(RpcMethod::kGetPeerData, data));
+  data.set_origin(std::string(kFuzzOrigin));
+  out.push_back(Rpc(RpcMethod::kGetPeerData, data));
+  v1::FindingsRequest findings;
+  findings.set_min_severity("info");
+  out.push_back(Rpc(RpcMethod::kFindings, findings));
+  v1::LotQueryRequest lot;
+  lot.set_lot_id("lot-1");
+  out.push_back(Rpc(RpcMethod::kTimeline, lot));
+  out.push_back(Rpc(RpcMethod::kMassBalance, lot));
+  v1::TraceRequest trace;
+  trace.set_lot_id("lot-1");
+  trace.set_forward(true);
+  out.push_back(Rpc(RpcMethod::kTrace, trace));
+  return out;
+}
+
 }  // namespace
 
 int Main(const fs::path& out, const fs::path& tmp) {
@@ -178,6 +310,7 @@ int Main(const fs::path& out, const fs::path& tmp) {
   Write(out / "fuzz_record_validation", RecordSeeds());
   Write(out / "fuzz_proof_file", ProofFileSeeds());
   Write(out / "fuzz_bundle", {BundleSeed(5, tmp), BundleSeed(9, tmp)});
+  Write(out / "fuzz_rpc", RpcSeeds());
   return 0;
 }
 

@@ -505,6 +505,93 @@ TEST(LogVerifierTest, OutOfOrderEntryIsIgnored) {
   EXPECT_EQ(verifier.Root(), log.root);
 }
 
+// Keys registered inside a batch and used by the next entries (B by A, C by
+// B, D by C, each then signing): the parallel pass cannot know them, the
+// in-order pass must. Every batch size and pool gives the same findings as
+// the serial run, clean and with B's registration forged.
+TEST(LogVerifierTest, KeysIntroducedWithinABatchAreVerifiedTheSame) {
+  Keys k;
+  auto d = MakeSigner("cmo-d", 'd');
+  for (bool forged : {false, true}) {
+    LogModel model;
+    const NoteSigner* signers[] = {k.a.get(), k.b.get(), k.c.get(), d.get()};
+    for (int round = 0; round < 3; ++round) {
+      model.Add(signers[round], Registration(*signers[round + 1], At(0)));
+      for (int j = 0; j < 3; ++j) model.Add(signers[round + 1]);
+    }
+    model.Add(d.get(), Rotation(*d, *k.stranger));
+    model.Add(k.stranger.get());
+    model.checkpoint_at = {{5, k.a.get()}, {14, k.stranger.get()}};
+    if (forged) {
+      model.tamper_after_signing[0] = [](std::string* b) {
+        FlipLast(b, "req-100000");
+      };
+    }
+    const Sealed log = model.Seal();
+    const std::string serial = Describe(Verify(log, k, nullptr, 4096));
+    EXPECT_EQ(serial.empty(), !forged) << serial;
+    ThreadPool pool(2);
+    for (size_t batch : {1, 2, 3, 5, 7, 4096}) {
+      EXPECT_EQ(Describe(Verify(log, k, &pool, batch)), serial)
+          << "batch " << batch;
+      EXPECT_EQ(Describe(Verify(log, k, nullptr, batch)), serial)
+          << "batch " << batch;
+    }
+  }
+}
+
+// on_entry sees every entry once, in index order, with the leaf hash of its
+// bytes and its parsed body (nullptr for a body that does not parse).
+TEST(LogVerifierTest, OnEntryGetsLeafAndBodyInOrder) {
+  Keys k;
+  LogModel model = BaseLog(k);
+  model.replace_body[5] = [](std::string* b) { *b = "not a body"; };
+  const Sealed log = model.Seal();
+  ThreadPool pool(2);
+  for (size_t batch : {1, 3, 4096}) {
+    LogVerifierOptions options;
+    options.origin = kOrigin;
+    options.trusted_keys = {k.a->Verifier()};
+    options.pool = &pool;
+    options.batch_size = batch;
+    std::vector<uint64_t> order;
+    options.on_entry = [&](uint64_t index, const Hash& leaf,
+                           v1::EntryBody* body) {
+      order.push_back(index);
+      EXPECT_EQ(leaf, LeafHash(log.bodies[index]));
+      EXPECT_EQ(body == nullptr, index == 5);
+      if (body != nullptr) {
+        EXPECT_EQ(body->index(), index);
+      }
+    };
+    LogVerifier verifier(std::move(options));
+    for (size_t i = 0; i < log.bodies.size(); ++i) {
+      verifier.AddEntry(i, log.bodies[i], log.signatures[i]);
+    }
+    verifier.Finish();
+    ASSERT_EQ(order.size(), log.bodies.size()) << "batch " << batch;
+    for (size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+  }
+}
+
+// Dropped with a batch still on the pool: waits for it, no use after free.
+TEST(LogVerifierTest, DestroyedWithABatchInFlight) {
+  Keys k;
+  const Sealed log = BaseLog(k).Seal();
+  ThreadPool pool(2);
+  for (int round = 0; round < 20; ++round) {
+    LogVerifierOptions options;
+    options.origin = kOrigin;
+    options.trusted_keys = {k.a->Verifier()};
+    options.pool = &pool;
+    options.batch_size = 4;
+    LogVerifier verifier(std::move(options));
+    for (size_t i = 0; i < 9; ++i) {
+      verifier.AddEntry(i, log.bodies[i], log.signatures[i]);
+    }
+  }
+}
+
 // Never crash on garbage: random bytes as bodies, signatures and notes, and
 // random byte flips of a valid log (bounded iterations, fixed seed).
 TEST(LogVerifierTest, GarbageNeverCrashes) {

@@ -1,7 +1,7 @@
 // Time to verify a bundle of N entries (SEGAUDIT_PERF_ENTRIES, default
 // 5000; the report's figure uses 100000) against the same-run Ed25519
-// verify rate on all cores. Prints both; fails if verification finds
-// anything or is slower than 10% of the signature ceiling.
+// verify rate on all cores. Prints both (a figure, not an assertion: speed
+// is judged by segbench audit); fails if verification finds anything.
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -86,7 +86,6 @@ TEST(BundlePerf, VerifyTimeAgainstEd25519Ceiling) {
             << std::endl;
   RecordProperty("verify_seconds", absl::StrCat(secs));
   RecordProperty("ratio", absl::StrCat(rate / ceiling));
-  EXPECT_GT(rate, 0.1 * ceiling);
 }
 
 }  // namespace
