@@ -115,7 +115,13 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   ctx_.peers = peers_.get();
   ctx_.blocking = blocking_.get();
   ctx_.key_dir = KeyDir(config.data_dir());
-  if (config.stream_window() > 0) ctx_.stream_window = config.stream_window();
+  // Default window: room for the next commit group to queue while one is
+  // built and one waits for its synced write (the store pipelines two
+  // groups), so it holds several groups (ServiceContext's 1024 is for
+  // contexts made without a node).
+  constexpr uint32_t kDefaultStreamWindow = 4096;
+  ctx_.stream_window = config.stream_window() > 0 ? config.stream_window()
+                                                  : kDefaultStreamWindow;
   SEG_RETURN_IF_ERROR(BuildServer(config));
   if (!config.metrics_listen().empty()) {
     store::LogStore* st = store_.get();

@@ -90,6 +90,12 @@ DomainHook::DomainHook(DomainConfig config)
 absl::Status DomainHook::Check(const v1::EntryBody& body, store::IndexTxn& txn,
                                std::vector<v1::RuleFinding>* findings) const {
   SEG_RETURN_IF_ERROR(ValidateRecord(body.record()));
+  return CheckRules(body, txn, findings);
+}
+
+absl::Status DomainHook::CheckRules(
+    const v1::EntryBody& body, store::IndexTxn& txn,
+    std::vector<v1::RuleFinding>* findings) const {
   RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
   for (const Rule& rule : RuleTable()) {
     if (rule.kind != v1::Record::KIND_NOT_SET &&
@@ -125,9 +131,24 @@ absl::Status DomainHook::Apply(const v1::EntryBody& body,
 
 absl::Status DomainHook::OnAppend(const v1::EntryBody& body,
                                   store::IndexTxn& txn) {
+  SEG_RETURN_IF_ERROR(ValidateRecord(body.record()));
+  return CheckAndApply(body, txn);
+}
+
+absl::Status DomainHook::Precheck(const store::AppendRecord& record) const {
+  return ValidateRecord(record.record);
+}
+
+absl::Status DomainHook::OnPrecheckedAppend(const v1::EntryBody& body,
+                                            store::IndexTxn& txn) {
+  return CheckAndApply(body, txn);
+}
+
+absl::Status DomainHook::CheckAndApply(const v1::EntryBody& body,
+                                       store::IndexTxn& txn) {
   CachingTxn cached(txn);
   std::vector<v1::RuleFinding> findings;
-  SEG_RETURN_IF_ERROR(Check(body, cached, &findings));
+  SEG_RETURN_IF_ERROR(CheckRules(body, cached, &findings));
   SEG_RETURN_IF_ERROR(Apply(body, cached));
   WriteFindings(body, findings, cached);
   return absl::OkStatus();

@@ -13,7 +13,12 @@
 // party, site, personnel) are reused across records while their row bytes,
 // or the Evidence::Generation(), are unchanged - never any other state.
 //
-// Thread-compatible: the store calls OnAppend from the commit leader only.
+// The store runs the stateless field validation as Precheck in the
+// appending thread, and the rules and update (OnPrecheckedAppend) in the
+// commit leader; OnAppend does both, for callers other than the store.
+//
+// Thread-compatible: the store calls OnAppend from the commit leader only;
+// Precheck is thread-safe.
 // The Evidence must be thread-safe; the registration cache is.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
 #define SEGLEDGER_LEDGER_DOMAIN_HOOK_H_
@@ -54,6 +59,12 @@ class DomainHook : public store::AppendHook {
   absl::Status OnAppend(const v1::EntryBody& body,
                         store::IndexTxn& txn) override;
 
+  // Field validation (ValidateRecord), in the appending thread.
+  absl::Status Precheck(const store::AppendRecord& record) const override;
+  // OnAppend without the field validation Precheck did.
+  absl::Status OnPrecheckedAppend(const v1::EntryBody& body,
+                                  store::IndexTxn& txn) override;
+
   // Validation and rules only; pilot breaches in finding mode are appended
   // to `findings`. Writes nothing.
   absl::Status Check(const v1::EntryBody& body, store::IndexTxn& txn,
@@ -68,6 +79,11 @@ class DomainHook : public store::AppendHook {
   const DomainConfig& config() const { return config_; }
 
  private:
+  // Check without the field validation.
+  absl::Status CheckRules(const v1::EntryBody& body, store::IndexTxn& txn,
+                          std::vector<v1::RuleFinding>* findings) const;
+  absl::Status CheckAndApply(const v1::EntryBody& body, store::IndexTxn& txn);
+
   DomainConfig config_;
   // Parsed registrations reused across records (thread-safe; copies of the
   // hook share it).

@@ -61,6 +61,23 @@ DestinationFn DestinationsByParty(
 absl::Status OutboxHook::OnAppend(const v1::EntryBody& body,
                                   store::IndexTxn& txn) {
   if (inner_ != nullptr) SEG_RETURN_IF_ERROR(inner_->OnAppend(body, txn));
+  return AddRows(body, txn);
+}
+
+absl::Status OutboxHook::Precheck(const store::AppendRecord& record) const {
+  return inner_ != nullptr ? inner_->Precheck(record) : absl::OkStatus();
+}
+
+absl::Status OutboxHook::OnPrecheckedAppend(const v1::EntryBody& body,
+                                            store::IndexTxn& txn) {
+  if (inner_ != nullptr) {
+    SEG_RETURN_IF_ERROR(inner_->OnPrecheckedAppend(body, txn));
+  }
+  return AddRows(body, txn);
+}
+
+absl::Status OutboxHook::AddRows(const v1::EntryBody& body,
+                                 store::IndexTxn& txn) {
   const v1::Record& r = body.record();
   if (r.has_dispatch() || r.has_receipt()) {
     SEG_ASSIGN_OR_RETURN(std::string dest, destination_(body));

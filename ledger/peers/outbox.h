@@ -56,8 +56,14 @@ class OutboxHook : public store::AppendHook {
       : inner_(inner), destination_(std::move(destination)) {}
   absl::Status OnAppend(const v1::EntryBody& body,
                         store::IndexTxn& txn) override;
+  // The inner hook's Precheck; the outbox rows need state.
+  absl::Status Precheck(const store::AppendRecord& record) const override;
+  absl::Status OnPrecheckedAppend(const v1::EntryBody& body,
+                                  store::IndexTxn& txn) override;
 
  private:
+  absl::Status AddRows(const v1::EntryBody& body, store::IndexTxn& txn);
+
   store::AppendHook* inner_;
   DestinationFn destination_;
 };

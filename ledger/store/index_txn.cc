@@ -35,17 +35,31 @@ void ApplyPrefix(const IndexOverlay* o, absl::string_view prefix,
 }  // namespace
 
 absl::StatusOr<std::string> OverlayIndexTxn::Get(absl::string_view key) {
-  for (const IndexOverlay* o :
-       {static_cast<const IndexOverlay*>(own_), parent_}) {
-    auto hit = Lookup(o, key);
-    if (!hit.has_value()) continue;
+  auto hit = Lookup(own_, key);
+  for (size_t i = 0; !hit.has_value() && i < parents_.size(); ++i) {
+    hit = Lookup(parents_[i], key);
+  }
+  if (hit.has_value()) {
     if (!hit->has_value()) {
       return absl::NotFoundError(
           absl::StrCat("index key deleted earlier in this commit"));
     }
     return **hit;
   }
-  return kv_.Get(Family::kIndex, key);
+  if (cache_ == nullptr) return kv_.Get(Family::kIndex, key);
+  if (const std::optional<std::string>* row = cache_->Find(key)) {
+    if (!row->has_value()) {
+      return absl::NotFoundError(absl::StrCat("index key not found"));
+    }
+    return **row;
+  }
+  absl::StatusOr<std::string> v = kv_.Get(Family::kIndex, key);
+  if (v.ok()) {
+    cache_->Remember(key, *v);
+  } else if (absl::IsNotFound(v.status())) {
+    cache_->Remember(key, std::nullopt);
+  }
+  return v;
 }
 
 void OverlayIndexTxn::Put(absl::string_view key, absl::string_view value) {
@@ -68,12 +82,31 @@ absl::Status OverlayIndexTxn::ScanPrefix(
                               return true;
                             });
   if (!s.ok()) return s;
-  ApplyPrefix(parent_, prefix, rows);
+  for (auto it = parents_.rbegin(); it != parents_.rend(); ++it) {
+    ApplyPrefix(*it, prefix, rows);  // oldest first: newer writes win
+  }
   ApplyPrefix(own_, prefix, rows);
   for (const auto& [k, v] : rows) {
     if (!fn(k, v)) break;
   }
   return absl::OkStatus();
+}
+
+const std::optional<std::string>* IndexRowCache::Find(
+    absl::string_view key) const {
+  auto it = rows_.find(key);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void IndexRowCache::Remember(absl::string_view key,
+                             std::optional<std::string> value) {
+  if (rows_.size() >= kMaxRows) rows_.clear();
+  rows_.insert_or_assign(std::string(key), std::move(value));
+}
+
+void IndexRowCache::Apply(const IndexOverlay& writes) {
+  if (rows_.size() + writes.size() > kMaxRows) rows_.clear();
+  for (const auto& [k, v] : writes) rows_.insert_or_assign(k, v);
 }
 
 void MergeOverlay(IndexOverlay& from, IndexOverlay& to) {

@@ -1,6 +1,8 @@
 // IndexTxn implementation used by the commit leader (log_store.h): writes go
-// to a per-request overlay; reads see that overlay, then the group's
-// overlay of earlier accepted requests, then committed kv state.
+// to a per-request overlay; reads see that overlay, then the parents (the
+// group's overlay of earlier accepted requests, then the overlays of groups
+// built before it whose synced write is still pending, newest first), then
+// committed kv state.
 //
 // Thread-compatible: used by the commit leader only.
 #ifndef SEGLEDGER_LEDGER_STORE_INDEX_TXN_H_
@@ -9,7 +11,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ledger/store/kv.h"
 #include "ledger/store/log_store.h"
 
@@ -19,12 +24,40 @@ namespace segledger::store {
 using IndexOverlay =
     std::map<std::string, std::optional<std::string>, std::less<>>;
 
+// Index rows the build leader read from the kv or wrote in a built group,
+// so hot rows (a lot's state, a registration) are read from the kv once
+// rather than once per record. Bounded: emptied when it would exceed
+// kMaxRows. It may run ahead of the kv by the in-flight groups; that is
+// sound because only the build leader writes the index family (log_store.h
+// kv()), and a failed synced write fails every later write, so rows that
+// never became durable are never read for a commit again.
+//
+// Thread-compatible: the build leader only.
+class IndexRowCache {
+ public:
+  static constexpr size_t kMaxRows = 1 << 16;
+
+  // The cached row: nullptr when not cached; a pointee of nullopt when the
+  // row is known absent.
+  const std::optional<std::string>* Find(absl::string_view key) const;
+  // `value` nullopt: the row is absent.
+  void Remember(absl::string_view key, std::optional<std::string> value);
+  // The writes of a built group.
+  void Apply(const IndexOverlay& writes);
+
+ private:
+  absl::flat_hash_map<std::string, std::optional<std::string>> rows_;
+};
+
 class OverlayIndexTxn final : public IndexTxn {
  public:
-  // `kv` and `parent` (may be null) must outlive the txn; `own` receives
-  // the writes.
-  OverlayIndexTxn(KvStore& kv, const IndexOverlay* parent, IndexOverlay* own)
-      : kv_(kv), parent_(parent), own_(own) {}
+  // `kv` and every overlay of `parents` (newest first; later entries are
+  // older state) must outlive the txn; `own` receives the writes.
+  // `cache` (may be null) is read after the overlays and remembers rows
+  // read from the kv.
+  OverlayIndexTxn(KvStore& kv, std::vector<const IndexOverlay*> parents,
+                  IndexOverlay* own, IndexRowCache* cache = nullptr)
+      : kv_(kv), parents_(std::move(parents)), own_(own), cache_(cache) {}
 
   absl::StatusOr<std::string> Get(absl::string_view key) override;
   void Put(absl::string_view key, absl::string_view value) override;
@@ -36,8 +69,9 @@ class OverlayIndexTxn final : public IndexTxn {
 
  private:
   KvStore& kv_;
-  const IndexOverlay* parent_;
+  const std::vector<const IndexOverlay*> parents_;
   IndexOverlay* own_;
+  IndexRowCache* cache_;
 };
 
 // Moves every write of `from` into `to` (later writes win).

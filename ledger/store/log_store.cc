@@ -13,6 +13,24 @@
 
 namespace segledger::store {
 
+absl::Status AppendHook::Precheck(const AppendRecord&) const {
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The hook's stateless checks, in the appending thread (log_store.h).
+absl::Status Precheck(const AppendHook* hook,
+                      const std::vector<AppendRecord>& records) {
+  if (hook == nullptr) return absl::OkStatus();
+  for (const AppendRecord& r : records) {
+    SEG_RETURN_IF_ERROR(hook->Precheck(r));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 LogStore::LogStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LogStore::~LogStore() = default;
 
@@ -25,6 +43,7 @@ absl::Status LogStore::Close() {
 
 absl::StatusOr<std::vector<AppendResult>> LogStore::Append(
     std::vector<AppendRecord> records) {
+  SEG_RETURN_IF_ERROR(Precheck(impl_->options.hook, records));
   Writer w;
   w.records = std::move(records);
   impl_->Run(&w);
@@ -34,6 +53,11 @@ absl::StatusOr<std::vector<AppendResult>> LogStore::Append(
 
 void LogStore::AppendAsync(std::vector<AppendRecord> records,
                            AppendCallback done) {
+  absl::Status checked = Precheck(impl_->options.hook, records);
+  if (!checked.ok()) {
+    done(checked);
+    return;
+  }
   auto w = std::make_unique<Writer>();
   w->records = std::move(records);
   w->callback = std::move(done);

@@ -1,16 +1,26 @@
 // LogStore: one party's append-only, signed, hash-chained log over a KvStore,
-// with LevelDB-style group commit.
+// with LevelDB-style group commit, pipelined in two stages.
 //
-// Append path (DBImpl::Write shape): each caller's request becomes a Writer
-// queued under mu_; the front writer leads, collects waiting writers up to a
-// record cap, and - without holding mu_ - builds bodies in index order
-// (chaining prev_hash), runs the AppendHook per record, signs all bodies in
-// parallel on the ThreadPool, then commits entries, tree nodes, index rows,
-// checkpoint (when due) and meta in ONE synced KvBatch. Results fan out to
-// every writer of the group. A failed synced write fails every later append.
+// Append path (DBImpl::Write shape, group_commit.cc): each caller's request
+// becomes a Writer queued under mu_, after the hook's stateless Precheck ran
+// in the caller's thread. The front writer leads a BUILD: it collects
+// waiting writers up to a record cap and - without holding mu_ - builds
+// bodies in index order (chaining prev_hash), runs the AppendHook per
+// record, and signs each accepted request on the ThreadPool while it builds
+// the next. The built group (entries, tree nodes, index rows, checkpoint
+// when due, meta: ONE KvBatch) joins the in-flight list, and the next front
+// writer may build the next group while the store's sync thread writes this
+// one (synced). Synced writes happen strictly in group order; results fan
+// out to every writer of a group only after its own synced write returned
+// (replays and refusals included), so nothing is acknowledged before it is
+// durable. A group is built on the in-flight groups' index rows and leaves
+// as if they were committed; a failed synced write therefore fails that
+// group and every later one, built or not (every later append fails).
+// Checkpoints, key rotation and Close wait for the in-flight list to drain.
 //
 // Idempotency: a record whose request_id was appended before returns the
-// original index and leaf hash and appends nothing (also within one group).
+// original index and leaf hash and appends nothing (also within one group,
+// and against groups in flight).
 //
 // Index family key space: "r/<request_id>" is reserved for idempotency;
 // hooks own every other prefix.
@@ -56,6 +66,8 @@ class IndexTxn {
       const std::function<bool(absl::string_view, absl::string_view)>& fn) = 0;
 };
 
+struct AppendRecord;
+
 // Domain rules and indexes plug in here (issue: domain model).
 class AppendHook {
  public:
@@ -66,6 +78,20 @@ class AppendHook {
   // to: nothing of it is written, its index rows are dropped, and later
   // requests of the group are renumbered. Must not block.
   virtual absl::Status OnAppend(const v1::EntryBody& body, IndexTxn& txn) = 0;
+
+  // Checks of one record that read no state, called in the appending
+  // thread before the request is queued (so they run in parallel, outside
+  // the leader). A non-OK status refuses the request before it is queued.
+  // Must be thread-safe. Default: no checks.
+  virtual absl::Status Precheck(const AppendRecord& record) const;
+
+  // What the store calls in the leader, for a record whose Precheck passed:
+  // OnAppend by default; a hook whose Precheck repeats part of OnAppend
+  // overrides this to skip that part.
+  virtual absl::Status OnPrecheckedAppend(const v1::EntryBody& body,
+                                          IndexTxn& txn) {
+    return OnAppend(body, txn);
+  }
 };
 
 struct LogStoreOptions {
@@ -124,13 +150,16 @@ class LogStore {
 
   // Appends `records` atomically (contiguous indexes, one synced batch) and
   // returns one result per record. INVALID_ARGUMENT for an empty request or a
-  // body over 65,535 bytes; hook errors as returned by the hook; UNAVAILABLE
-  // after Close. On error nothing of the request is written.
+  // body over 65,535 bytes; hook errors as returned by the hook (Precheck's
+  // before the request is queued); UNAVAILABLE after Close. On error nothing
+  // of the request is written.
   absl::StatusOr<std::vector<AppendResult>> Append(
       std::vector<AppendRecord> records);
 
   // As Append, but returns at once; `done` runs on the committing thread
-  // after the synced write and must not block.
+  // after the synced write and must not block. A request refused before it
+  // is queued (Precheck, closed store) runs `done` on the caller's thread
+  // before AppendAsync returns.
   using AppendCallback =
       std::function<void(absl::StatusOr<std::vector<AppendResult>>)>;
   void AppendAsync(std::vector<AppendRecord> records, AppendCallback done);

@@ -1,11 +1,12 @@
 // Private state of LogStore, shared by log_store.cc (public API, reads),
 // group_commit.cc (the write path) and log_store_check.cc (open checks).
 //
-// Thread-safety: `mu` guards the writer queue and lifecycle flags. The
-// CommitState is touched only by the current commit leader - the thread
-// whose writer is at the front of `writers` - so leaders are serialised by
-// the queue itself (LevelDB DBImpl::Write). Readers use the atomic `size`
-// and `read_mu`-guarded fields, published after each durable write.
+// Thread-safety: `mu` guards the writer queue, the in-flight list and
+// lifecycle flags. The CommitState is touched only by the current build
+// leader (`building` set under mu, one at a time; group_commit.cc) and, for
+// a key rotation, by the sync thread while no build runs. Readers use the
+// atomic `size` and `read_mu`-guarded fields, published by the sync thread
+// after each durable write.
 #ifndef SEGLEDGER_LEDGER_STORE_LOG_STORE_IMPL_H_
 #define SEGLEDGER_LEDGER_STORE_LOG_STORE_IMPL_H_
 
@@ -20,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/compact_range.h"
 #include "ledger/merkle.h"
+#include "ledger/store/index_txn.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/tree_cache.h"
 #include "ledger/thread_pool.h"
@@ -41,13 +43,17 @@ struct Writer {
   std::string checkpoint;  // kCheckpoint / kClose: latest note
 };
 
-// Leader-owned state of the log's right edge.
+// Build-leader-owned state of the log's right edge after every built group
+// (in-flight ones included: ahead of what is durable while the pipeline is
+// busy).
 struct CommitState {
   CompactRange range;
   Hash last_leaf = kZeroHash;
   uint64_t last_checkpoint_size = 0;
   std::shared_ptr<const NoteSigner> current;
 };
+
+struct BuiltGroup;  // group_build.h
 
 struct LogStore::Impl {
   LogStoreOptions options;
@@ -62,8 +68,14 @@ struct LogStore::Impl {
   bool closed ABSL_GUARDED_BY(mu) = false;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   absl::Status bg_error ABSL_GUARDED_BY(mu);
+  bool building ABSL_GUARDED_BY(mu) = false;  // a leader builds a group
+  // Built groups whose synced write is pending, in commit order; the sync
+  // thread writes the front one.
+  std::deque<std::shared_ptr<BuiltGroup>> in_flight ABSL_GUARDED_BY(mu);
+  bool sync_stop ABSL_GUARDED_BY(mu) = false;
 
-  CommitState state;  // leader only (see above)
+  CommitState state;         // build leader only (see above)
+  IndexRowCache index_rows;  // build leader only (index_txn.h)
 
   std::atomic<uint64_t> size{0};
   mutable absl::Mutex read_mu;
@@ -72,6 +84,7 @@ struct LogStore::Impl {
   std::string current_key_name ABSL_GUARDED_BY(read_mu);
 
   std::thread committer;     // leads groups whose front writer is async
+  std::thread syncer;        // writes built groups in order, fans out
   std::thread checkpointer;  // options.checkpoint_interval
 
   ~Impl();
@@ -104,11 +117,15 @@ struct LogStore::Impl {
   absl::Status CheckStore(uint64_t size);
 
  private:
+  bool CanLeadLocked(const Writer* w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void LeadLocked(Writer* front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  std::vector<Writer*> BuildGroupLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  absl::Status CommitRecords(const std::vector<Writer*>& group);
+  std::vector<Writer*> TakeGroupLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  void FinishLocked(const std::vector<Writer*>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   absl::Status CommitCheckpoint(Writer* w);
+  absl::Status WriteBuilt(BuiltGroup& g, const absl::Status& bg);
   void CommitterLoop();
+  void SyncerLoop();
   void CheckpointerLoop();
 };
 

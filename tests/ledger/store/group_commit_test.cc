@@ -1,0 +1,282 @@
+// The pipelined group commit (group_commit.cc): a group is built while the
+// previous one waits for its synced write, writes happen in group order,
+// nothing is acknowledged before its own write, a refusal in the middle of
+// a group built on an in-flight group renumbers the later requests, and a
+// failed write fails every later group. The kv holds each write until the
+// test allows it, so every interleaving here is forced, not timed.
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/entry_codec.h"
+#include "ledger/store/log_store.h"
+#include "ledger/store/memory_kv.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::store {
+namespace {
+
+using ::segledger::testing::IsOk;
+using ::segledger::testing::StatusIs;
+
+constexpr char kOrigin[] = "cmo-up.example/segledger";
+
+// A MemoryKv whose Writes wait until the test allows them, one by one.
+class HeldKv final : public KvStore {
+ public:
+  absl::StatusOr<std::string> Get(Family f, absl::string_view key) override {
+    return kv_.Get(f, key);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      Family f, absl::Span<const std::string> keys) override {
+    return kv_.MultiGet(f, keys);
+  }
+  absl::Status Write(const KvBatch& batch, bool sync) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++entered_;
+      auto allowed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return allowed_ > 0;
+      };
+      mu_.Await(absl::Condition(&allowed));
+      --allowed_;
+    }
+    return kv_.Write(batch, sync);
+  }
+  absl::Status Scan(Family f, absl::string_view begin, absl::string_view end,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& fn) override {
+    return kv_.Scan(f, begin, end, fn);
+  }
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
+      Family f) override {
+    return kv_.Last(f);
+  }
+  absl::Status Backup(const std::string& dir) override {
+    return kv_.Backup(dir);
+  }
+
+  // From now on each Write waits for Allow; AwaitEntered counts from here.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    allowed_ = 0;
+    entered_ = 0;
+  }
+  void Allow(int n) {
+    absl::MutexLock lock(&mu_);
+    allowed_ += n;
+  }
+  // Returns once `n` Writes have started (held or not).
+  void AwaitEntered(int n) {
+    absl::MutexLock lock(&mu_);
+    auto entered = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return entered_ >= n;
+    };
+    mu_.Await(absl::Condition(&entered));
+  }
+  MemoryKv& inner() { return kv_; }
+
+ private:
+  MemoryKv kv_;
+  absl::Mutex mu_;
+  int allowed_ ABSL_GUARDED_BY(mu_) = 1 << 30;  // until Hold()
+  int entered_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Refuses actor "mallory"; counts each person's records in the index family
+// (reading the rows of earlier, possibly in-flight, groups); remembers the
+// request ids it saw.
+class CountingHook : public AppendHook {
+ public:
+  absl::Status OnAppend(const v1::EntryBody& body, IndexTxn& txn) override {
+    {
+      absl::MutexLock lock(&mu_);
+      seen_.insert(body.request_id());
+    }
+    const std::string key = "count/" + body.actor().person_id();
+    absl::StatusOr<std::string> c = txn.Get(key);
+    txn.Put(key, std::to_string(c.ok() ? std::stoi(*c) + 1 : 1));
+    if (body.actor().person_id() == "mallory") {
+      return absl::PermissionDeniedError("mallory may not append");
+    }
+    return absl::OkStatus();
+  }
+  void AwaitSeen(const std::string& request_id) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [this, &request_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return seen_.count(request_id) > 0;
+    };
+    mu_.Await(absl::Condition(&seen));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<const NoteSigner> Signer() {
+  auto key = Ed25519Signer::New(std::string(32, 1));
+  EXPECT_TRUE(key.ok());
+  return std::make_shared<const NoteSigner>(
+      "k1", std::shared_ptr<const Ed25519Signer>(std::move(*key)));
+}
+
+std::vector<AppendRecord> One(const std::string& request_id,
+                              const std::string& person = "op-1") {
+  AppendRecord r;
+  r.actor.set_person_id(person);
+  r.request_id = request_id;
+  r.record.mutable_key_revocation()->set_reason(request_id);
+  std::vector<AppendRecord> v;
+  v.push_back(std::move(r));
+  return v;
+}
+
+using Result = absl::StatusOr<std::vector<AppendResult>>;
+
+// Callback results by request name, and whether each has run.
+class Results {
+ public:
+  LogStore::AppendCallback For(const std::string& name) {
+    return [this, name](Result r) {
+      absl::MutexLock lock(&mu_);
+      results_.emplace(name, std::move(r));
+    };
+  }
+  bool Has(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    return results_.count(name) > 0;
+  }
+  Result Await(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    auto has = [this, &name]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return results_.count(name) > 0;
+    };
+    mu_.Await(absl::Condition(&has));
+    return results_.at(name);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, Result> results_ ABSL_GUARDED_BY(mu_);
+};
+
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  // Leaves group 1 {a} held in its write, group 2 {z} built and in flight
+  // behind it, and {b, mallory, c, a again} queued: once write 1 is allowed
+  // they form group 3, built while group 2 is still in flight.
+  void SetUp() override {
+    auto kv = std::make_unique<HeldKv>();
+    kv_ = kv.get();
+    LogStoreOptions o;
+    o.origin = kOrigin;
+    o.checkpoint_interval = absl::ZeroDuration();
+    o.hook = &hook_;
+    auto log = LogStore::Open(std::move(kv), {Signer()}, o);
+    ASSERT_THAT(log, IsOk());
+    log_ = *std::move(log);
+    kv_->Hold();
+    log_->AppendAsync(One("a"), results_.For("a"));
+    kv_->AwaitEntered(1);  // group 1 is in its write
+    log_->AppendAsync(One("z"), results_.For("z"));
+    hook_.AwaitSeen("z");  // group 2 is being built: a third may not start
+    log_->AppendAsync(One("b"), results_.For("b"));
+    log_->AppendAsync(One("m", "mallory"), results_.For("m"));
+    log_->AppendAsync(One("c"), results_.For("c"));
+    log_->AppendAsync(One("a"), results_.For("a-again"));
+  }
+  void TearDown() override {
+    kv_->Allow(1000);  // let every write through before closing
+    if (log_ != nullptr) log_->Close().IgnoreError();
+  }
+
+  std::string IndexRow(const std::string& key) {
+    auto v = kv_->inner().Get(Family::kIndex, key);
+    return v.ok() ? *v : "<absent>";
+  }
+
+  CountingHook hook_;
+  HeldKv* kv_ = nullptr;
+  std::unique_ptr<LogStore> log_;
+  Results results_;
+};
+
+TEST_F(GroupCommitTest, GroupsCommitInOrderAndAckOnlyAfterTheirWrite) {
+  EXPECT_FALSE(results_.Has("a"));  // its write is held
+  EXPECT_EQ(log_->Size(), 0u);
+  kv_->Allow(1);  // write 1: group 1
+  ASSERT_THAT(results_.Await("a"), IsOk());
+  EXPECT_EQ(log_->Size(), 1u);
+  hook_.AwaitSeen("c");  // group 3 is built on in-flight group 2
+  kv_->AwaitEntered(2);  // write 2 (group 2) is held
+  EXPECT_FALSE(results_.Has("z"));
+  EXPECT_FALSE(results_.Has("b"));
+  EXPECT_FALSE(results_.Has("m"));  // refusals wait for earlier writes too
+  EXPECT_FALSE(results_.Has("a-again"));
+  kv_->Allow(2);
+  Result a = results_.Await("a");
+  Result z = results_.Await("z");
+  Result b = results_.Await("b");
+  Result m = results_.Await("m");
+  Result c = results_.Await("c");
+  Result again = results_.Await("a-again");
+  ASSERT_THAT(z, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ((*a)[0].index, 0u);
+  EXPECT_EQ((*z)[0].index, 1u);
+  EXPECT_EQ((*b)[0].index, 2u);
+  EXPECT_THAT(m, StatusIs(absl::StatusCode::kPermissionDenied, "mallory"));
+  EXPECT_EQ((*c)[0].index, 3u);  // renumbered past the refusal
+  EXPECT_TRUE((*again)[0].replayed);
+  EXPECT_EQ((*again)[0].index, 0u);
+  EXPECT_EQ((*again)[0].leaf_hash, (*a)[0].leaf_hash);
+  EXPECT_EQ(log_->Size(), 4u);
+  // b and c read z's row while group 2 was in flight.
+  EXPECT_EQ(IndexRow("count/op-1"), "4");
+  EXPECT_EQ(IndexRow("count/mallory"), "<absent>");
+  Hash prev = kZeroHash;
+  for (uint64_t i = 0; i < 4; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(v1::SignedEntry e, log_->GetEntry(i));
+    SEG_ASSERT_OK_AND_ASSIGN(v1::EntryBody body, ParseEntryBody(e.body()));
+    EXPECT_EQ(body.index(), i);
+    EXPECT_EQ(body.prev_hash(), HashBytes(prev)) << "chain broken at " << i;
+    EXPECT_THAT(Signer()->Verifier().Verify(EntrySigningMessage(e.body()),
+                                            e.signature()),
+                IsOk());
+    prev = LeafHash(e.body());
+  }
+}
+
+TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
+  kv_->Allow(1);
+  ASSERT_THAT(results_.Await("a"), IsOk());
+  hook_.AwaitSeen("c");  // group 3 is built on group 2
+  kv_->AwaitEntered(2);
+  kv_->inner().FailNextWrite(absl::UnavailableError("fsync failed"));
+  kv_->Allow(1);  // write 2 fails
+  EXPECT_THAT(results_.Await("z"),
+              StatusIs(absl::StatusCode::kUnavailable, "fsync failed"));
+  // Group 3 was built on group 2: all of it fails with the write's status,
+  // its refusal and its replay too.
+  for (const char* name : {"b", "m", "c", "a-again"}) {
+    EXPECT_THAT(results_.Await(name),
+                StatusIs(absl::StatusCode::kUnavailable, "fsync failed"))
+        << name;
+  }
+  EXPECT_THAT(log_->Append(One("d")), ::testing::Not(IsOk()));
+  EXPECT_EQ(log_->Size(), 1u);
+  EXPECT_THAT(log_->LookupRequest("b"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(IndexRow("count/op-1"), "1");
+}
+
+}  // namespace
+}  // namespace segledger::store
