@@ -1,7 +1,10 @@
 #include "ledger/store/rocksdb_kv.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -25,6 +29,38 @@ rocksdb::Slice ToSlice(absl::string_view s) {
 absl::string_view ToView(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
+
+// Insert hints for the memtables (ColumnFamilyOptions::
+// memtable_insert_with_hint_prefix_extractor): the skip list remembers
+// where the last key of each prefix went, so a key just after it is
+// inserted without a search from the top. Only read by inserts; reads,
+// iteration and SST files do not depend on it.
+//   tree:  the level byte (each level's nodes arrive in index order)
+//   index: up to the first NUL byte, the compound rows that grow in order
+//          ("<prefix><be64 index>", "d/ref/<lot>\0<be64>"); keys without
+//          one (request ids, state rows) take no hint.
+class InsertHintPrefix final : public rocksdb::SliceTransform {
+ public:
+  explicit InsertHintPrefix(Family f) : family_(f) {}
+  const char* Name() const override {
+    return family_ == Family::kTree ? "segledger.TreeLevelHint"
+                                    : "segledger.IndexRunHint";
+  }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    if (family_ == Family::kTree) return rocksdb::Slice(key.data(), 1);
+    const void* nul = std::memchr(key.data(), '\0', key.size());
+    return rocksdb::Slice(
+        key.data(),
+        static_cast<size_t>(static_cast<const char*>(nul) - key.data()) + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    if (family_ == Family::kTree) return !key.empty();
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+
+ private:
+  const Family family_;
+};
 
 // Options for an append-mostly log: level compaction (the default), a small
 // shared block cache, bloom filters where point reads dominate (index for
@@ -43,6 +79,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (f == Family::kIndex || f == Family::kTree) {
+    cf.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<InsertHintPrefix>(f);
+  }
   return cf;
 }
 
@@ -174,8 +214,24 @@ absl::StatusOr<std::vector<std::optional<std::string>>> RocksDbKv::MultiGet(
 }
 
 absl::Status RocksDbKv::Write(const KvBatch& batch, bool sync) {
+  // Ops go to RocksDB grouped by family and in key order (stable: a later op
+  // on the same key still wins). Each memtable's skip list keeps the
+  // position of its last insert, so an insert just after it is cheap and
+  // one far away searches from the top: a group's tree nodes come
+  // interleaved by level (leaf, parent, leaf, ...), which made every tree
+  // insert a full search.
+  const std::vector<KvBatch::Op>& ops = batch.ops();
+  std::vector<const KvBatch::Op*> order;
+  order.reserve(ops.size());
+  for (const KvBatch::Op& op : ops) order.push_back(&op);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const KvBatch::Op* a, const KvBatch::Op* b) {
+                     if (a->family != b->family) return a->family < b->family;
+                     return a->key < b->key;
+                   });
   rocksdb::WriteBatch wb;
-  for (const KvBatch::Op& op : batch.ops()) {
+  for (const KvBatch::Op* opp : order) {
+    const KvBatch::Op& op = *opp;
     rocksdb::Status s =
         op.is_delete
             ? wb.Delete(impl_->cf(op.family), ToSlice(op.key))
