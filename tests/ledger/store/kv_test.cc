@@ -85,6 +85,32 @@ TEST_P(KvTest, BatchAppliesInOrderLaterOpWins) {
   EXPECT_THAT(ScanAll(Family::kIndex), ElementsAre(Pair("a", "2")));
 }
 
+// RocksDbKv adds a batch's ops to RocksDB grouped by family in key order
+// (memtable insert locality); the outcome must be the batch's own order.
+TEST_P(KvTest, UnorderedBatchAcrossFamiliesKeepsLaterOpWins) {
+  const std::string run = std::string("d/ref/lot\0", 10);
+  KvBatch batch;
+  batch.Put(Family::kIndex, run + "2", "r2");
+  batch.Put(Family::kTree, std::string(1, '\1') + "b", "t1b");
+  batch.Put(Family::kIndex, "z", "1");
+  batch.Put(Family::kTree, std::string(1, '\0') + "b", "t0b");
+  batch.Put(Family::kIndex, run + "1", "r1");
+  batch.Delete(Family::kIndex, "z");
+  batch.Put(Family::kTree, std::string(1, '\0') + "a", "t0a");
+  batch.Put(Family::kIndex, "a", "1");
+  batch.Put(Family::kIndex, "z", "2");
+  batch.Delete(Family::kIndex, run + "2");
+  batch.Put(Family::kIndex, "a", "3");
+  SEG_ASSERT_OK(kv_->Write(batch, true));
+  EXPECT_THAT(
+      ScanAll(Family::kIndex),
+      ElementsAre(Pair("a", "3"), Pair(run + "1", "r1"), Pair("z", "2")));
+  EXPECT_THAT(ScanAll(Family::kTree),
+              ElementsAre(Pair(std::string(1, '\0') + "a", "t0a"),
+                          Pair(std::string(1, '\0') + "b", "t0b"),
+                          Pair(std::string(1, '\1') + "b", "t1b")));
+}
+
 TEST_P(KvTest, MultiGetReportsAbsentKeys) {
   KvBatch batch;
   batch.Put(Family::kTree, "x", "1");
