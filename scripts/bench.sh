@@ -578,6 +578,17 @@ elif tl:
 else:
     goal("lot trace / timeline, 1M records", "p50 < 5 ms", "—", None,
          "domain_benchmark did not run")
+rv = [bm for n_, bm in micro.items() if n_.startswith("BM_AppendRulesVsPlain")]
+if rv:
+    bm = rv[0]
+    goal("(issue 4) appends with validation and rules vs plain appends",
+         "≥ 90% of plain append throughput",
+         f"{pct(bm.get('rules_vs_plain'))}: rules "
+         f"{num(bm.get('rules_records_per_s'))}/s, plain "
+         f"{num(bm.get('plain_records_per_s'))}/s",
+         bm.get("rules_vs_plain", 0) >= 0.90,
+         f"domain_benchmark, {num(bm.get('records'))} records, 64 appenders, "
+         "medians of 3 rounds on fresh stores")
 w("")
 print("\n".join(out))
 PY
