@@ -180,8 +180,9 @@ void LogVerifier::AddKey(const NoteVerifier& key) {
     }
     return;
   }
-  // A NoteVerifier always holds a usable Ed25519 key (its factories build
-  // one), so the key's verifier is shared rather than built again.
+  // A NoteVerifier always holds a usable Ed25519 key (its factories check
+  // it), so the key's verifier is shared rather than built again; its
+  // OpenSSL key is made only if an entry or checkpoint by it is checked.
   auto state = std::make_unique<KeyState>(key);
   absl::WriterMutexLock lock(&keys_mu_);
   keys_.emplace(key.name(), std::move(state));
