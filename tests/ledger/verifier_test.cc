@@ -713,6 +713,39 @@ TEST(LogVerifierTest, RegistrationChecksDoNotDependOnTheKeyBeingUsed) {
               ::testing::UnorderedElementsAre("cmo-a", "cmo-b", "off-curve"));
 }
 
+// A trusted key whose name repeats another trusted key's is usable for
+// checkpoints (not entries: they name their key by name only); a key of
+// that name that is not trusted is not.
+TEST(LogVerifierTest, CheckpointsBySecondTrustedKeyOfOneName) {
+  Keys k;
+  auto a2 = MakeSigner("cmo-a", 'z');
+  auto a3 = MakeSigner("cmo-a", 'y');
+  LogModel model;
+  for (int i = 0; i < 8; ++i) model.Add(k.a.get());
+  model.checkpoint_at = {{4, a2.get()}, {8, a3.get()}};
+  const Sealed log = model.Seal();
+  for (size_t batch : {1, 4096}) {
+    LogVerifierOptions options;
+    options.origin = kOrigin;
+    options.trusted_keys = {k.a->Verifier(), a2->Verifier()};
+    options.batch_size = batch;
+    LogVerifier verifier(std::move(options));
+    for (const std::string& note : log.checkpoints) {
+      verifier.AddCheckpoint(note);
+    }
+    for (size_t i = 0; i < log.bodies.size(); ++i) {
+      verifier.AddEntry(i, log.bodies[i], log.signatures[i]);
+    }
+    const std::vector<Finding> f = verifier.Finish();
+    EXPECT_THAT(KindsAndIndexes(f),
+                ElementsAreArray(Want{{FindingKind::kBadCheckpoint, 8}}))
+        << Describe(f);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_THAT(f[0].detail, HasSubstr("no signature by a known key"));
+    EXPECT_EQ(verifier.KnownKeys().size(), 2u);
+  }
+}
+
 TEST(LogVerifierTest, KindNamesAndSeverities) {
   EXPECT_EQ(FindingKindName(FindingKind::kBadSignature), "bad_signature");
   EXPECT_EQ(FindingKindName(FindingKind::kKeyOutsideValidity),
