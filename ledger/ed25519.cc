@@ -5,9 +5,11 @@
 // EVP_DigestSign on one context, and a per-call context is what makes the
 // const methods thread-safe. The EVP_PKEY itself is only read after it is
 // made, which OpenSSL 3 allows from many threads at once. A verifier makes
-// its EVP_PKEY at its first verification (absl::call_once): logs register
-// far more keys than ever sign, and making one costs as much as hashing
-// a few kilobytes.
+// its EVP_PKEY at its first verification: logs register far more keys than
+// ever sign, and making one costs as much as hashing a few kilobytes. That
+// is std::call_once (pthread_once, which ThreadSanitizer intercepts), not
+// absl::call_once: a thread that waits for another's call returns from
+// Debian's uninstrumented libabsl_base, and TSan reports the key's read.
 #include "ledger/ed25519.h"
 
 #include <openssl/crypto.h>
@@ -16,10 +18,10 @@
 #include <openssl/rand.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
-#include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
 
 namespace segledger {
@@ -151,7 +153,7 @@ absl::StatusOr<std::string> Ed25519Signer::Sign(
 // -------------------------------------------------------------- verifier
 
 struct Ed25519Verifier::Impl {
-  absl::once_flag once;
+  std::once_flag once;
   EvpPkeyPtr pkey;    // made by the first Verify (null if that failed)
   std::string error;  // why it failed
 };
@@ -189,7 +191,7 @@ absl::Status Ed25519Verifier::Verify(absl::string_view signature,
                                                    kEd25519SignatureSize));
   }
   // Made once; other threads wait for it, then only read it.
-  absl::call_once(impl_->once, [this] {
+  std::call_once(impl_->once, [this] {
     impl_->pkey.reset(EVP_PKEY_new_raw_public_key(
         EVP_PKEY_ED25519, nullptr, public_key_.data(), public_key_.size()));
     if (impl_->pkey == nullptr) {

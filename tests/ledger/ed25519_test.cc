@@ -1,5 +1,6 @@
 #include "ledger/ed25519.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -183,9 +184,13 @@ TEST(Ed25519Test, FirstVerificationsFromEightThreadsAtOnce) {
         std::shared_ptr<const Ed25519Verifier> verifier,
         Ed25519Verifier::New(KeyBytes(signer->public_key())));
     std::vector<int> failures(kThreads, 0);
+    std::atomic<int> ready{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
+        // Start together: the first Verify calls overlap.
+        ready.fetch_add(1);
+        while (ready.load() < kThreads) std::this_thread::yield();
         if (!verifier->Verify(sig, "hello").ok()) ++failures[t];
         if (verifier->Verify(sig, "hellO").ok()) ++failures[t];
       });
