@@ -3,8 +3,13 @@
 // Every signature and every verification gets its own EVP_MD_CTX,
 // initialised for that one call: OpenSSL >= 3.2 refuses a second
 // EVP_DigestSign on one context, and a per-call context is what makes the
-// const methods thread-safe. The EVP_PKEY itself is only read after
-// construction, which OpenSSL 3 allows from many threads at once.
+// const methods thread-safe. The EVP_PKEY itself is only read after it is
+// made, which OpenSSL 3 allows from many threads at once. A verifier makes
+// its EVP_PKEY at its first verification: logs register far more keys than
+// ever sign, and making one costs as much as hashing a few kilobytes. That
+// is std::call_once (pthread_once, which ThreadSanitizer intercepts), not
+// absl::call_once: a thread that waits for another's call returns from
+// Debian's uninstrumented libabsl_base, and TSan reports the key's read.
 #include "ledger/ed25519.h"
 
 #include <openssl/crypto.h>
@@ -13,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -147,7 +153,9 @@ absl::StatusOr<std::string> Ed25519Signer::Sign(
 // -------------------------------------------------------------- verifier
 
 struct Ed25519Verifier::Impl {
-  EvpPkeyPtr pkey;
+  std::once_flag once;
+  EvpPkeyPtr pkey;    // made by the first Verify (null if that failed)
+  std::string error;  // why it failed
 };
 
 absl::StatusOr<std::unique_ptr<Ed25519Verifier>> Ed25519Verifier::New(
@@ -157,22 +165,16 @@ absl::StatusOr<std::unique_ptr<Ed25519Verifier>> Ed25519Verifier::New(
                                                    public_key.size(), ", want ",
                                                    kEd25519PublicKeySize));
   }
-  // OpenSSL does not decode the point here; an invalid encoding makes every
-  // verification fail (RFC 8032 section 5.1.7 step 1).
-  EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, Bytes(public_key), public_key.size()));
-  if (pkey == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Ed25519 public key rejected: ", OpenSslError()));
-  }
+  // Nothing else to check now: EVP_PKEY_new_raw_public_key takes any 32
+  // bytes (it does not decode the point; an invalid encoding makes every
+  // verification fail, RFC 8032 section 5.1.7 step 1), so it is left to
+  // the first Verify.
   Ed25519PublicKey key{};
   for (size_t i = 0; i < key.size(); ++i) {
     key[i] = static_cast<uint8_t>(public_key[i]);
   }
-  auto impl = std::make_unique<Impl>();
-  impl->pkey = std::move(pkey);
   return std::unique_ptr<Ed25519Verifier>(
-      new Ed25519Verifier(std::move(impl), key));
+      new Ed25519Verifier(std::make_unique<Impl>(), key));
 }
 
 Ed25519Verifier::Ed25519Verifier(std::unique_ptr<Impl> impl,
@@ -188,6 +190,16 @@ absl::Status Ed25519Verifier::Verify(absl::string_view signature,
                                                    signature.size(), ", want ",
                                                    kEd25519SignatureSize));
   }
+  // Made once; other threads wait for it, then only read it.
+  std::call_once(impl_->once, [this] {
+    impl_->pkey.reset(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, public_key_.data(), public_key_.size()));
+    if (impl_->pkey == nullptr) {
+      impl_->error =
+          absl::StrCat("EVP_PKEY_new_raw_public_key: ", OpenSslError());
+    }
+  });
+  if (impl_->pkey == nullptr) return absl::InternalError(impl_->error);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   if (ctx == nullptr) return InternalError("EVP_MD_CTX_new");
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,

@@ -4,7 +4,7 @@
 // own OpenSSL objects through unique_ptr deleters. The private seed is wiped
 // on destruction. Sign and Verify are const and thread-safe (each call uses
 // its own EVP_MD_CTX, initialised per signature: reusing one context fails
-// on OpenSSL >= 3.2).
+// on OpenSSL >= 3.2). A verifier makes its OpenSSL key at its first Verify.
 #ifndef SEGLEDGER_LEDGER_ED25519_H_
 #define SEGLEDGER_LEDGER_ED25519_H_
 
@@ -78,7 +78,10 @@ class Ed25519Signer {
 
 class Ed25519Verifier {
  public:
-  // From a 32-byte public key. INVALID_ARGUMENT otherwise.
+  // From a 32-byte public key. INVALID_ARGUMENT otherwise. Any 32 bytes are
+  // accepted (OpenSSL does not decode the point when it makes the key); the
+  // OpenSSL key is made by the first Verify, so a verifier that never
+  // verifies costs a small allocation.
   static absl::StatusOr<std::unique_ptr<Ed25519Verifier>> New(
       absl::string_view public_key);
 
@@ -88,7 +91,8 @@ class Ed25519Verifier {
 
   // OK when `signature` is a valid signature of `message`; otherwise
   // INVALID_ARGUMENT ("signature length 63, want 64" or "bad signature").
-  // Thread-safe.
+  // INTERNAL if OpenSSL could not make the key (out of memory; remembered).
+  // Thread-safe, also the first call.
   absl::Status Verify(absl::string_view signature,
                       absl::string_view message) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -180,18 +181,52 @@ void LogVerifier::AddKey(const NoteVerifier& key) {
     }
     return;
   }
-  // A NoteVerifier always holds a usable Ed25519 key (its factories build
-  // one), so the key's verifier is shared rather than built again.
+  // A NoteVerifier always holds a usable Ed25519 key (its factories check
+  // it), so the key's verifier is shared rather than built again; its
+  // OpenSSL key is made only if an entry or checkpoint by it is checked.
   auto state = std::make_unique<KeyState>(key);
   absl::WriterMutexLock lock(&keys_mu_);
   keys_.emplace(key.name(), std::move(state));
 }
 
 std::vector<NoteVerifier> LogVerifier::KnownKeys() const {
+  std::vector<const KeyState*> sorted;
+  sorted.reserve(keys_.size());
+  for (const auto& [name, key] : keys_) sorted.push_back(key.get());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const KeyState* a, const KeyState* b) {
+              return a->note.name() < b->note.name();
+            });
   std::vector<NoteVerifier> out;
   out.reserve(keys_.size() + extra_keys_.size());
-  for (const auto& [name, key] : keys_) out.push_back(key->note);
+  for (const KeyState* key : sorted) out.push_back(key->note);
   out.insert(out.end(), extra_keys_.begin(), extra_keys_.end());
+  return out;
+}
+
+// The keys of KnownKeys, in its order, whose name is on a signature line
+// of a checkpoint note. OpenNote matches a line to known keys by name and
+// key hash only, so it gives the same answers with these as with all
+// KnownKeys, without copying every key the log registered.
+std::vector<NoteVerifier> LogVerifier::CheckpointKeys() const {
+  std::set<std::string> names;  // sorted, as KnownKeys
+  for (const auto& [size, group] : checkpoints_) {
+    for (const std::string& note : group.notes) {
+      absl::StatusOr<Note> parsed = ParseNote(note);
+      if (!parsed.ok()) continue;  // AddCheckpoint kept only parsed notes
+      for (const NoteSignature& sig : parsed->signatures) {
+        names.insert(sig.name);
+      }
+    }
+  }
+  std::vector<NoteVerifier> out;
+  for (const std::string& name : names) {
+    auto it = keys_.find(name);
+    if (it != keys_.end()) out.push_back(it->second->note);
+  }
+  for (const NoteVerifier& key : extra_keys_) {
+    if (names.count(key.name())) out.push_back(key);
+  }
   return out;
 }
 
@@ -607,7 +642,7 @@ std::string Summary(const OpenedNote& n) {
 // Signatures are checked with every key known at the end, so checkpoints
 // signed by keys the log introduced (rotation, registration) verify.
 void LogVerifier::ResolveCheckpoints() {
-  const std::vector<NoteVerifier> known = KnownKeys();
+  const std::vector<NoteVerifier> known = CheckpointKeys();
   for (const auto& [size, group] : checkpoints_) {
     const auto at = static_cast<int64_t>(size);
     std::vector<OpenedNote> valid;

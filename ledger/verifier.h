@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -124,7 +125,8 @@ class LogVerifier {
   // they stop at a gap).
   Hash Root() const { return range_.Root(); }
   uint64_t size() const { return range_.size(); }
-  // Every verifier key seen (trusted or learned from key records).
+  // Every verifier key seen (trusted or learned from key records): one per
+  // name in name order, then trusted keys that repeat a name.
   std::vector<NoteVerifier> KnownKeys() const;
 
  private:
@@ -160,6 +162,7 @@ class LogVerifier {
   void ApplyRotation(const Pending& p);
   void ApplyRevocation(const Pending& p);
   void AddKey(const NoteVerifier& key);
+  std::vector<NoteVerifier> CheckpointKeys() const;
   void RecordRoot();
   void ResolveCheckpoints();
   void Report(FindingKind kind, int64_t index, std::string detail);
@@ -175,9 +178,11 @@ class LogVerifier {
   int filling_ = 0;             // batches_[filling_] takes new entries
   Batch* in_flight_ = nullptr;  // prepared by the pool, not yet completed
   // Written only by the feeding thread (AddKey, under the writer lock);
-  // read by the pool in Prepare under the reader lock.
+  // read by the pool in Prepare under the reader lock. Hashed: a log may
+  // register a key per entry (KeyState pointers stay valid, the map's
+  // iterators do not across AddKey).
   absl::Mutex keys_mu_;
-  std::map<std::string, std::unique_ptr<KeyState>> keys_;
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
   // Trusted keys whose name repeats a known one with another public key:
   // usable for checkpoints only (entries name their key by name).
   std::vector<NoteVerifier> extra_keys_;

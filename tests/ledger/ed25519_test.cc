@@ -1,6 +1,8 @@
 #include "ledger/ed25519.h"
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +147,56 @@ TEST(Ed25519Test, WrongKeyLengths) {
                 StatusIs(absl::StatusCode::kInvalidArgument, "length"));
     EXPECT_THAT(Ed25519Verifier::New(std::string(n, 'k')),
                 StatusIs(absl::StatusCode::kInvalidArgument, "length"));
+  }
+}
+
+// Any 32 bytes make a verifier: OpenSSL does not decode the point when the
+// key is made. A key that is no point (y = 2), a non-canonical y >= p, or
+// all ones verifies nothing; that is a "bad signature", not an error.
+TEST(Ed25519Test, AnyThirtyTwoBytesMakeAVerifierThatRejectsForeignSignatures) {
+  SEG_ASSERT_OK_AND_ASSIGN(auto signer, Ed25519Signer::Generate());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string sig, signer->Sign("hello"));
+  std::string off_curve(32, '\0');
+  off_curve[0] = 2;
+  std::string p_plus_one(32, '\xff');  // 2^255 - 18, little-endian
+  p_plus_one[0] = '\xee';
+  p_plus_one[31] = '\x7f';
+  for (const std::string& key :
+       {off_curve, p_plus_one, std::string(32, '\xff'), std::string(32, 'A')}) {
+    SCOPED_TRACE(absl::BytesToHexString(key));
+    SEG_ASSERT_OK_AND_ASSIGN(auto v, Ed25519Verifier::New(key));
+    EXPECT_EQ(KeyBytes(v->public_key()), key);
+    EXPECT_THAT(v->Verify(sig, "hello"),
+                StatusIs(absl::StatusCode::kInvalidArgument, "bad signature"));
+    // Asked again, the same answer.
+    EXPECT_THAT(v->Verify(sig, "hello"),
+                StatusIs(absl::StatusCode::kInvalidArgument, "bad signature"));
+  }
+}
+
+// A fresh verifier's first checks come from many threads at once.
+TEST(Ed25519Test, FirstVerificationsFromEightThreadsAtOnce) {
+  SEG_ASSERT_OK_AND_ASSIGN(auto signer, Ed25519Signer::Generate());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string sig, signer->Sign("hello"));
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 20; ++round) {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        std::shared_ptr<const Ed25519Verifier> verifier,
+        Ed25519Verifier::New(KeyBytes(signer->public_key())));
+    std::vector<int> failures(kThreads, 0);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Start together: the first Verify calls overlap.
+        ready.fetch_add(1);
+        while (ready.load() < kThreads) std::this_thread::yield();
+        if (!verifier->Verify(sig, "hello").ok()) ++failures[t];
+        if (verifier->Verify(sig, "hellO").ok()) ++failures[t];
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << t;
   }
 }
 

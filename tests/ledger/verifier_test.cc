@@ -2,6 +2,7 @@
 // mutation per case, each with exactly the findings it must produce.
 #include "ledger/verifier.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,9 +12,12 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
+#include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_codec.h"
@@ -620,6 +624,125 @@ TEST(LogVerifierTest, GarbageNeverCrashes) {
                                            bytes(9)));
     const std::vector<Finding> f = Verify(log, k, &pool, 1 + rng() % 8);
     EXPECT_FALSE(f.empty());
+  }
+}
+
+// Registered keys that never sign are checked when registered, and only
+// as far as the registration itself goes: a wrong length or a bad name is a
+// malformed registration; a 32-byte key that is no curve point is accepted
+// (as OpenSSL accepts it) and only entries and checkpoints claiming it fail.
+TEST(LogVerifierTest, RegistrationChecksDoNotDependOnTheKeyBeingUsed) {
+  Keys k;
+  // y = 2 is not the y of a point on edwards25519: no signature verifies.
+  std::string off_curve(32, '\0');
+  off_curve[0] = 2;
+  auto registration = [](const std::string& name, const std::string& key) {
+    v1::Record r;
+    r.mutable_key_registration()->set_key_name(name);
+    r.mutable_key_registration()->set_public_key(key);
+    return r;
+  };
+  LogModel model;
+  model.Add(k.a.get(), registration("short", std::string(31, 'k')));
+  model.Add(k.a.get(), registration("long", std::string(33, 'k')));
+  model.Add(k.a.get(), registration("bad name", PublicKeyBytes(*k.b)));
+  model.Add(k.a.get(), registration("off-curve", off_curve));
+  model.Add(k.a.get(), Registration(*k.b, At(0)));  // valid, never used
+  model.Add(k.a.get());
+  model.bodies[5].set_key_name("off-curve");  // signed by A, names off-curve
+  model.Add(k.a.get(), registration("cmo-b", PublicKeyBytes(*k.c)));
+  model.Add(k.a.get());
+  model.checkpoint_at = {{8, k.a.get()}};
+  Sealed log = model.Seal();
+  ASSERT_EQ(log.checkpoints.size(), 1u);
+  // The same checkpoint with a second line by the off-curve key.
+  Ed25519PublicKey off_key{};
+  std::copy(off_curve.begin(), off_curve.end(), off_key.begin());
+  std::string raw;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    raw.push_back(
+        static_cast<char>(NoteKeyHash("off-curve", off_key) >> shift));
+  }
+  raw.append(std::string(64, 's'));
+  log.checkpoints.push_back(absl::StrCat(
+      log.checkpoints[0], "\xe2\x80\x94 off-curve ", Base64Encode(raw), "\n"));
+  google::protobuf::LogSilencer quiet;
+  const std::vector<Finding> serial = Verify(log, k, nullptr, 4096);
+  EXPECT_EQ(Describe(serial),
+            "malformed_entry@0: key registration: public key of \"short\" is "
+            "31 bytes, want 32\n"
+            "malformed_entry@1: key registration: public key of \"long\" is 33 "
+            "bytes, want 32\n"
+            "malformed_entry@2: key registration: key name \"bad name\": "
+            "invalid UTF-8, space, control character or '+' at offset 3\n"
+            "bad_signature@5: 64-byte signature by key off-curve does not "
+            "verify over the " +
+                std::to_string(log.bodies[5].size()) +
+                "-byte body (leaf hash " + HashHex(LeafHash(log.bodies[5])) +
+                ")\n"
+                "malformed_entry@6: key registration of cmo-b conflicts with "
+                "the known key of that name; ignored\n"
+                "bad_checkpoint@8: checkpoint at size 8: note: invalid "
+                "signature for key off-curve+" +
+                absl::StrFormat("%08x", NoteKeyHash("off-curve", off_key)) +
+                ": bad signature\n");
+  ThreadPool pool(2);
+  for (size_t batch : {1, 3, 4096}) {
+    EXPECT_EQ(Describe(Verify(log, k, &pool, batch)), Describe(serial))
+        << "batch " << batch;
+    EXPECT_EQ(Describe(Verify(log, k, nullptr, batch)), Describe(serial))
+        << "batch " << batch;
+  }
+  // The off-curve key and the valid unused one are known; the others not.
+  LogVerifierOptions options;
+  options.origin = kOrigin;
+  options.trusted_keys = {k.a->Verifier()};
+  LogVerifier verifier(std::move(options));
+  for (size_t i = 0; i < log.bodies.size(); ++i) {
+    verifier.AddEntry(i, log.bodies[i], log.signatures[i]);
+  }
+  verifier.Finish();
+  std::vector<std::string> names;
+  for (const NoteVerifier& v : verifier.KnownKeys()) {
+    names.push_back(v.name());
+    if (v.name() == "cmo-b") {
+      EXPECT_EQ(v.public_key(), k.b->signer().public_key());
+    }
+  }
+  EXPECT_THAT(names,
+              ::testing::UnorderedElementsAre("cmo-a", "cmo-b", "off-curve"));
+}
+
+// A trusted key whose name repeats another trusted key's is usable for
+// checkpoints (not entries: they name their key by name only); a key of
+// that name that is not trusted is not.
+TEST(LogVerifierTest, CheckpointsBySecondTrustedKeyOfOneName) {
+  Keys k;
+  auto a2 = MakeSigner("cmo-a", 'z');
+  auto a3 = MakeSigner("cmo-a", 'y');
+  LogModel model;
+  for (int i = 0; i < 8; ++i) model.Add(k.a.get());
+  model.checkpoint_at = {{4, a2.get()}, {8, a3.get()}};
+  const Sealed log = model.Seal();
+  for (size_t batch : {1, 4096}) {
+    LogVerifierOptions options;
+    options.origin = kOrigin;
+    options.trusted_keys = {k.a->Verifier(), a2->Verifier()};
+    options.batch_size = batch;
+    LogVerifier verifier(std::move(options));
+    for (const std::string& note : log.checkpoints) {
+      verifier.AddCheckpoint(note);
+    }
+    for (size_t i = 0; i < log.bodies.size(); ++i) {
+      verifier.AddEntry(i, log.bodies[i], log.signatures[i]);
+    }
+    const std::vector<Finding> f = verifier.Finish();
+    EXPECT_THAT(KindsAndIndexes(f),
+                ElementsAreArray(Want{{FindingKind::kBadCheckpoint, 8}}))
+        << Describe(f);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_THAT(f[0].detail, HasSubstr("no signature by a known key"));
+    EXPECT_EQ(verifier.KnownKeys().size(), 2u);
   }
 }
 
