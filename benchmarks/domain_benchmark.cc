@@ -313,7 +313,9 @@ void BM_AppendRulesVsPlain(benchmark::State& state) {
   state.counters["plain_records_per_s"] = Median(plain);
   state.counters["rules_records_per_s"] = Median(rules);
   state.counters["rules_vs_plain"] = ratio;
-  std::printf(
+  // stderr: stdout carries --benchmark_format=json for scripts/bench.sh.
+  std::fprintf(
+      stderr,
       "append with rules / plain append: %.3f (rules %.0f records/s, plain "
       "%.0f records/s; medians of %zu rounds, %zu records, %zu appenders)\n",
       ratio, Median(rules), Median(plain), rounds, load->records, threads);
