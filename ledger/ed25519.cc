@@ -17,12 +17,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status_macros.h"
 
 namespace segledger {
 namespace {
@@ -158,6 +160,44 @@ struct Ed25519Verifier::Impl {
   std::string error;  // why it failed
 };
 
+// The y coordinates (little-endian, sign bit clear) of the eight points of
+// order 1, 2, 4 and 8 on edwards25519: y = 1, p - 1, 0 and the two y of the
+// order-8 points. A point's order is fixed by its y (x only changes sign).
+constexpr uint8_t kSmallOrderY[][kEd25519PublicKeySize] = {
+    {0x01},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0x00},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+};
+
+absl::Status CheckEd25519PublicKey(const Ed25519PublicKey& key) {
+  Ed25519PublicKey y = key;
+  y[31] &= 0x7f;  // the sign of x
+  // y >= p = 2^255 - 19: bytes 1..30 all 0xff, byte 31 0x7f, byte 0 >= 0xed.
+  bool at_least_p = y[31] == 0x7f && y[0] >= 0xed;
+  for (size_t i = 1; at_least_p && i < 31; ++i) at_least_p = y[i] == 0xff;
+  if (at_least_p) {
+    return absl::InvalidArgumentError(
+        "Ed25519 public key rejected: non-canonical encoding (y >= p; RFC "
+        "8032 section 5.1.3)");
+  }
+  for (const auto& small : kSmallOrderY) {
+    if (std::equal(y.begin(), y.end(), small)) {
+      return absl::InvalidArgumentError(
+          "Ed25519 public key rejected: a point of small order (signatures "
+          "by it can be made without a private key)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Ed25519Verifier>> Ed25519Verifier::New(
     absl::string_view public_key) {
   if (public_key.size() != kEd25519PublicKeySize) {
@@ -165,14 +205,15 @@ absl::StatusOr<std::unique_ptr<Ed25519Verifier>> Ed25519Verifier::New(
                                                    public_key.size(), ", want ",
                                                    kEd25519PublicKeySize));
   }
-  // Nothing else to check now: EVP_PKEY_new_raw_public_key takes any 32
-  // bytes (it does not decode the point; an invalid encoding makes every
-  // verification fail, RFC 8032 section 5.1.7 step 1), so it is left to
-  // the first Verify.
   Ed25519PublicKey key{};
   for (size_t i = 0; i < key.size(); ++i) {
     key[i] = static_cast<uint8_t>(public_key[i]);
   }
+  SEG_RETURN_IF_ERROR(CheckEd25519PublicKey(key));
+  // Nothing else to check now: EVP_PKEY_new_raw_public_key takes any 32
+  // bytes (it does not decode the point; a y that is on no point makes
+  // every verification fail, RFC 8032 section 5.1.7 step 1), so it is left
+  // to the first Verify.
   return std::unique_ptr<Ed25519Verifier>(
       new Ed25519Verifier(std::make_unique<Impl>(), key));
 }

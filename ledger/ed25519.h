@@ -76,12 +76,19 @@ class Ed25519Signer {
   const Ed25519PublicKey public_key_;
 };
 
+// OK unless `key` is an encoding no honest key has: y >= p (non-canonical,
+// RFC 8032 section 5.1.3) or one of the eight points of small order, whose
+// "signatures" anyone can make (OpenSSL 3.0 verifies, for example, an
+// all-zero signature by the order-4 point). INVALID_ARGUMENT naming which.
+absl::Status CheckEd25519PublicKey(const Ed25519PublicKey& key);
+
 class Ed25519Verifier {
  public:
-  // From a 32-byte public key. INVALID_ARGUMENT otherwise. Any 32 bytes are
-  // accepted (OpenSSL does not decode the point when it makes the key); the
-  // OpenSSL key is made by the first Verify, so a verifier that never
-  // verifies costs a small allocation.
+  // From a 32-byte public key. INVALID_ARGUMENT for another length or a key
+  // CheckEd25519PublicKey rejects. Other 32 bytes are accepted (OpenSSL
+  // does not decode the point when it makes the key; a y on no point fails
+  // every verification); the OpenSSL key is made by the first Verify, so a
+  // verifier that never verifies costs a small allocation.
   static absl::StatusOr<std::unique_ptr<Ed25519Verifier>> New(
       absl::string_view public_key);
 

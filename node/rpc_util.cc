@@ -1,5 +1,7 @@
 #include "node/rpc_util.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/ed25519.h"
 
@@ -43,6 +45,12 @@ absl::Status ValidateKeyRecord(const v1::Record& record,
     if (k.public_key().size() != kEd25519PublicKeySize) {
       return Invalid(path, "record.key_registration.public_key",
                      absl::StrCat(k.public_key().size(), " bytes, want 32"));
+    }
+    Ed25519PublicKey key{};
+    std::copy(k.public_key().begin(), k.public_key().end(), key.begin());
+    if (absl::Status weak = CheckEd25519PublicKey(key); !weak.ok()) {
+      return Invalid(path, "record.key_registration.public_key",
+                     weak.message());
     }
   }
   if (record.has_key_rotation()) {

@@ -1,10 +1,13 @@
 #include "ledger/ed25519.h"
 
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -153,16 +156,12 @@ TEST(Ed25519Test, WrongKeyLengths) {
 // Any 32 bytes make a verifier: OpenSSL does not decode the point when the
 // key is made. A key that is no point (y = 2), a non-canonical y >= p, or
 // all ones verifies nothing; that is a "bad signature", not an error.
-TEST(Ed25519Test, AnyThirtyTwoBytesMakeAVerifierThatRejectsForeignSignatures) {
+TEST(Ed25519Test, ThirtyTwoBytesOffTheCurveMakeAVerifierThatRejectsAll) {
   SEG_ASSERT_OK_AND_ASSIGN(auto signer, Ed25519Signer::Generate());
   SEG_ASSERT_OK_AND_ASSIGN(std::string sig, signer->Sign("hello"));
   std::string off_curve(32, '\0');
-  off_curve[0] = 2;
-  std::string p_plus_one(32, '\xff');  // 2^255 - 18, little-endian
-  p_plus_one[0] = '\xee';
-  p_plus_one[31] = '\x7f';
-  for (const std::string& key :
-       {off_curve, p_plus_one, std::string(32, '\xff'), std::string(32, 'A')}) {
+  off_curve[0] = 2;  // y = 2 is the y of no point
+  for (const std::string& key : {off_curve, std::string(32, 'A')}) {
     SCOPED_TRACE(absl::BytesToHexString(key));
     SEG_ASSERT_OK_AND_ASSIGN(auto v, Ed25519Verifier::New(key));
     EXPECT_EQ(KeyBytes(v->public_key()), key);
@@ -172,6 +171,80 @@ TEST(Ed25519Test, AnyThirtyTwoBytesMakeAVerifierThatRejectsForeignSignatures) {
     EXPECT_THAT(v->Verify(sig, "hello"),
                 StatusIs(absl::StatusCode::kInvalidArgument, "bad signature"));
   }
+}
+
+// The encodings of the eight points of order 1, 2, 4 and 8 (each with both
+// x signs) and the non-canonical ones (y >= p) are no honest key.
+// Each with the reason CheckEd25519PublicKey gives.
+std::vector<std::pair<std::string, std::string>> WeakKeys() {
+  const char* small_order_y[] = {
+      "0100000000000000000000000000000000000000000000000000000000000000",
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  };
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const char* hex : small_order_y) {
+    std::string k = absl::HexStringToBytes(hex);
+    keys.emplace_back(k, "small order");
+    k[31] = static_cast<char>(k[31] | 0x80);
+    keys.emplace_back(k, "small order");
+  }
+  for (int low = 0xed; low <= 0xff; ++low) {  // y = p .. 2^255 - 1
+    std::string k(32, '\xff');
+    k[0] = static_cast<char>(low);
+    k[31] = '\x7f';
+    keys.emplace_back(k, "non-canonical");
+    k[31] = '\xff';
+    keys.emplace_back(k, "non-canonical");
+  }
+  return keys;
+}
+
+TEST(Ed25519Test, SmallOrderAndNonCanonicalKeysAreRefused) {
+  const auto keys = WeakKeys();
+  ASSERT_EQ(keys.size(), 10u + 2u * 19u);
+  for (const auto& [key, reason] : keys) {
+    SCOPED_TRACE(absl::BytesToHexString(key));
+    EXPECT_THAT(Ed25519Verifier::New(key).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, reason));
+  }
+  // Neighbours of the small-order encodings pass the check.
+  for (auto [key, reason] : keys) {
+    if (reason != "small order") continue;
+    key[1] = static_cast<char>(key[1] ^ 0x01);
+    SCOPED_TRACE(absl::BytesToHexString(key));
+    EXPECT_THAT(Ed25519Verifier::New(key), IsOk());
+  }
+}
+
+// Why they are refused: OpenSSL itself verifies a signature by the
+// identity point (y = 1) that no private key made - R = the identity, S = 0
+// satisfies [S]B = R + [k]A for every message.
+TEST(Ed25519Test, OpenSslAcceptsAForgedSignatureByTheIdentityKey) {
+  const std::string identity = absl::HexStringToBytes(
+      "0100000000000000000000000000000000000000000000000000000000000000");
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr,
+      reinterpret_cast<const unsigned char*>(identity.data()), identity.size());
+  ASSERT_NE(pkey, nullptr);
+  std::string forged = identity + std::string(32, '\0');
+  int accepted = 0;
+  for (const std::string msg : {"dispatch 1", "receipt 2", "recall 3"}) {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ASSERT_EQ(EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey), 1);
+    accepted +=
+        EVP_DigestVerify(
+            ctx, reinterpret_cast<const unsigned char*>(forged.data()),
+            forged.size(), reinterpret_cast<const unsigned char*>(msg.data()),
+            msg.size()) == 1;
+    EVP_MD_CTX_free(ctx);
+  }
+  EVP_PKEY_free(pkey);
+  EXPECT_EQ(accepted, 3);
+  EXPECT_THAT(Ed25519Verifier::New(identity).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "small order"));
 }
 
 // A fresh verifier's first checks come from many threads at once.

@@ -254,6 +254,15 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
          r.mutable_record()->mutable_key_registration()->set_public_key("ab");
        },
        "records[1].record.key_registration.public_key"},
+      {"small-order-public-key",  // the identity point: forgeable
+       [](auto& r) {
+         std::string identity(32, '\0');
+         identity[0] = 1;
+         r.mutable_record()->mutable_key_registration()->set_public_key(
+             identity);
+       },
+       "records[1].record.key_registration.public_key: Ed25519 public key "
+       "rejected: a point of small order"},
       {"empty-key-name",
        [](auto& r) {
          r.mutable_record()->mutable_key_registration()->clear_key_name();
