@@ -1,5 +1,6 @@
 // State updates of DomainHook::Apply (state.h rows). Runs only after every
 // rule passed (or during a rebuild), so it may assume the checked facts.
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -10,15 +11,24 @@
 namespace segledger::domain {
 namespace {
 
+// A copy of the lot's row to update; nullopt when absent. (The rules read
+// the same rows: RuleLot parsed them once for both.)
+absl::StatusOr<std::optional<v1::LotState>> LotCopy(RuleContext& ctx,
+                                                    const std::string& id) {
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, id));
+  if (lot == nullptr) return std::nullopt;
+  return std::optional<v1::LotState>(*lot);
+}
+
 absl::StatusOr<v1::LotState> LoadLot(RuleContext& ctx, const std::string& id) {
-  SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+  SEG_ASSIGN_OR_RETURN(std::optional<v1::LotState> lot, LotCopy(ctx, id));
   if (!lot.has_value()) {
     v1::LotState fresh;
     fresh.set_lot_id(id);
     fresh.set_first_index(ctx.body.index());
     return fresh;
   }
-  return *lot;
+  return *std::move(lot);
 }
 
 // field += d (decimal string fields of LotState).
@@ -59,7 +69,7 @@ absl::Status NewLot(RuleContext& ctx, const std::string& id,
   if (out != nullptr && out->has_expiry())
     *lot.mutable_expiry() = out->expiry();
   SEG_RETURN_IF_ERROR(Move(ctx, lot, q, lot.mutable_produced(), +1));
-  WriteRow(ctx.txn, LotKey(id), lot);
+  PutLot(ctx, id, std::move(lot));
   return absl::OkStatus();
 }
 
@@ -77,7 +87,7 @@ absl::Status ApplyTransformation(RuleContext& ctx) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, in.lot_id()));
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, in.quantity(), lot.mutable_consumed(), -1));
-    WriteRow(ctx.txn, LotKey(in.lot_id()), lot);
+    PutLot(ctx, in.lot_id(), std::move(lot));
   }
   absl::Time ready =
       ToTime(t.period().has_until() ? t.period().until() : t.period().from());
@@ -94,7 +104,7 @@ absl::Status ApplyDispatch(RuleContext& ctx) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, c.quantity(), lot.mutable_dispatched(), -1));
-    WriteRow(ctx.txn, LotKey(c.lot_id()), lot);
+    PutLot(ctx, c.lot_id(), std::move(lot));
   }
   ctx.txn.Put("d/xout/" + d.transfer_id(), Be64(ctx.body.index()));
   return absl::OkStatus();
@@ -111,7 +121,7 @@ absl::Status ApplyReceipt(RuleContext& ctx) {
                        : v1::LOT_STATUS_QUARANTINED);
     lot.set_incoming_accepted(false);
     *lot.mutable_available_since() = r.arrival();
-    WriteRow(ctx.txn, LotKey(c.lot_id()), lot);
+    PutLot(ctx, c.lot_id(), std::move(lot));
   }
   v1::ReceivedTransfer rt;
   rt.set_transfer_id(r.transfer_id());
@@ -124,19 +134,17 @@ absl::Status ApplyReceipt(RuleContext& ctx) {
 absl::Status ApplyQc(RuleContext& ctx) {
   const auto& q = ctx.record.qc_result();
   if (!q.has_sample_quantity()) return absl::OkStatus();
-  SEG_ASSIGN_OR_RETURN(auto lot,
-                       ReadRow<v1::LotState>(ctx.txn, LotKey(q.lot_id())));
+  SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, q.lot_id()));
   if (!lot.has_value()) return absl::OkStatus();  // tested elsewhere
   SEG_RETURN_IF_ERROR(
       Move(ctx, *lot, q.sample_quantity(), lot->mutable_sampled(), -1));
-  WriteRow(ctx.txn, LotKey(q.lot_id()), *lot);
+  PutLot(ctx, q.lot_id(), *std::move(lot));
   return absl::OkStatus();
 }
 
 absl::Status ApplyRelease(RuleContext& ctx) {
   const auto& r = ctx.record.qa_release();
-  SEG_ASSIGN_OR_RETURN(auto lot,
-                       ReadRow<v1::LotState>(ctx.txn, LotKey(r.lot_id())));
+  SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, r.lot_id()));
   if (!lot.has_value()) return absl::OkStatus();  // e.g. MAH market release
   const bool ok = r.decision() == v1::RELEASE_DECISION_RELEASED;
   switch (r.kind()) {
@@ -154,7 +162,7 @@ absl::Status ApplyRelease(RuleContext& ctx) {
       break;
   }
   if (!ok) lot->set_status(v1::LOT_STATUS_REJECTED);
-  WriteRow(ctx.txn, LotKey(r.lot_id()), *lot);
+  PutLot(ctx, r.lot_id(), *std::move(lot));
   return absl::OkStatus();
 }
 
@@ -193,7 +201,7 @@ absl::Status ApplyStatus(RuleContext& ctx) {
     default:
       break;
   }
-  WriteRow(ctx.txn, LotKey(s.lot_id()), lot);
+  PutLot(ctx, s.lot_id(), std::move(lot));
   return absl::OkStatus();
 }
 
@@ -201,10 +209,10 @@ absl::Status ApplyRecall(RuleContext& ctx) {
   const auto& r = ctx.record.recall();
   if (r.has_acknowledges()) return absl::OkStatus();
   for (const auto& id : r.scope_lot_ids()) {
-    SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, id));
     if (!lot.has_value()) continue;
     lot->set_status(v1::LOT_STATUS_RECALLED);
-    WriteRow(ctx.txn, LotKey(id), *lot);
+    PutLot(ctx, id, *std::move(lot));
   }
   return absl::OkStatus();
 }

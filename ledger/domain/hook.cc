@@ -97,6 +97,12 @@ absl::Status DomainHook::CheckRules(
     const v1::EntryBody& body, store::IndexTxn& txn,
     std::vector<v1::RuleFinding>* findings) const {
   RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
+  return CheckRules(ctx, findings);
+}
+
+absl::Status DomainHook::CheckRules(
+    RuleContext& ctx, std::vector<v1::RuleFinding>* findings) const {
+  const v1::EntryBody& body = ctx.body;
   for (const Rule& rule : RuleTable()) {
     if (rule.kind != v1::Record::KIND_NOT_SET &&
         rule.kind != body.record().kind_case()) {
@@ -124,6 +130,10 @@ absl::Status DomainHook::CheckRules(
 absl::Status DomainHook::Apply(const v1::EntryBody& body,
                                store::IndexTxn& txn) const {
   RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
+  return Apply(ctx);
+}
+
+absl::Status DomainHook::Apply(RuleContext& ctx) const {
   SEG_RETURN_IF_ERROR(ApplyRecord(ctx));
   ApplyIndexes(ctx);
   return absl::OkStatus();
@@ -147,9 +157,11 @@ absl::Status DomainHook::OnPrecheckedAppend(const v1::EntryBody& body,
 absl::Status DomainHook::CheckAndApply(const v1::EntryBody& body,
                                        store::IndexTxn& txn) {
   CachingTxn cached(txn);
+  // One context for both: the update reuses the rows the rules parsed.
+  RuleContext ctx = MakeContext(body, cached, config_, registrations_.get());
   std::vector<v1::RuleFinding> findings;
-  SEG_RETURN_IF_ERROR(CheckRules(body, cached, &findings));
-  SEG_RETURN_IF_ERROR(Apply(body, cached));
+  SEG_RETURN_IF_ERROR(CheckRules(ctx, &findings));
+  SEG_RETURN_IF_ERROR(Apply(ctx));
   WriteFindings(body, findings, cached);
   return absl::OkStatus();
 }

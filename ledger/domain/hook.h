@@ -9,9 +9,10 @@
 // configuration, each refusing, recording a finding row, or off.
 //
 // Cost (issue 4 "Performance"): each index row is read from the store once
-// per record (a per-record caching txn), and parsed registrations (product,
-// party, site, personnel) are reused across records while their row bytes,
-// or the Evidence::Generation(), are unchanged - never any other state.
+// per record (a per-record caching txn), the rules and the update share one
+// parse of each lot row, and parsed rows (registrations, lot states) are
+// reused across records while their row bytes, or the
+// Evidence::Generation(), are unchanged.
 //
 // The store runs the stateless field validation as Precheck in the
 // appending thread, and the rules and update (OnPrecheckedAppend) in the
@@ -51,6 +52,7 @@ struct DomainConfig {
 };
 
 class RegistrationCache;  // rule_context.h
+struct RuleContext;       // rule_context.h
 
 class DomainHook : public store::AppendHook {
  public:
@@ -82,6 +84,9 @@ class DomainHook : public store::AppendHook {
   // Check without the field validation.
   absl::Status CheckRules(const v1::EntryBody& body, store::IndexTxn& txn,
                           std::vector<v1::RuleFinding>* findings) const;
+  absl::Status CheckRules(RuleContext& ctx,
+                          std::vector<v1::RuleFinding>* findings) const;
+  absl::Status Apply(RuleContext& ctx) const;
   absl::Status CheckAndApply(const v1::EntryBody& body, store::IndexTxn& txn);
 
   DomainConfig config_;

@@ -22,41 +22,57 @@ bool InPeriod(const v1::Period& p, absl::Time t) {
 namespace {
 
 constexpr size_t kMaxCached = 1024;  // registrations; cleared beyond
+// Lots are many but each is hot only while it is made, moved and released.
+constexpr size_t kMaxCachedLots = 4096;
 
 }  // namespace
 
 template <typename T>
 RegistrationCache::Ptr<T> RegistrationCache::Row(Map<T>& map,
                                                  absl::string_view key,
-                                                 const std::string& bytes) {
+                                                 const std::string& bytes,
+                                                 size_t max_entries) {
   absl::MutexLock l(&mu_);
   auto it = map.find(key);
   if (it != map.end() && it->second.source == bytes) return it->second.value;
   auto parsed = std::make_shared<T>();
   if (!parsed->ParseFromString(bytes)) return nullptr;
-  if (map.size() >= kMaxCached) map.clear();
+  if (map.size() >= max_entries) map.clear();
   map[std::string(key)] = Entry<T>{bytes, parsed};
   return parsed;
 }
 
 RegistrationCache::Ptr<v1::ProductRegistration> RegistrationCache::ProductRow(
     absl::string_view key, const std::string& bytes) {
-  return Row(products_, key, bytes);
+  return Row(products_, key, bytes, kMaxCached);
 }
 
 RegistrationCache::Ptr<v1::PartyRegistration> RegistrationCache::PartyRow(
     absl::string_view key, const std::string& bytes) {
-  return Row(parties_, key, bytes);
+  return Row(parties_, key, bytes, kMaxCached);
 }
 
 RegistrationCache::Ptr<v1::SiteRegistration> RegistrationCache::SiteRow(
     absl::string_view key, const std::string& bytes) {
-  return Row(sites_, key, bytes);
+  return Row(sites_, key, bytes, kMaxCached);
 }
 
 RegistrationCache::Ptr<v1::PersonnelAssignment> RegistrationCache::PersonnelRow(
     absl::string_view key, const std::string& bytes) {
-  return Row(personnel_, key, bytes);
+  return Row(personnel_, key, bytes, kMaxCached);
+}
+
+RegistrationCache::Ptr<v1::LotState> RegistrationCache::LotRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(lots_, key, bytes, kMaxCachedLots);
+}
+
+void RegistrationCache::RememberLot(absl::string_view key, std::string bytes,
+                                    Ptr<v1::LotState> lot) {
+  absl::MutexLock l(&mu_);
+  if (lots_.size() >= kMaxCachedLots) lots_.clear();
+  lots_[std::string(key)] =
+      Entry<v1::LotState>{std::move(bytes), std::move(lot)};
 }
 
 template <typename T, typename Find>
@@ -95,27 +111,40 @@ RegistrationCache::EvidenceParty(Evidence& e, absl::string_view id) {
 
 namespace {
 
-// A registration: this log's row `key`, else the evidence, else NOT_FOUND.
-template <typename T, typename FromRow, typename FromEvidence, typename Find>
-absl::StatusOr<RegistrationCache::Ptr<T>> Registration(
-    RuleContext& ctx, const std::string& key, FromRow from_row,
-    FromEvidence from_evidence, Find find, absl::string_view missing) {
+template <typename T>
+using RowOf = RegistrationCache::Ptr<T> (RegistrationCache::*)(
+    absl::string_view key, const std::string& bytes);
+
+// This log's row `key` parsed, through the cache's `from_row` when `ctx`
+// has one: nullptr when absent, DATA_LOSS when it does not parse.
+template <typename T>
+absl::StatusOr<RegistrationCache::Ptr<T>> ParsedRow(RuleContext& ctx,
+                                                    const std::string& key,
+                                                    RowOf<T> from_row) {
   absl::StatusOr<std::string> row = ctx.txn.Get(key);
-  if (row.ok()) {
-    RegistrationCache::Ptr<T> p;
-    if (ctx.registrations != nullptr) {
-      p = from_row(*ctx.registrations, key, *row);
-    } else {
-      auto parsed = std::make_shared<T>();
-      if (parsed->ParseFromString(*row)) p = std::move(parsed);
-    }
-    if (p == nullptr) {
-      return absl::DataLossError(
-          absl::StrCat("index row ", key, " is corrupt"));
-    }
-    return p;
+  if (absl::IsNotFound(row.status())) return nullptr;
+  if (!row.ok()) return row.status();
+  RegistrationCache::Ptr<T> p;
+  if (ctx.registrations != nullptr) {
+    p = (ctx.registrations->*from_row)(key, *row);
+  } else {
+    auto parsed = std::make_shared<T>();
+    if (parsed->ParseFromString(*row)) p = std::move(parsed);
   }
-  if (!absl::IsNotFound(row.status())) return row.status();
+  if (p == nullptr) {
+    return absl::DataLossError(absl::StrCat("index row ", key, " is corrupt"));
+  }
+  return p;
+}
+
+// A registration: this log's row `key`, else the evidence, else NOT_FOUND.
+template <typename T, typename FromEvidence, typename Find>
+absl::StatusOr<RegistrationCache::Ptr<T>> Registration(
+    RuleContext& ctx, const std::string& key, RowOf<T> from_row,
+    FromEvidence from_evidence, Find find, absl::string_view missing) {
+  SEG_ASSIGN_OR_RETURN(RegistrationCache::Ptr<T> own,
+                       ParsedRow<T>(ctx, key, from_row));
+  if (own != nullptr) return own;
   Evidence* e = ctx.config.evidence;
   if (e == nullptr) return absl::NotFoundError(missing);
   if (ctx.registrations != nullptr) {
@@ -132,15 +161,14 @@ absl::StatusOr<const v1::ProductRegistration*> FindProduct(
   auto cached = ctx.products.find(id);
   if (cached != ctx.products.end()) return cached->second.get();
   SEG_ASSIGN_OR_RETURN(
-      auto p, Registration<v1::ProductRegistration>(
-                  ctx, absl::StrCat("d/prod/", id),
-                  [](RegistrationCache& c, absl::string_view k,
-                     const std::string& b) { return c.ProductRow(k, b); },
-                  [id](RegistrationCache& c, Evidence& e) {
-                    return c.EvidenceProduct(e, id);
-                  },
-                  [id](Evidence& e) { return e.FindProduct(id); },
-                  absl::StrCat("product ", id, " is not registered")));
+      auto p,
+      Registration<v1::ProductRegistration>(
+          ctx, absl::StrCat("d/prod/", id), &RegistrationCache::ProductRow,
+          [id](RegistrationCache& c, Evidence& e) {
+            return c.EvidenceProduct(e, id);
+          },
+          [id](Evidence& e) { return e.FindProduct(id); },
+          absl::StrCat("product ", id, " is not registered")));
   const v1::ProductRegistration* out = p.get();
   ctx.products.emplace(std::string(id), std::move(p));
   return out;
@@ -149,10 +177,7 @@ absl::StatusOr<const v1::ProductRegistration*> FindProduct(
 absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
     RuleContext& ctx, absl::string_view id) {
   return Registration<v1::PartyRegistration>(
-      ctx, absl::StrCat("d/party/", id),
-      [](RegistrationCache& c, absl::string_view k, const std::string& b) {
-        return c.PartyRow(k, b);
-      },
+      ctx, absl::StrCat("d/party/", id), &RegistrationCache::PartyRow,
       [id](RegistrationCache& c, Evidence& e) {
         return c.EvidenceParty(e, id);
       },
@@ -162,31 +187,32 @@ absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
 
 absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
     RuleContext& ctx, absl::string_view site_id) {
-  const std::string key = absl::StrCat("d/site/", site_id);
-  absl::StatusOr<std::string> row = ctx.txn.Get(key);
-  if (absl::IsNotFound(row.status())) return nullptr;
-  if (!row.ok()) return row.status();
-  RegistrationCache::Ptr<v1::SiteRegistration> p;
-  if (ctx.registrations != nullptr) {
-    p = ctx.registrations->SiteRow(key, *row);
-  } else {
-    auto parsed = std::make_shared<v1::SiteRegistration>();
-    if (parsed->ParseFromString(*row)) p = std::move(parsed);
-  }
-  if (p == nullptr) {
-    return absl::DataLossError(absl::StrCat("index row ", key, " is corrupt"));
-  }
-  return p;
+  return ParsedRow<v1::SiteRegistration>(ctx, absl::StrCat("d/site/", site_id),
+                                         &RegistrationCache::SiteRow);
 }
 
 absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
                                             absl::string_view id) {
   auto it = ctx.lots.find(id);
   if (it == ctx.lots.end()) {
-    SEG_ASSIGN_OR_RETURN(auto lot, ReadRow<v1::LotState>(ctx.txn, LotKey(id)));
+    SEG_ASSIGN_OR_RETURN(
+        auto lot,
+        ParsedRow<v1::LotState>(ctx, LotKey(id), &RegistrationCache::LotRow));
     it = ctx.lots.emplace(std::string(id), std::move(lot)).first;
   }
-  return it->second.has_value() ? &*it->second : nullptr;
+  return it->second.get();
+}
+
+void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot) {
+  const std::string key = LotKey(id);
+  std::string bytes;
+  lot.SerializeToString(&bytes);
+  ctx.txn.Put(key, bytes);
+  auto parsed = std::make_shared<const v1::LotState>(std::move(lot));
+  if (ctx.registrations != nullptr) {
+    ctx.registrations->RememberLot(key, std::move(bytes), parsed);
+  }
+  ctx.lots.insert_or_assign(id, std::move(parsed));
 }
 
 const v1::Stage* FindStage(const v1::ProductRegistration& p,

@@ -21,11 +21,13 @@
 
 namespace segledger::domain {
 
-// Parsed registrations (product, party, site, personnel) reused across
-// records. An entry
-// is reused only while its source is provably unchanged: the same row bytes
-// for this log's own rows, the same Evidence::Generation() (non-zero) for
-// peer evidence. Thread-safe.
+// Parsed rows reused across records: registrations (product, party, site,
+// personnel) and lot states. An entry is reused only while its source is
+// provably unchanged: the same row bytes for this log's own rows, the same
+// Evidence::Generation() (non-zero) for peer evidence. Keying by the bytes
+// makes an entry true whatever happened to the row since (a refused
+// request's writes, a failed group): the parse of those bytes is the entry.
+// Thread-safe.
 class RegistrationCache {
  public:
   template <typename T>
@@ -39,6 +41,11 @@ class RegistrationCache {
                                     const std::string& bytes);
   Ptr<v1::PersonnelAssignment> PersonnelRow(absl::string_view key,
                                             const std::string& bytes);
+  Ptr<v1::LotState> LotRow(absl::string_view key, const std::string& bytes);
+  // A lot state just written as `bytes` (its serialization), so the next
+  // record that reads these bytes skips the parse.
+  void RememberLot(absl::string_view key, std::string bytes,
+                   Ptr<v1::LotState> lot);
   // Evidence lookups under `generation` (0: never cached).
   absl::StatusOr<Ptr<v1::ProductRegistration>> EvidenceProduct(
       Evidence& e, absl::string_view id);
@@ -54,7 +61,8 @@ class RegistrationCache {
   template <typename T>
   using Map = std::map<std::string, Entry<T>, std::less<>>;
   template <typename T>
-  Ptr<T> Row(Map<T>& map, absl::string_view key, const std::string& bytes);
+  Ptr<T> Row(Map<T>& map, absl::string_view key, const std::string& bytes,
+             size_t max_entries);
   template <typename T, typename Find>
   absl::StatusOr<Ptr<T>> FromEvidence(Map<T>& map, Evidence& e,
                                       absl::string_view id, Find find);
@@ -64,6 +72,7 @@ class RegistrationCache {
   Map<v1::PartyRegistration> parties_ ABSL_GUARDED_BY(mu_);
   Map<v1::SiteRegistration> sites_ ABSL_GUARDED_BY(mu_);
   Map<v1::PersonnelAssignment> personnel_ ABSL_GUARDED_BY(mu_);
+  Map<v1::LotState> lots_ ABSL_GUARDED_BY(mu_);
 };
 
 struct RuleContext {
@@ -78,10 +87,11 @@ struct RuleContext {
   std::map<std::string, RegistrationCache::Ptr<v1::ProductRegistration>,
            std::less<>>
       products = {};
-  // Lot rows read by the rules of this record (nullopt: absent). Rules only
-  // read, so the cache stays true until the state update, which does not
-  // use it.
-  std::map<std::string, std::optional<v1::LotState>, std::less<>> lots = {};
+  // Lot rows of this record by lot id (nullptr: absent), read by the rules
+  // and the state update. The update writes lots only through PutLot,
+  // which keeps this map equal to the txn's rows.
+  std::map<std::string, RegistrationCache::Ptr<v1::LotState>, std::less<>>
+      lots = {};
 };
 
 inline absl::Time ToTime(const google::protobuf::Timestamp& t) {
@@ -102,10 +112,13 @@ absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
 // the row is corrupt).
 absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
     RuleContext& ctx, absl::string_view site_id);
-// The lot's row for the rules (nullptr when absent; see RuleContext::lots).
-// The pointer lives as long as `ctx`.
+// The lot's row (nullptr when absent; DATA_LOSS when corrupt; see
+// RuleContext::lots). The pointer lives as long as `ctx` or the lot's next
+// PutLot, whichever ends first.
 absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
                                             absl::string_view id);
+// Writes the lot's row (state updates only).
+void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot);
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
                            absl::string_view stage_id);
 // Density of the lot's product when known (for mass <-> volume).
