@@ -217,6 +217,27 @@ absl::Status ApplyRecall(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// Re-derives d/staff/<site> from the site's d/pers rows (state.h). From
+// the rows, not by editing the old summary: the summary is then a function
+// of the rows, the same after a rebuild, and right on a store whose rows
+// predate it.
+absl::Status WriteSiteStaff(RuleContext& ctx, const std::string& site) {
+  v1::SiteStaff staff;
+  bool parsed = true;
+  SEG_RETURN_IF_ERROR(ctx.txn.ScanPrefix(
+      PersonnelPrefix(site), [&](absl::string_view, absl::string_view v) {
+        parsed = staff.add_assignments()->ParseFromArray(
+            v.data(), static_cast<int>(v.size()));
+        return parsed;
+      }));
+  if (!parsed) {
+    return absl::DataLossError(
+        absl::StrCat("a personnel row of site ", site, " is corrupt"));
+  }
+  WriteRow(ctx.txn, StaffKey(site), staff);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ApplyKeys(RuleContext& ctx) {
@@ -273,10 +294,8 @@ absl::Status ApplyRecord(RuleContext& ctx) {
       return absl::OkStatus();
     case v1::Record::kPersonnelAssignment: {
       const auto& p = r.personnel_assignment();
-      WriteRow(
-          ctx.txn,
-          absl::StrCat("d/pers/", p.assigned_site_id(), "/", p.person_id()), p);
-      return absl::OkStatus();
+      WriteRow(ctx.txn, PersonnelKey(p.assigned_site_id(), p.person_id()), p);
+      return WriteSiteStaff(ctx, p.assigned_site_id());
     }
     case v1::Record::kDeviation:
       WriteRow(ctx.txn, "d/dev/" + r.deviation().deviation_id(), r.deviation());

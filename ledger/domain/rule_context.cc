@@ -62,6 +62,11 @@ RegistrationCache::Ptr<v1::PersonnelAssignment> RegistrationCache::PersonnelRow(
   return Row(personnel_, key, bytes, kMaxCached);
 }
 
+RegistrationCache::Ptr<v1::SiteStaff> RegistrationCache::StaffRow(
+    absl::string_view key, const std::string& bytes) {
+  return Row(staff_, key, bytes, kMaxCached);
+}
+
 RegistrationCache::Ptr<v1::LotState> RegistrationCache::LotRow(
     absl::string_view key, const std::string& bytes) {
   return Row(lots_, key, bytes, kMaxCachedLots);
@@ -189,6 +194,12 @@ absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
     RuleContext& ctx, absl::string_view site_id) {
   return ParsedRow<v1::SiteRegistration>(ctx, absl::StrCat("d/site/", site_id),
                                          &RegistrationCache::SiteRow);
+}
+
+absl::StatusOr<RegistrationCache::Ptr<v1::SiteStaff>> FindStaff(
+    RuleContext& ctx, absl::string_view site_id) {
+  return ParsedRow<v1::SiteStaff>(ctx, StaffKey(site_id),
+                                  &RegistrationCache::StaffRow);
 }
 
 absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,

@@ -41,6 +41,7 @@ class RegistrationCache {
                                     const std::string& bytes);
   Ptr<v1::PersonnelAssignment> PersonnelRow(absl::string_view key,
                                             const std::string& bytes);
+  Ptr<v1::SiteStaff> StaffRow(absl::string_view key, const std::string& bytes);
   Ptr<v1::LotState> LotRow(absl::string_view key, const std::string& bytes);
   // A lot state just written as `bytes` (its serialization), so the next
   // record that reads these bytes skips the parse.
@@ -72,6 +73,7 @@ class RegistrationCache {
   Map<v1::PartyRegistration> parties_ ABSL_GUARDED_BY(mu_);
   Map<v1::SiteRegistration> sites_ ABSL_GUARDED_BY(mu_);
   Map<v1::PersonnelAssignment> personnel_ ABSL_GUARDED_BY(mu_);
+  Map<v1::SiteStaff> staff_ ABSL_GUARDED_BY(mu_);
   Map<v1::LotState> lots_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -111,6 +113,10 @@ absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
 // This log's registration of `site_id` (nullptr when absent; DATA_LOSS when
 // the row is corrupt).
 absl::StatusOr<RegistrationCache::Ptr<v1::SiteRegistration>> FindSite(
+    RuleContext& ctx, absl::string_view site_id);
+// This log's d/staff row of `site_id` (nullptr when absent; DATA_LOSS when
+// the row is corrupt).
+absl::StatusOr<RegistrationCache::Ptr<v1::SiteStaff>> FindStaff(
     RuleContext& ctx, absl::string_view site_id);
 // The lot's row (nullptr when absent; DATA_LOSS when corrupt; see
 // RuleContext::lots). The pointer lives as long as `ctx` or the lot's next

@@ -157,8 +157,7 @@ absl::Status MahStaff(RuleContext& ctx) {
   const std::string& mah = (*product)->header().party_id();
   if (mah == ctx.header->party_id()) return absl::OkStatus();
   SEG_ASSIGN_OR_RETURN(
-      int n, MahStaffOnSite(ctx.txn, ctx.header->site_id(), mah, ctx.event_time,
-                            ctx.registrations));
+      int n, MahStaffOnSite(ctx, ctx.header->site_id(), mah, ctx.event_time));
   if (n < ctx.config.min_mah_staff_on_site) {
     return Refuse(absl::StrCat(n, " MAH staff of ", mah, " on site ",
                                ctx.header->site_id(), " at ",

@@ -23,10 +23,8 @@ absl::StatusOr<ProductionFacts> Production(RuleContext& ctx);
 
 // Distinct people employed by `mah` assigned to `site` (on-site QA,
 // technical or QP) whose period covers `t`.
-// `cache` (may be null) reuses parsed rows across records.
-absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
-                                   absl::string_view mah, absl::Time t,
-                                   RegistrationCache* cache = nullptr);
+absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
+                                   absl::string_view mah, absl::Time t);
 
 // Quantities per lot in each lot's unit. NOT_FOUND names a lot not held here;
 // FAILED_PRECONDITION incompatible units.

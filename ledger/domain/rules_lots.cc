@@ -98,14 +98,28 @@ absl::StatusOr<ProductionFacts> Production(RuleContext& ctx) {
   return f;
 }
 
-absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
-                                   absl::string_view mah, absl::Time t,
-                                   RegistrationCache* cache) {
+absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
+                                   absl::string_view mah, absl::Time t) {
   std::set<std::string> people;
+  auto count = [&](const v1::PersonnelAssignment& p) {
+    bool role_ok = p.role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
+                   p.role() == v1::PERSONNEL_ROLE_TECHNICAL ||
+                   p.role() == v1::PERSONNEL_ROLE_QP;
+    if (role_ok && p.employer_party_id() == mah && InPeriod(p.period(), t)) {
+      people.insert(p.person_id());
+    }
+  };
+  SEG_ASSIGN_OR_RETURN(auto staff, FindStaff(ctx, site));
+  if (staff != nullptr) {
+    for (const auto& p : staff->assignments()) count(p);
+    return static_cast<int>(people.size());
+  }
+  // No summary row: no assignment at the site, or rows older than the
+  // summary (state.h d/staff). The scan answers for both.
+  RegistrationCache* cache = ctx.registrations;
   absl::Status parse = absl::OkStatus();
-  SEG_RETURN_IF_ERROR(txn.ScanPrefix(
-      absl::StrCat("d/pers/", site, "/"),
-      [&](absl::string_view k, absl::string_view v) {
+  SEG_RETURN_IF_ERROR(ctx.txn.ScanPrefix(
+      PersonnelPrefix(site), [&](absl::string_view k, absl::string_view v) {
         RegistrationCache::Ptr<v1::PersonnelAssignment> p;
         if (cache != nullptr) {
           p = cache->PersonnelRow(k, std::string(v));
@@ -117,13 +131,7 @@ absl::StatusOr<int> MahStaffOnSite(store::IndexTxn& txn, absl::string_view site,
           parse = absl::DataLossError("corrupt personnel row");
           return false;
         }
-        bool role_ok = p->role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
-                       p->role() == v1::PERSONNEL_ROLE_TECHNICAL ||
-                       p->role() == v1::PERSONNEL_ROLE_QP;
-        if (role_ok && p->employer_party_id() == mah &&
-            InPeriod(p->period(), t)) {
-          people.insert(p->person_id());
-        }
+        count(*p);
         return true;
       }));
   SEG_RETURN_IF_ERROR(parse);

@@ -25,6 +25,15 @@ uint64_t FromBe64(absl::string_view b) {
 std::string LotKey(absl::string_view lot) {
   return absl::StrCat("d/lot/", lot);
 }
+std::string PersonnelPrefix(absl::string_view site) {
+  return absl::StrCat("d/pers/", site, "/");
+}
+std::string PersonnelKey(absl::string_view site, absl::string_view person) {
+  return absl::StrCat(PersonnelPrefix(site), person);
+}
+std::string StaffKey(absl::string_view site) {
+  return absl::StrCat("d/staff/", site);
+}
 std::string RefPrefix(absl::string_view lot) {
   return absl::StrCat("d/ref/", lot, absl::string_view("\0", 1));
 }

@@ -7,6 +7,7 @@
 //   d/site/<site>               SiteRegistration (latest)
 //   d/party/<party>             PartyRegistration (latest)
 //   d/pers/<site>/<person>      PersonnelAssignment (latest)
+//   d/staff/<site>              SiteStaff (the site's d/pers rows, in order)
 //   d/key/<key name>            KeyState
 //   d/dev/<deviation id>        Deviation (latest)
 //   d/xin/<transfer>            ReceivedTransfer (received here)
@@ -42,6 +43,9 @@ std::string Be64(uint64_t v);
 uint64_t FromBe64(absl::string_view b);  // precondition: 8 bytes
 
 std::string LotKey(absl::string_view lot);
+std::string PersonnelPrefix(absl::string_view site);
+std::string PersonnelKey(absl::string_view site, absl::string_view person);
+std::string StaffKey(absl::string_view site);
 std::string RefKey(absl::string_view lot, uint64_t index);
 std::string RefPrefix(absl::string_view lot);
 std::string TransferRefKey(absl::string_view transfer, uint64_t index);

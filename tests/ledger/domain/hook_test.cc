@@ -411,6 +411,33 @@ INSTANTIATE_TEST_SUITE_P(
                       PilotCase{"MahStaff", "R-MAH-STAFF", false, 1}),
     [](const auto& info) { return info.param.name; });
 
+// A store written before the d/staff summary row (state.h) has only the
+// d/pers rows: R-MAH-STAFF counts them all the same.
+TEST(MahStaffTest, CountsPersonnelRowsWithoutTheSummaryRow) {
+  for (int staff : {1, 2}) {
+    AdcChain chain;
+    SEG_ASSERT_OK(chain.Build());
+    Log log(chain.up().party(), &chain.evidence(), true, DomainConfig());
+    SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/false, staff));
+    const std::string summary = StaffKey(log.party().site);
+    ASSERT_EQ(log.index().rows().count(summary), 1u);
+    MemoryIndex::Txn txn(&log.index());
+    txn.Delete(summary);
+    txn.Commit();
+    auto ref = log.Append(
+        chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
+                       testing::Material("mcb"), Q("1", "H87"), T(10)),
+        T(10));
+    if (staff >= 2) {
+      SEG_EXPECT_OK(ref);
+    } else {
+      EXPECT_THAT(
+          ref, ::segledger::testing::StatusIs(
+                   absl::StatusCode::kFailedPrecondition, "rule R-MAH-STAFF"));
+    }
+  }
+}
+
 TEST(RebuildTest, RebuiltStateEqualsIncrementalState) {
   AdcChain chain;
   SEG_ASSERT_OK(chain.Build());
