@@ -110,7 +110,10 @@ void IndexRowCache::Apply(const IndexOverlay& writes) {
 }
 
 void MergeOverlay(IndexOverlay& from, IndexOverlay& to) {
-  for (auto& [k, v] : from) to[k] = std::move(v);
+  // Splices the nodes of keys `to` lacks (no copy, no allocation), then
+  // lets the later writes of the keys both have win.
+  to.merge(from);
+  for (auto& [k, v] : from) to.find(k)->second = std::move(v);
   from.clear();
 }
 
