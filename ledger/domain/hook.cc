@@ -1,7 +1,5 @@
 #include "ledger/domain/hook.h"
 
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,44 +31,6 @@ RuleContext MakeContext(const v1::EntryBody& body, store::IndexTxn& txn,
                      : ToTime(body.recorded_at());
   return RuleContext{body, body.record(), h, txn, config, t, cache};
 }
-
-// The IndexTxn of one record's check and update: remembers every row read
-// (absent ones too, with the store's NOT_FOUND) and writes through, so the
-// rules and the update read each row from the store once. Lives for one
-// OnAppend call.
-class CachingTxn final : public store::IndexTxn {
- public:
-  explicit CachingTxn(store::IndexTxn& inner) : inner_(inner) {}
-
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    auto it = rows_.find(key);
-    if (it != rows_.end()) return it->second;
-    absl::StatusOr<std::string> v = inner_.Get(key);
-    if (!v.ok() && !absl::IsNotFound(v.status())) return v;  // not kept
-    return rows_.emplace(std::string(key), std::move(v)).first->second;
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    inner_.Put(key, value);
-    // Rows never read need no entry: the inner txn answers for them.
-    auto it = rows_.find(key);
-    if (it != rows_.end()) it->second = std::string(value);
-  }
-  void Delete(absl::string_view key) override {
-    inner_.Delete(key);
-    auto it = rows_.find(key);  // the inner txn answers for deleted rows
-    if (it != rows_.end()) rows_.erase(it);
-  }
-  absl::Status ScanPrefix(
-      absl::string_view prefix,
-      const std::function<bool(absl::string_view, absl::string_view)>& fn)
-      override {
-    return inner_.ScanPrefix(prefix, fn);  // the inner txn has every write
-  }
-
- private:
-  store::IndexTxn& inner_;
-  std::map<std::string, absl::StatusOr<std::string>, std::less<>> rows_;
-};
 
 void WriteFindings(const v1::EntryBody& body,
                    const std::vector<v1::RuleFinding>& findings,
@@ -156,13 +116,12 @@ absl::Status DomainHook::OnPrecheckedAppend(const v1::EntryBody& body,
 
 absl::Status DomainHook::CheckAndApply(const v1::EntryBody& body,
                                        store::IndexTxn& txn) {
-  CachingTxn cached(txn);
   // One context for both: the update reuses the rows the rules parsed.
-  RuleContext ctx = MakeContext(body, cached, config_, registrations_.get());
+  RuleContext ctx = MakeContext(body, txn, config_, registrations_.get());
   std::vector<v1::RuleFinding> findings;
   SEG_RETURN_IF_ERROR(CheckRules(ctx, &findings));
   SEG_RETURN_IF_ERROR(Apply(ctx));
-  WriteFindings(body, findings, cached);
+  WriteFindings(body, findings, txn);
   return absl::OkStatus();
 }
 

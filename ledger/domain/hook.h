@@ -8,11 +8,11 @@
 // changes nothing. Pilot parameters (DOMAIN.md "The pilot program") are
 // configuration, each refusing, recording a finding row, or off.
 //
-// Cost (issue 4 "Performance"): each index row is read from the store once
-// per record (a per-record caching txn), the rules and the update share one
-// parse of each lot row, and parsed rows (registrations, lot states) are
-// reused across records while their row bytes, or the
-// Evidence::Generation(), are unchanged.
+// Cost (issue 4 "Performance"): the rules and the update of a record share
+// one read and parse of each lot and product row (RuleContext), parsed rows
+// (registrations, lot states) are reused across records while their row
+// bytes, or the Evidence::Generation(), are unchanged, and the store's
+// IndexTxn keeps hot rows in memory (store/index_txn.h IndexRowCache).
 //
 // The store runs the stateless field validation as Precheck in the
 // appending thread, and the rules and update (OnPrecheckedAppend) in the
