@@ -327,9 +327,6 @@ absl::Status ApplyRecord(RuleContext& ctx) {
 }
 
 void ApplyIndexes(RuleContext& ctx) {
-  if (ctx.body.index() > 0) {
-    ctx.txn.Put("d/leaf/" + Be64(ctx.body.index() - 1), ctx.body.prev_hash());
-  }
   RecordLinks links = LinksOf(ctx.record);
   for (const auto& lot : links.lots)
     ctx.txn.Put(RefKey(lot, ctx.body.index()), "");

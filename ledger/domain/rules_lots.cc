@@ -378,9 +378,8 @@ absl::Status CorrectionRef(RuleContext& ctx) {
   if (ref.index() + 1 == ctx.body.index()) {
     leaf = ctx.body.prev_hash();
   } else {
-    auto v = ctx.txn.Get("d/leaf/" + Be64(ref.index()));
-    if (!v.ok()) return v.status();
-    leaf = *v;
+    SEG_ASSIGN_OR_RETURN(Hash h, ctx.txn.LeafHash(ref.index()));
+    leaf = std::string(HashBytes(h));
   }
   if (leaf != ref.leaf_hash()) {
     return Refuse(absl::StrCat("leaf hash of entry ", ref.index(),

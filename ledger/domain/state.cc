@@ -113,6 +113,11 @@ absl::Status MemoryIndex::Txn::ScanPrefix(
   return absl::OkStatus();
 }
 
+absl::StatusOr<Hash> MemoryIndex::Txn::LeafHash(uint64_t index) {
+  if (leaves_ == nullptr) return IndexTxn::LeafHash(index);
+  return leaves_(index);
+}
+
 void MemoryIndex::Txn::Commit() {
   for (auto& [k, v] : overlay_) {
     if (v.has_value()) {

@@ -14,7 +14,6 @@
 //   d/xout/<transfer>           be64 index of the dispatch sent from here
 //   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
 //   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
-//   d/leaf/<be64 index>         leaf hash (learned from the next prev_hash)
 //   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
@@ -25,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -80,7 +80,9 @@ class MemoryIndex {
  public:
   class Txn : public store::IndexTxn {
    public:
-    explicit Txn(MemoryIndex* base) : base_(base) {}
+    // `leaves` (may be empty: UNIMPLEMENTED) answers LeafHash.
+    explicit Txn(MemoryIndex* base, store::LeafLookup leaves = nullptr)
+        : base_(base), leaves_(std::move(leaves)) {}
     absl::StatusOr<std::string> Get(absl::string_view key) override;
     void Put(absl::string_view key, absl::string_view value) override;
     void Delete(absl::string_view key) override;
@@ -88,11 +90,13 @@ class MemoryIndex {
         absl::string_view prefix,
         const std::function<bool(absl::string_view, absl::string_view)>& fn)
         override;
+    absl::StatusOr<Hash> LeafHash(uint64_t index) override;
     void Commit();  // applies the overlay to the base
     void Discard() { overlay_.clear(); }
 
    private:
     MemoryIndex* base_;
+    const store::LeafLookup leaves_;
     std::map<std::string, std::optional<std::string>> overlay_;
   };
   const std::map<std::string, std::string>& rows() const { return rows_; }

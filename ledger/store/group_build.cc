@@ -154,9 +154,18 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
     return absl::InvalidArgumentError("append request has no records");
   }
   IndexOverlay own;
-  OverlayIndexTxn txn(*c.impl.kv, c.parents, &own, &c.impl.index_rows);
-  AppendHook* hook = c.impl.options.hook;
   std::vector<Pending> local;
+  OverlayIndexTxn txn(
+      *c.impl.kv, c.parents, &own, &c.impl.index_rows,
+      [&c, &g, &local](uint64_t index) -> absl::StatusOr<Hash> {
+        const uint64_t size = g.base + g.pending.size() + local.size();
+        if (index >= size) {
+          return absl::OutOfRangeError(absl::StrCat(
+              "entry ", index, " is not below the log size ", size));
+        }
+        return LeafOf(c, g, local, index);
+      });
+  AppendHook* hook = c.impl.options.hook;
   uint64_t next = g.base + g.pending.size();
   Hash prev = c.prev;
   w->results.assign(w->records.size(), AppendResult{});

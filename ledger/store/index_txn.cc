@@ -92,6 +92,11 @@ absl::Status OverlayIndexTxn::ScanPrefix(
   return absl::OkStatus();
 }
 
+absl::StatusOr<Hash> OverlayIndexTxn::LeafHash(uint64_t index) {
+  if (leaves_ == nullptr) return IndexTxn::LeafHash(index);
+  return leaves_(index);
+}
+
 const std::optional<std::string>* IndexRowCache::Find(
     absl::string_view key) const {
   auto it = rows_.find(key);

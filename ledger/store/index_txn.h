@@ -54,10 +54,16 @@ class OverlayIndexTxn final : public IndexTxn {
   // `kv` and every overlay of `parents` (newest first; later entries are
   // older state) must outlive the txn; `own` receives the writes.
   // `cache` (may be null) is read after the overlays and remembers rows
-  // read from the kv.
+  // read from the kv. `leaves` (may be empty: UNIMPLEMENTED) answers
+  // LeafHash.
   OverlayIndexTxn(KvStore& kv, std::vector<const IndexOverlay*> parents,
-                  IndexOverlay* own, IndexRowCache* cache = nullptr)
-      : kv_(kv), parents_(std::move(parents)), own_(own), cache_(cache) {}
+                  IndexOverlay* own, IndexRowCache* cache = nullptr,
+                  LeafLookup leaves = nullptr)
+      : kv_(kv),
+        parents_(std::move(parents)),
+        own_(own),
+        cache_(cache),
+        leaves_(std::move(leaves)) {}
 
   absl::StatusOr<std::string> Get(absl::string_view key) override;
   void Put(absl::string_view key, absl::string_view value) override;
@@ -66,12 +72,14 @@ class OverlayIndexTxn final : public IndexTxn {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& fn)
       override;
+  absl::StatusOr<Hash> LeafHash(uint64_t index) override;
 
  private:
   KvStore& kv_;
   const std::vector<const IndexOverlay*> parents_;
   IndexOverlay* own_;
   IndexRowCache* cache_;
+  const LeafLookup leaves_;
 };
 
 // Moves every write of `from` into `to` (later writes win).

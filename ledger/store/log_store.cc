@@ -17,6 +17,11 @@ absl::Status AppendHook::Precheck(const AppendRecord&) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Hash> IndexTxn::LeafHash(uint64_t index) {
+  return absl::UnimplementedError(absl::StrCat(
+      "this index view cannot look up the leaf hash of entry ", index));
+}
+
 namespace {
 
 // The hook's stateless checks, in the appending thread (log_store.h).

@@ -147,7 +147,7 @@ class Log {
                                       const std::string& key = "k1") {
     v1::EntryBody b = NextBody(std::move(r), recorded_at, key);
     if (enforce_) {
-      MemoryIndex::Txn txn(&index_);
+      MemoryIndex::Txn txn(&index_, Leaves());
       absl::Status st = hook_.OnAppend(b, txn);
       if (!st.ok()) return st;
       txn.Commit();
@@ -160,7 +160,7 @@ class Log {
   absl::StatusOr<v1::EntryRef> AppendCommitAlways(
       v1::Record r, absl::Time recorded_at, const std::string& key = "k1") {
     v1::EntryBody b = NextBody(std::move(r), recorded_at, key);
-    MemoryIndex::Txn txn(&index_);
+    MemoryIndex::Txn txn(&index_, Leaves());
     absl::Status st = hook_.OnAppend(b, txn);
     txn.Commit();
     if (!st.ok()) return st;
@@ -179,6 +179,16 @@ class Log {
     ref.set_leaf_hash(std::string(HashBytes(s.leaf)));
     entries_.push_back(std::move(s));
     return ref;
+  }
+
+  // Leaf hashes of the stored entries, for MemoryIndex::Txn::LeafHash.
+  store::LeafLookup Leaves() const {
+    return [this](uint64_t index) -> absl::StatusOr<Hash> {
+      if (index >= entries_.size()) {
+        return absl::OutOfRangeError(absl::StrCat("no entry ", index));
+      }
+      return entries_[index].leaf;
+    };
   }
 
   const Party& party() const { return party_; }

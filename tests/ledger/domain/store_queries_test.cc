@@ -5,6 +5,7 @@
 #include "ledger/domain/store_queries.h"
 
 #include <map>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -69,6 +70,38 @@ class StoreQueriesTest : public ::testing::Test {
   std::shared_ptr<NoteSigner> signer_;
   std::unique_ptr<DomainHook> hook_;
 };
+
+// R-CORRECTION-REF in the store: the corrected entry's leaf hash comes from
+// the store's tree (IndexTxn::LeafHash), not from an index row.
+TEST_F(StoreQueriesTest, CorrectionsNameEntriesByTheirStoredLeafHash) {
+  SEG_ASSERT_OK_AND_ASSIGN(auto s, Open());
+  std::vector<store::AppendResult> appended;
+  for (const auto& e : chain_.up().entries()) {
+    SEG_ASSERT_OK_AND_ASSIGN(auto r, Append(*s, e.parsed.record()));
+    appended.push_back(r);
+  }
+  auto correction = [&](uint64_t index, const Hash& leaf) {
+    v1::Record r;
+    auto* x = r.mutable_correction();
+    *x->mutable_header() =
+        testing::Header(chain_.up().party(), testing::T(150));
+    x->mutable_corrects()->set_origin(chain_.up().party().origin);
+    x->mutable_corrects()->set_index(index);
+    x->mutable_corrects()->set_leaf_hash(std::string(HashBytes(leaf)));
+    x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
+    x->set_explanation("entered twice");
+    return r;
+  };
+  ASSERT_GE(appended.size(), 3u);
+  SEG_EXPECT_OK(Append(*s, correction(1, appended[1].leaf_hash)).status());
+  EXPECT_THAT(
+      Append(*s, correction(2, appended[1].leaf_hash)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "rule R-CORRECTION-REF"));
+  // The entry just before: its leaf is the body's prev_hash.
+  SEG_ASSERT_OK_AND_ASSIGN(auto r,
+                           Append(*s, correction(0, appended[0].leaf_hash)));
+  SEG_EXPECT_OK(Append(*s, correction(r.index, r.leaf_hash)).status());
+}
 
 TEST_F(StoreQueriesTest, RulesStateRestartRebuildAndQueries) {
   SEG_ASSERT_OK_AND_ASSIGN(auto s, Open());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -91,13 +92,18 @@ class HeldKv final : public KvStore {
 
 // Refuses actor "mallory"; counts each person's records in the index family
 // (reading the rows of earlier, possibly in-flight, groups); remembers the
-// request ids it saw.
+// request ids it saw and the leaf hash the txn gives for each earlier entry.
 class CountingHook : public AppendHook {
  public:
   absl::Status OnAppend(const v1::EntryBody& body, IndexTxn& txn) override {
     {
       absl::MutexLock lock(&mu_);
       seen_.insert(body.request_id());
+      for (uint64_t i = 0; i <= body.index(); ++i) {
+        absl::StatusOr<Hash> h = txn.LeafHash(i);
+        leaves_[i].push_back(h.ok() ? std::string(HashBytes(*h))
+                                    : std::string(h.status().ToString()));
+      }
     }
     const std::string key = "count/" + body.actor().person_id();
     absl::StatusOr<std::string> c = txn.Get(key);
@@ -114,10 +120,16 @@ class CountingHook : public AppendHook {
     };
     mu_.Await(absl::Condition(&seen));
   }
+  // What LeafHash(i) answered, each time it was asked.
+  std::map<uint64_t, std::vector<std::string>> Leaves() {
+    absl::MutexLock lock(&mu_);
+    return leaves_;
+  }
 
  private:
   absl::Mutex mu_;
   std::set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::vector<std::string>> leaves_ ABSL_GUARDED_BY(mu_);
 };
 
 std::shared_ptr<const NoteSigner> Signer() {
@@ -254,6 +266,41 @@ TEST_F(GroupCommitTest, GroupsCommitInOrderAndAckOnlyAfterTheirWrite) {
                 IsOk());
     prev = LeafHash(e.body());
   }
+}
+
+// IndexTxn::LeafHash knows every entry before the record: committed (a),
+// in the in-flight group (z), earlier in the group (b for m and c), earlier
+// in the request (d1, d2 for d3); the record's own index is out of range.
+TEST_F(GroupCommitTest, HooksGetTheLeafHashOfEveryEarlierEntry) {
+  kv_->Allow(1000);
+  std::vector<std::string> leaf(4);
+  for (const char* name : {"a", "z", "b", "c"}) {
+    Result r = results_.Await(name);
+    ASSERT_THAT(r, IsOk());
+    leaf[(*r)[0].index] = std::string(HashBytes((*r)[0].leaf_hash));
+  }
+  std::vector<AppendRecord> request;
+  for (const char* id : {"d1", "d2", "d3"}) request.push_back(One(id)[0]);
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<AppendResult> d,
+                           log_->Append(std::move(request)));
+  for (const AppendResult& r : d) {
+    leaf.push_back(std::string(HashBytes(r.leaf_hash)));
+  }
+  const auto leaves = hook_.Leaves();
+  ASSERT_EQ(leaves.size(), leaf.size());
+  for (const auto& [index, answers] : leaves) {
+    // Asked by the record at `index` itself, and by each later one.
+    for (const std::string& answer : answers) {
+      if (absl::StartsWith(answer, "OUT_OF_RANGE")) continue;
+      EXPECT_EQ(answer, leaf[index]) << "entry " << index;
+    }
+    EXPECT_THAT(answers,
+                ::testing::Contains(::testing::StartsWith("OUT_OF_RANGE")))
+        << index;
+  }
+  EXPECT_THAT(leaves.at(1), ::testing::Contains(leaf[1]));  // z, for b
+  EXPECT_THAT(leaves.at(2), ::testing::Contains(leaf[2]));  // b, for c
+  EXPECT_THAT(leaves.at(5), ::testing::Contains(leaf[5]));  // d2, for d3
 }
 
 TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
