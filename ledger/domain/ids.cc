@@ -1,5 +1,6 @@
 #include "ledger/domain/ids.h"
 
+#include <array>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -44,14 +45,34 @@ absl::Status Bad(absl::string_view id, absl::string_view why) {
       absl::StrCat("'", id, "' is not a valid identifier: ", why));
 }
 
+// Up to N pieces of `s` split at `sep` (as absl::StrSplit, without a
+// vector: every record names several ids, each validated in Precheck).
+// `size` is the number of pieces, which may exceed N (the rest not kept).
+template <size_t N>
+struct Split {
+  Split(absl::string_view s, char sep) {
+    for (size_t start = 0;; ++size) {
+      const size_t end = s.find(sep, start);
+      if (size < N) piece[size] = s.substr(start, end - start);
+      if (end == absl::string_view::npos) break;
+      start = end + 1;
+    }
+    ++size;
+  }
+  const absl::string_view& operator[](size_t i) const { return piece[i]; }
+  std::array<absl::string_view, N> piece;
+  size_t size = 0;
+};
+
 absl::Status ValidateEpcUrn(absl::string_view id) {
-  std::vector<absl::string_view> parts = absl::StrSplit(id, ':');
+  const Split<5> parts(id, ':');
   // urn:epc:{id|class}:<scheme>:<body>
-  if (parts.size() != 5)
+  if (parts.size != 5)
     return Bad(id, "EPC URN needs urn:epc:<type>:<scheme>:<value>");
-  std::vector<absl::string_view> fields = absl::StrSplit(parts[4], '.');
+  // Fields beyond the fourth need only the AI 82 check, done in place.
+  const Split<4> fields(parts[4], '.');
   if (parts[2] == "class" && parts[3] == "lgtin") {
-    if (fields.size() != 3 || !AllDigits(fields[0]) || !AllDigits(fields[1]) ||
+    if (fields.size != 3 || !AllDigits(fields[0]) || !AllDigits(fields[1]) ||
         fields[0].size() < 6 || fields[0].size() > 12 ||
         fields[0].size() + fields[1].size() != 13 || !Ai82Ok(fields[2]) ||
         fields[2].size() > 20) {
@@ -68,14 +89,19 @@ absl::Status ValidateEpcUrn(absl::string_view id) {
   for (absl::string_view s : kSchemes) known = known || s == parts[3];
   if (!known)
     return Bad(id, absl::StrCat("unknown EPC scheme '", parts[3], "'"));
-  if (fields.size() < 2 || !AllDigits(fields[0]) || fields[0].size() < 6 ||
+  if (fields.size < 2 || !AllDigits(fields[0]) || fields[0].size() < 6 ||
       fields[0].size() > 12) {
     return Bad(id, "EPC value must start with a 6-12 digit company prefix");
   }
-  for (size_t i = 1; i < fields.size(); ++i) {
-    if (!fields[i].empty() && !Ai82Ok(fields[i])) {
+  // Every field after the company prefix, the ones Split did not keep too.
+  absl::string_view rest = parts[4].substr(fields[0].size());
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the '.'
+    const absl::string_view field = rest.substr(0, rest.find('.'));
+    if (!field.empty() && !Ai82Ok(field)) {
       return Bad(id, "EPC value has characters outside GS1 AI 82");
     }
+    rest.remove_prefix(field.size());
   }
   return absl::OkStatus();
 }
