@@ -106,7 +106,6 @@ absl::Status ApplyDispatch(RuleContext& ctx) {
         Move(ctx, lot, c.quantity(), lot.mutable_dispatched(), -1));
     PutLot(ctx, c.lot_id(), std::move(lot));
   }
-  ctx.txn.Put("d/xout/" + d.transfer_id(), Be64(ctx.body.index()));
   return absl::OkStatus();
 }
 

@@ -11,7 +11,6 @@
 //   d/key/<key name>            KeyState
 //   d/dev/<deviation id>        Deviation (latest)
 //   d/xin/<transfer>            ReceivedTransfer (received here)
-//   d/xout/<transfer>           be64 index of the dispatch sent from here
 //   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
 //   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
 //   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
