@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -185,6 +186,19 @@ Plans& AllPlans() {
   return *plans;
 }
 
+// Identifiers this thread found valid. Records repeat the same party, site,
+// product, material and stage ids, and validity depends on the string
+// alone, so each is parsed once. Bounded: emptied when full.
+bool KnownValidIdentifier(const std::string& id) {
+  constexpr size_t kMaxKnown = 256;
+  thread_local absl::flat_hash_set<std::string> known;
+  if (known.contains(id)) return true;
+  if (!ValidateIdentifier(id).ok()) return false;
+  if (known.size() >= kMaxKnown) known.clear();
+  known.insert(id);
+  return true;
+}
+
 absl::Status CheckString(const FieldPlan& fp, const std::string& s,
                          const Path& path, bool in_list) {
   if (s.empty()) {
@@ -193,9 +207,8 @@ absl::Status CheckString(const FieldPlan& fp, const std::string& s,
   }
   if (s.size() > kMaxStringBytes) return Err(path, "longer than 4096 bytes");
   if (fp.bytes) return absl::OkStatus();
-  if (fp.id) {
-    absl::Status st = ValidateIdentifier(s);
-    if (!st.ok()) return Err(path, st.message());
+  if (fp.id && !KnownValidIdentifier(s)) {
+    return Err(path, ValidateIdentifier(s).message());
   }
   if (fp.decimal && !Decimal::Parse(s).ok()) {
     return Decimal::Parse(s, path.Str()).status();
@@ -348,9 +361,10 @@ struct Arm {
   const FieldDescriptor* header = nullptr;
 };
 
-const std::map<int, Arm>& Arms() {
-  static const std::map<int, Arm>* arms = [] {
-    auto* out = new std::map<int, Arm>();
+// Indexed by field number (HeaderOf runs several times per record).
+const std::vector<Arm>& Arms() {
+  static const std::vector<Arm>* arms = [] {
+    auto* out = new std::vector<Arm>();
     const auto* oneof = v1::Record::descriptor()->FindOneofByName("kind");
     for (int i = 0; i < oneof->field_count(); ++i) {
       const FieldDescriptor* f = oneof->field(i);
@@ -358,7 +372,9 @@ const std::map<int, Arm>& Arms() {
       if (f->number() >= 10 && f->message_type() != nullptr) {
         a.header = f->message_type()->FindFieldByName("header");
       }
-      (*out)[f->number()] = a;
+      const size_t n = static_cast<size_t>(f->number());
+      if (out->size() <= n) out->resize(n + 1);
+      (*out)[n] = a;
     }
     return out;
   }();
@@ -366,10 +382,11 @@ const std::map<int, Arm>& Arms() {
 }
 
 const Arm* ArmOf(const v1::Record& record) {
-  const int n = static_cast<int>(record.kind_case());
-  if (n == 0) return nullptr;
-  auto it = Arms().find(n);
-  return it == Arms().end() ? nullptr : &it->second;
+  const size_t n = static_cast<size_t>(record.kind_case());
+  if (n == 0 || n >= Arms().size() || Arms()[n].field == nullptr) {
+    return nullptr;
+  }
+  return &Arms()[n];
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ absl::Status CheckTraceCodes(const v1::TraceCodeLink& t) {
   return absl::OkStatus();
 }
 
-absl::Status CheckSiteScoped(const v1::Record& r) {
+absl::Status CheckSiteScoped(const v1::Record& r, const v1::RecordHeader& h) {
   // Records about things happening at a site must name it.
   switch (r.kind_case()) {
     case v1::Record::kSiteRegistration:
@@ -152,7 +152,7 @@ absl::Status CheckSiteScoped(const v1::Record& r) {
     case v1::Record::kStatusChange:
     case v1::Record::kQaRelease:
     case v1::Record::kPersonnelAssignment:
-      if (HeaderOf(r)->site_id().empty()) {
+      if (h.site_id().empty()) {
         return Err(absl::StrCat(RecordKindName(r), ".header.site_id"), "empty");
       }
       return absl::OkStatus();
@@ -167,11 +167,12 @@ absl::Status ValidateRecord(const v1::Record& r) {
   if (r.kind_case() == v1::Record::KIND_NOT_SET) {
     return absl::InvalidArgumentError("record: empty");
   }
-  if (HeaderOf(r) == nullptr) return absl::OkStatus();  // key records: core
+  const v1::RecordHeader* h = HeaderOf(r);
+  if (h == nullptr) return absl::OkStatus();  // key records: core
   const auto* f = v1::Record::descriptor()->FindFieldByNumber(r.kind_case());
   SEG_RETURN_IF_ERROR(
       ValidateMessage(r.GetReflection()->GetMessage(r, f), f->name()));
-  SEG_RETURN_IF_ERROR(CheckSiteScoped(r));
+  SEG_RETURN_IF_ERROR(CheckSiteScoped(r, *h));
   switch (r.kind_case()) {
     case v1::Record::kPartyRegistration:
       return CheckParty(r.party_registration());
