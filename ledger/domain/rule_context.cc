@@ -74,10 +74,15 @@ RegistrationCache::Ptr<v1::LotState> RegistrationCache::LotRow(
 
 void RegistrationCache::RememberLot(absl::string_view key, std::string bytes,
                                     Ptr<v1::LotState> lot) {
+  Entry<v1::LotState> e{std::move(bytes), std::move(lot)};
   absl::MutexLock l(&mu_);
+  auto it = lots_.find(key);
+  if (it != lots_.end()) {
+    std::swap(it->second, e);  // the old entry is freed after the unlock
+    return;
+  }
   if (lots_.size() >= kMaxCachedLots) lots_.clear();
-  lots_[std::string(key)] =
-      Entry<v1::LotState>{std::move(bytes), std::move(lot)};
+  lots_.emplace(std::string(key), std::move(e));
 }
 
 template <typename T, typename Find>
