@@ -41,15 +41,14 @@ absl::StatusOr<std::string> OverlayIndexTxn::Get(absl::string_view key) {
   }
   if (hit.has_value()) {
     if (!hit->has_value()) {
-      return absl::NotFoundError(
-          absl::StrCat("index key deleted earlier in this commit"));
+      return absl::NotFoundError("index key deleted earlier in this commit");
     }
     return **hit;
   }
   if (cache_ == nullptr) return kv_.Get(Family::kIndex, key);
   if (const std::optional<std::string>* row = cache_->Find(key)) {
     if (!row->has_value()) {
-      return absl::NotFoundError(absl::StrCat("index key not found"));
+      return absl::NotFoundError("index key not found");
     }
     return **row;
   }
