@@ -28,6 +28,27 @@ struct Case {
   const char* error;
 };
 
+// HeaderOf names the header of whichever arm is set (its fast path lists
+// the arms by hand): the "header" field of every domain arm, none for the
+// key records.
+TEST(ValidateTest, HeaderOfEveryArm) {
+  const auto* oneof = v1::Record::descriptor()->FindOneofByName("kind");
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = oneof->field(i);
+    v1::Record r;
+    google::protobuf::Message* arm = r.GetReflection()->MutableMessage(&r, f);
+    const auto* header = arm->GetDescriptor()->FindFieldByName("header");
+    if (f->number() < 10) {
+      EXPECT_EQ(HeaderOf(r), nullptr) << f->name();
+      continue;
+    }
+    ASSERT_NE(header, nullptr) << f->name();
+    EXPECT_EQ(HeaderOf(r), &arm->GetReflection()->GetMessage(*arm, header))
+        << f->name();
+  }
+  EXPECT_EQ(HeaderOf(v1::Record()), nullptr);
+}
+
 TEST(ValidateTest, DispatchMutationsNameTheField) {
   AdcChain chain;
   const Case cases[] = {
