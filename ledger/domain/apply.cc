@@ -326,7 +326,7 @@ absl::Status ApplyRecord(RuleContext& ctx) {
 }
 
 void ApplyIndexes(RuleContext& ctx) {
-  RecordLinks links = LinksOf(ctx.record);
+  BasicRecordLinks<absl::string_view> links = LinkViewsOf(ctx.record);
   for (const auto& lot : links.lots)
     ctx.txn.Put(RefKey(lot, ctx.body.index()), "");
   for (const auto& t : links.transfers) {

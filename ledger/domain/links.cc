@@ -5,14 +5,20 @@
 namespace segledger::domain {
 namespace {
 
-void Add(std::vector<std::string>& v, const std::string& s) {
+void Add(std::vector<absl::string_view>& v, absl::string_view s) {
   if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
 }
 
 }  // namespace
 
 RecordLinks LinksOf(const v1::Record& r) {
-  RecordLinks l;
+  BasicRecordLinks<absl::string_view> v = LinkViewsOf(r);
+  return RecordLinks{{v.lots.begin(), v.lots.end()},
+                     {v.transfers.begin(), v.transfers.end()}};
+}
+
+BasicRecordLinks<absl::string_view> LinkViewsOf(const v1::Record& r) {
+  BasicRecordLinks<absl::string_view> l;
   switch (r.kind_case()) {
     case v1::Record::kLotProduced:
       Add(l.lots, r.lot_produced().lot_id());

@@ -12,11 +12,15 @@
 
 namespace segledger::domain {
 
-struct RecordLinks {
-  std::vector<std::string> lots;       // distinct, in record order
-  std::vector<std::string> transfers;  // distinct
+template <typename S>
+struct BasicRecordLinks {
+  std::vector<S> lots;       // distinct, in record order
+  std::vector<S> transfers;  // distinct
 };
+using RecordLinks = BasicRecordLinks<std::string>;
 RecordLinks LinksOf(const v1::Record& record);
+// The same, as views into `record` (which must outlive them).
+BasicRecordLinks<absl::string_view> LinkViewsOf(const v1::Record& record);
 
 // CBV 2.0 bizStep of a record ("shipping", "receiving", ...); "" if none.
 absl::string_view CbvBizStep(const v1::Record& record);

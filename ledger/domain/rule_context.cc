@@ -229,6 +229,7 @@ void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot) {
     ctx.registrations->RememberLot(key, std::move(bytes), parsed);
   }
   ctx.lots.insert_or_assign(id, std::move(parsed));
+  ctx.per_lot.reset();
 }
 
 const v1::Stage* FindStage(const v1::ProductRegistration& p,

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -94,6 +96,12 @@ struct RuleContext {
   // which keeps this map equal to the txn's rows.
   std::map<std::string, RegistrationCache::Ptr<v1::LotState>, std::less<>>
       lots = {};
+  // The last PerLot (rules_internal.h) of this record and what it was asked
+  // for: a record's quantity rules ask for the same items. Cleared by
+  // PutLot.
+  std::vector<std::pair<absl::string_view, const v1::Quantity*>> per_lot_items =
+      {};
+  std::optional<absl::StatusOr<std::map<std::string, Decimal>>> per_lot = {};
 };
 
 inline absl::Time ToTime(const google::protobuf::Timestamp& t) {

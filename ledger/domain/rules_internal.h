@@ -31,10 +31,12 @@ absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
                                    absl::string_view mah, absl::Time t);
 
 // Quantities per lot in each lot's unit. NOT_FOUND names a lot not held here;
-// FAILED_PRECONDITION incompatible units.
-absl::StatusOr<std::map<std::string, Decimal>> PerLot(
-    RuleContext& ctx,
-    const std::vector<std::pair<std::string, const v1::Quantity*>>& items);
+// FAILED_PRECONDITION incompatible units. Computed once per record for the
+// same `items` (RuleContext::per_lot); the pointer lives until the next call.
+using LotQuantities =
+    std::vector<std::pair<absl::string_view, const v1::Quantity*>>;
+absl::StatusOr<const std::map<std::string, Decimal>*> PerLot(
+    RuleContext& ctx, const LotQuantities& items);
 
 absl::Status DispatchHeld(RuleContext& ctx);
 absl::Status DispatchUnits(RuleContext& ctx);

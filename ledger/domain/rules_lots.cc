@@ -8,7 +8,7 @@
 namespace segledger::domain {
 namespace {
 
-using Items = std::vector<std::pair<std::string, const v1::Quantity*>>;
+using Items = LotQuantities;
 
 Items DispatchItems(const v1::Dispatch& d) {
   Items items;
@@ -48,8 +48,8 @@ absl::Status Held(RuleContext& ctx, const Items& items) {
 }
 
 absl::Status WithinOnHand(RuleContext& ctx, const Items& items) {
-  SEG_ASSIGN_OR_RETURN(auto per_lot, PerLot(ctx, items));
-  for (const auto& [lot_id, need] : per_lot) {
+  SEG_ASSIGN_OR_RETURN(const auto* per_lot, PerLot(ctx, items));
+  for (const auto& [lot_id, need] : *per_lot) {
     SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, lot_id));
     if (need > Dec(lot->on_hand())) {
       return Refuse(absl::StrCat("lot ", lot_id, ": ", need.ToString(), " ",
@@ -138,16 +138,31 @@ absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
   return static_cast<int>(people.size());
 }
 
-absl::StatusOr<std::map<std::string, Decimal>> PerLot(RuleContext& ctx,
-                                                      const Items& items) {
+namespace {
+
+absl::StatusOr<std::map<std::string, Decimal>> ComputePerLot(
+    RuleContext& ctx, const Items& items) {
   std::map<std::string, Decimal> out;
   for (const auto& [lot_id, q] : items) {
     SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, lot_id));
     if (lot == nullptr) return absl::NotFoundError(lot_id);
     SEG_ASSIGN_OR_RETURN(Decimal d, InLotUnit(ctx, *lot, *q));
-    SEG_ASSIGN_OR_RETURN(out[lot_id], out[lot_id].Add(d));
+    Decimal& sum = out[std::string(lot_id)];
+    SEG_ASSIGN_OR_RETURN(sum, sum.Add(d));
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<const std::map<std::string, Decimal>*> PerLot(
+    RuleContext& ctx, const Items& items) {
+  if (!ctx.per_lot.has_value() || ctx.per_lot_items != items) {
+    ctx.per_lot = ComputePerLot(ctx, items);
+    ctx.per_lot_items = items;
+  }
+  if (!ctx.per_lot->ok()) return ctx.per_lot->status();
+  return &**ctx.per_lot;
 }
 
 absl::Status DispatchHeld(RuleContext& ctx) {

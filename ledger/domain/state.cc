@@ -37,14 +37,32 @@ std::string StaffKey(absl::string_view site) {
 std::string RefPrefix(absl::string_view lot) {
   return absl::StrCat("d/ref/", lot, absl::string_view("\0", 1));
 }
+namespace {
+
+// "<prefix><id>\0<be64 index>", built in one allocation (one per lot and
+// transfer a record touches).
+std::string RunKey(absl::string_view prefix, absl::string_view id,
+                   uint64_t index) {
+  std::string k;
+  k.reserve(prefix.size() + id.size() + 9);
+  k.append(prefix.data(), prefix.size()).append(id.data(), id.size());
+  k.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    k.push_back(static_cast<char>((index >> shift) & 0xff));
+  }
+  return k;
+}
+
+}  // namespace
+
 std::string RefKey(absl::string_view lot, uint64_t index) {
-  return absl::StrCat(RefPrefix(lot), Be64(index));
+  return RunKey("d/ref/", lot, index);
 }
 std::string TransferRefPrefix(absl::string_view transfer) {
   return absl::StrCat("d/tref/", transfer, absl::string_view("\0", 1));
 }
 std::string TransferRefKey(absl::string_view transfer, uint64_t index) {
-  return absl::StrCat(TransferRefPrefix(transfer), Be64(index));
+  return RunKey("d/tref/", transfer, index);
 }
 std::string CorrectionPrefix(uint64_t corrected) {
   return absl::StrCat("d/corr/", Be64(corrected));
