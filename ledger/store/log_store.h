@@ -66,8 +66,9 @@ class IndexTxn {
       const std::function<bool(absl::string_view, absl::string_view)>& fn) = 0;
   // The leaf hash of this log's entry `index`, which precedes the record
   // being appended (committed, in flight, or earlier in the group or the
-  // request). UNIMPLEMENTED when the txn cannot tell: the default, for
-  // views of the index family alone. The store's txn always can, from the
+  // request); OUT_OF_RANGE for the record's own index or later.
+  // UNIMPLEMENTED when the txn cannot tell: the default, for views of the
+  // index family alone. The store's txn always can, from the
   // tree it keeps anyway, so hooks need no index row per entry for it.
   virtual absl::StatusOr<Hash> LeafHash(uint64_t index);
 };
