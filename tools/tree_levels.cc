@@ -1,5 +1,6 @@
 #include "tools/tree_levels.h"
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,10 @@ TreeLevels::TreeLevels(std::vector<Hash> leaves, std::vector<bool> known,
     const std::vector<bool>& kb = known_.back();
     size_t n = below.size() / kTileWidth;
     std::vector<Hash> up(n);
-    std::vector<bool> ku(n);
+    // One byte per node while the workers fill it: std::vector<bool> packs
+    // 64 nodes in a word, so two chunks writing neighbouring nodes would
+    // race (a read-modify-write that can lose the other's bit).
+    std::vector<uint8_t> all_known(n);
     auto work = [&](size_t begin, size_t end) {
       for (size_t j = begin; j < end; ++j) {
         bool all = true;
@@ -36,7 +40,7 @@ TreeLevels::TreeLevels(std::vector<Hash> leaves, std::vector<bool> known,
           all = kb[i];
         }
         if (all) up[j] = FoldPerfect(&below[j * kTileWidth], kTileWidth);
-        ku[j] = all;
+        all_known[j] = all ? 1 : 0;
       }
     };
     if (pool != nullptr) {
@@ -45,7 +49,7 @@ TreeLevels::TreeLevels(std::vector<Hash> leaves, std::vector<bool> known,
       work(0, n);
     }
     levels_.push_back(std::move(up));
-    known_.push_back(std::move(ku));
+    known_.emplace_back(all_known.begin(), all_known.end());
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <utility>
 
@@ -150,6 +151,13 @@ absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
   // RocksDB always has the default family; open it too and drop its handle.
   families.emplace_back(rocksdb::kDefaultColumnFamilyName,
                         rocksdb::ColumnFamilyOptions());
+  if (options.create_if_missing) {
+    // RocksDB logs "[ERROR] Error when reading <dir>" on a first open when
+    // the directory is missing (it then creates it). One level only, as
+    // RocksDB would: a missing parent still fails the open below.
+    std::error_code ec;
+    std::filesystem::create_directory(path, ec);
+  }
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   rocksdb::DB* raw = nullptr;

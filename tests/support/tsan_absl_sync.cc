@@ -22,9 +22,11 @@
 // under one absl::Mutex are clean, and accesses under two different ones
 // are still reported.
 #include <dlfcn.h>
+#include <link.h>
 #include <sanitizer/tsan_interface.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -118,14 +120,51 @@ struct NotificationLayout {
 static_assert(sizeof(NotificationLayout) == sizeof(absl::Notification),
               "absl::Notification layout changed");
 
+// The address range of the executable's own mapped segments (our code,
+// instrumented), found once with dl_iterate_phdr: the first object it
+// reports is the executable.
+struct Range {
+  uintptr_t begin = UINTPTR_MAX;
+  uintptr_t end = 0;
+};
+
+int FirstObject(dl_phdr_info* info, size_t /*size*/, void* data) {
+  Range& r = *static_cast<Range*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    const uintptr_t b = info->dlpi_addr + ph.p_vaddr;
+    if (b < r.begin) r.begin = b;
+    if (b + ph.p_memsz > r.end) r.end = b + ph.p_memsz;
+  }
+  return 1;  // stop after the first object
+}
+
+bool InExecutable(const void* pc) {
+  static const Range range = [] {
+    Range r;
+    dl_iterate_phdr(FirstObject, &r);
+    return r;
+  }();
+  const auto a = reinterpret_cast<uintptr_t>(pc);
+  return a >= range.begin && a < range.end;
+}
+
 }  // namespace
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
 
+// The destroy annotation imitates a write to the mutex, so TSan reports a
+// destroy that races with an unlock on another thread. Only for mutexes our
+// code destroys: libgrpc frees its own mutexes after handing their owner
+// between threads with atomics TSan cannot see (uninstrumented), which made
+// every such hand-off a report. Their locks and unlocks stay annotated.
 Mutex::~Mutex() {
   static auto real = Resolve<void (*)(Mutex*)>("5MutexD2Ev");
-  if (depth == 0) __tsan_mutex_destroy(this, 0);
+  if (depth == 0 && InExecutable(__builtin_return_address(0))) {
+    __tsan_mutex_destroy(this, 0);
+  }
   real(this);
 }
 

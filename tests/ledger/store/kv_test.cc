@@ -226,6 +226,18 @@ TEST(RocksDbKvTest, DataSurvivesReopen) {
   EXPECT_EQ(*kv->Get(Family::kMeta, "size"), Be64(7));
 }
 
+// A first start must not greet the operator with an [ERROR] line: RocksDB
+// logs one when the store's directory does not exist yet.
+TEST(RocksDbKvTest, CreatingAStoreLogsNothing) {
+  TempDir dir;
+  ::testing::internal::CaptureStderr();
+  {
+    auto kv = RocksDbKv::Open(dir.Sub("db"));
+    EXPECT_TRUE(kv.ok()) << kv.status();
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(RocksDbKvTest, SecondOpenOfALockedStoreIsUnavailable) {
   TempDir dir;
   SEG_ASSERT_OK_AND_ASSIGN(auto kv, RocksDbKv::Open(dir.Sub("db")));
