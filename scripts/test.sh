@@ -3,9 +3,9 @@
 #
 #   scripts/test.sh            Release build + the whole suite (ctest)
 #   CI=true scripts/test.sh    also builds the ASan+UBSan configuration and
-#                              runs the core, store, domain and node tests
-#                              under it, then every label but demo, examples,
-#                              faults and fuzz under ThreadSanitizer
+#                              runs every label but demo, examples, faults
+#                              and fuzz under it, then the same under
+#                              ThreadSanitizer
 #                              (build/tsan), then a short libFuzzer run of
 #                              every fuzz target (clang-14, build/fuzz)
 #   SEGLEDGER_SANITIZE_ONLY=1  only the sanitizer pass
@@ -36,11 +36,11 @@ if [[ -z ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
 fi
 
 if [[ ${CI:-} == true || -n ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
-  # ASan+UBSan over the core, store and node tests (issue: sanitizers in
-  # CI within budget). Long-running fault loops keep their short counts.
+  # ASan+UBSan over every label but the script-driven ones (demo,
+  # examples, faults) and fuzz (which runs under ASan+UBSan below).
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  run_suite asan -L 'core|store|domain|node'
+  run_suite asan -L 'core|store|domain|peers|node|client|tools|multisite'
 
   # ThreadSanitizer over every label but the script-driven ones (demo,
   # examples, faults) and fuzz. Debian's Abseil is made visible to TSan by
