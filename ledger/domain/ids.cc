@@ -45,19 +45,16 @@ absl::Status Bad(absl::string_view id, absl::string_view why) {
       absl::StrCat("'", id, "' is not a valid identifier: ", why));
 }
 
-// Up to N pieces of `s` split at `sep` (as absl::StrSplit, without a
-// vector: every record names several ids, each validated in Precheck).
-// `size` is the number of pieces, which may exceed N (the rest not kept).
+// The first N pieces of `s` split at `sep` and how many there are, from
+// absl::StrSplit's lazy range: no vector (every record names several ids,
+// each validated in Precheck).
 template <size_t N>
 struct Split {
   Split(absl::string_view s, char sep) {
-    for (size_t start = 0;; ++size) {
-      const size_t end = s.find(sep, start);
-      if (size < N) piece[size] = s.substr(start, end - start);
-      if (end == absl::string_view::npos) break;
-      start = end + 1;
+    for (absl::string_view p : absl::StrSplit(s, sep)) {
+      if (size < N) piece[size] = p;
+      ++size;
     }
-    ++size;
   }
   const absl::string_view& operator[](size_t i) const { return piece[i]; }
   std::array<absl::string_view, N> piece;
@@ -69,8 +66,8 @@ absl::Status ValidateEpcUrn(absl::string_view id) {
   // urn:epc:{id|class}:<scheme>:<body>
   if (parts.size != 5)
     return Bad(id, "EPC URN needs urn:epc:<type>:<scheme>:<value>");
-  // Fields beyond the fourth need only the AI 82 check, done in place.
-  const Split<4> fields(parts[4], '.');
+  // Fields beyond the third need only the AI 82 check, done below.
+  const Split<3> fields(parts[4], '.');
   if (parts[2] == "class" && parts[3] == "lgtin") {
     if (fields.size != 3 || !AllDigits(fields[0]) || !AllDigits(fields[1]) ||
         fields[0].size() < 6 || fields[0].size() > 12 ||
@@ -94,14 +91,12 @@ absl::Status ValidateEpcUrn(absl::string_view id) {
     return Bad(id, "EPC value must start with a 6-12 digit company prefix");
   }
   // Every field after the company prefix, the ones Split did not keep too.
-  absl::string_view rest = parts[4].substr(fields[0].size());
-  while (!rest.empty()) {
-    rest.remove_prefix(1);  // the '.'
-    const absl::string_view field = rest.substr(0, rest.find('.'));
-    if (!field.empty() && !Ai82Ok(field)) {
+  bool company_prefix = true;
+  for (absl::string_view field : absl::StrSplit(parts[4], '.')) {
+    if (!company_prefix && !field.empty() && !Ai82Ok(field)) {
       return Bad(id, "EPC value has characters outside GS1 AI 82");
     }
-    rest.remove_prefix(field.size());
+    company_prefix = false;
   }
   return absl::OkStatus();
 }

@@ -39,18 +39,11 @@ std::string RefPrefix(absl::string_view lot) {
 }
 namespace {
 
-// "<prefix><id>\0<be64 index>", built in one allocation (one per lot and
-// transfer a record touches).
+// "<prefix><id>\0<be64 index>" in one allocation (StrCat sizes it first;
+// Be64's 8 bytes fit in the small-string buffer).
 std::string RunKey(absl::string_view prefix, absl::string_view id,
                    uint64_t index) {
-  std::string k;
-  k.reserve(prefix.size() + id.size() + 9);
-  k.append(prefix.data(), prefix.size()).append(id.data(), id.size());
-  k.push_back('\0');
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    k.push_back(static_cast<char>((index >> shift) & 0xff));
-  }
-  return k;
+  return absl::StrCat(prefix, id, absl::string_view("\0", 1), Be64(index));
 }
 
 }  // namespace
