@@ -155,15 +155,23 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
   }
   IndexOverlay own;
   std::vector<Pending> local;
+  // One pointer captured: the std::function keeps it inline (no allocation
+  // per request in the build leader).
+  struct LeafSource {
+    const BuildContext& c;
+    const BuiltGroup& g;
+    const std::vector<Pending>& local;
+  } src{c, g, local};
   OverlayIndexTxn txn(
       *c.impl.kv, c.parents, &own, &c.impl.index_rows,
-      [&c, &g, &local](uint64_t index) -> absl::StatusOr<Hash> {
-        const uint64_t size = g.base + g.pending.size() + local.size();
+      [&src](uint64_t index) -> absl::StatusOr<Hash> {
+        const uint64_t size =
+            src.g.base + src.g.pending.size() + src.local.size();
         if (index >= size) {
           return absl::OutOfRangeError(absl::StrCat(
               "entry ", index, " is not below the log size ", size));
         }
-        return LeafOf(c, g, local, index);
+        return LeafOf(src.c, src.g, src.local, index);
       });
   AppendHook* hook = c.impl.options.hook;
   uint64_t next = g.base + g.pending.size();
