@@ -27,75 +27,6 @@ absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
   return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
 }
 
-// Signs entries on the pool as they are added, so the workers sign accepted
-// requests while the leader still chains and runs the hook on later ones
-// (on two cores the hook and the signing overlap instead of adding up).
-// Thread-safe; Finish() must be called before the entries are read.
-class StreamingSigner {
- public:
-  StreamingSigner(ThreadPool& pool, const NoteSigner& signer)
-      : pool_(pool), signer_(signer) {}
-  ~StreamingSigner() { Finish().IgnoreError(); }
-
-  // `p` must stay at its address until Finish() returned.
-  void Add(Pending* p) {
-    bool schedule = false;
-    {
-      absl::MutexLock lock(&mu_);
-      queue_.push_back(p);
-      if (tasks_ + 1 < pool_.parallelism()) {
-        ++tasks_;
-        schedule = true;
-      }
-    }
-    if (schedule) {
-      pool_.Schedule([this] { Drain(/*worker=*/true); });
-    }
-  }
-
-  // Signs what is left on the caller's thread too, waits for the workers
-  // and returns the first signing error.
-  absl::Status Finish() {
-    Drain(/*worker=*/false);
-    absl::MutexLock lock(&mu_);
-    auto idle = [this]()
-                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return tasks_ == 0; };
-    mu_.Await(absl::Condition(&idle));
-    return error_;
-  }
-
- private:
-  void Drain(bool worker) {
-    for (;;) {
-      Pending* p = nullptr;
-      {
-        absl::MutexLock lock(&mu_);
-        if (queue_.empty()) {
-          if (worker) --tasks_;  // decided under mu_: Add sees it
-          return;
-        }
-        p = queue_.front();
-        queue_.pop_front();
-      }
-      absl::StatusOr<std::string> sig =
-          signer_.signer().Sign(EntrySigningMessage(p->body));
-      if (sig.ok()) {
-        p->signature = *std::move(sig);
-        continue;
-      }
-      absl::MutexLock lock(&mu_);
-      if (error_.ok()) error_ = sig.status();
-    }
-  }
-
-  ThreadPool& pool_;
-  const NoteSigner& signer_;
-  absl::Mutex mu_;
-  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
-  size_t tasks_ ABSL_GUARDED_BY(mu_) = 0;  // scheduled Drains not returned
-  absl::Status error_ ABSL_GUARDED_BY(mu_);
-};
-
 // The state a request is built against.
 struct BuildContext {
   LogStore::Impl& impl;
@@ -246,14 +177,10 @@ absl::Status PrepareRotation(LogStore::Impl& impl, Writer* w, absl::Time now) {
   return absl::OkStatus();
 }
 
-// Entries and the tree nodes they complete (CompactRange visit: the leaf and
-// every completed subtree); g.range advances past them.
-void AddEntries(BuiltGroup& g) {
-  v1::SignedEntry entry;
+// The tree nodes the group's entries complete (CompactRange visit: the
+// leaf and every completed subtree); g.range advances past them.
+void AddTreeNodes(BuiltGroup& g) {
   for (const Pending& p : g.pending) {
-    entry.set_body(p.body);
-    entry.set_signature(p.signature);
-    g.batch.Put(Family::kEntries, EntryKey(p.index), entry.SerializeAsString());
     g.range.Append(p.leaf, [&g](NodeId id, const Hash& h) {
       g.batch.Put(Family::kTree, TreeKey(id), HashBytes(h));
     });
@@ -280,10 +207,11 @@ absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
   return absl::OkStatus();
 }
 
-// The batch of the built (and signed) entries of `g`.
+// The batch of the built entries of `g`, but for the entries themselves
+// (FinishEntries adds them once signed).
 absl::Status FillBatch(const LogStore::Impl& impl, const NoteSigner& signer,
                        BuiltGroup& g) {
-  AddEntries(g);
+  AddTreeNodes(g);
   AddOverlayToBatch(g.overlay, g.batch);
   SEG_RETURN_IF_ERROR(AddDueCheckpoint(impl, signer, g));
   g.batch.Put(Family::kMeta, kMetaSize, Be64(g.range.size()));
@@ -300,6 +228,53 @@ absl::Status FillBatch(const LogStore::Impl& impl, const NoteSigner& signer,
 
 }  // namespace
 
+void StreamingSigner::Add(Pending* p) {
+  bool schedule = false;
+  {
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(p);
+    if (tasks_ + 1 < pool_.parallelism()) {
+      ++tasks_;
+      schedule = true;
+    }
+  }
+  if (schedule) {
+    pool_.Schedule([this] { Drain(/*worker=*/true); });
+  }
+}
+
+absl::Status StreamingSigner::Finish() {
+  Drain(/*worker=*/false);
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return tasks_ == 0; };
+  mu_.Await(absl::Condition(&idle));
+  return error_;
+}
+
+void StreamingSigner::Drain(bool worker) {
+  for (;;) {
+    Pending* p = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) {
+        if (worker) --tasks_;  // decided under mu_: Add sees it
+        return;
+      }
+      p = queue_.front();
+      queue_.pop_front();
+    }
+    absl::StatusOr<std::string> sig =
+        signer_.signer().Sign(EntrySigningMessage(p->body));
+    if (sig.ok()) {
+      p->signature = *std::move(sig);
+      continue;
+    }
+    absl::MutexLock lock(&mu_);
+    if (error_.ok()) error_ = sig.status();
+  }
+}
+
 void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s) {
   for (Writer* w : group) {
     if (!w->status.ok()) continue;
@@ -310,12 +285,13 @@ void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s) {
 
 absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
                         absl::Time now, BuiltGroup& g) {
-  const std::shared_ptr<const NoteSigner> signer = impl.state.current;
+  g.signer = impl.state.current;
   g.base = impl.state.range.size();
   g.range = impl.state.range;
-  StreamingSigner signing(*impl.pool, *signer);
-  BuildContext c{impl,           in_flight, {&g.overlay},        now,
-                 signer->name(), signing,   impl.state.last_leaf};
+  g.signing = std::make_unique<StreamingSigner>(*impl.pool, *g.signer);
+  BuildContext c{
+      impl,       in_flight,           {&g.overlay}, now, g.signer->name(),
+      *g.signing, impl.state.last_leaf};
   for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
     c.parents.push_back(&(*it)->overlay);
   }
@@ -327,12 +303,13 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
     w->status = BuildRequest(c, w, g);
     if (!w->status.ok()) w->results.clear();
   }
-  absl::Status built = signing.Finish();
   if (g.pending.empty()) return absl::OkStatus();  // nothing to write
-  if (built.ok()) built = FillBatch(impl, *signer, g);
+  absl::Status built = FillBatch(impl, *g.signer, g);
   if (!built.ok()) {
     FailAccepted(g.writers, built);
     g.batch.Clear();
+    g.signing->Finish().IgnoreError();  // before `pending` goes
+    g.pending.clear();
     return built;  // the right edge stays where it was
   }
   g.last_leaf = c.prev;
@@ -341,6 +318,17 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   impl.state.range = g.range;
   impl.state.last_leaf = g.last_leaf;
   if (!g.note.empty()) impl.state.last_checkpoint_size = g.range.size();
+  return absl::OkStatus();
+}
+
+absl::Status FinishEntries(BuiltGroup& g) {
+  SEG_RETURN_IF_ERROR(g.signing->Finish());
+  v1::SignedEntry entry;
+  for (const Pending& p : g.pending) {
+    entry.set_body(p.body);
+    entry.set_signature(p.signature);
+    g.batch.Put(Family::kEntries, EntryKey(p.index), entry.SerializeAsString());
+  }
   return absl::OkStatus();
 }
 

@@ -1,7 +1,11 @@
 // The first stage of LogStore's pipelined group commit (group_commit.cc):
 // building one group - bodies in index order with prev_hash chaining and the
-// AppendHook, Ed25519 signatures on the pool while later records are still
-// being built, and the contents of the group's ONE synced batch.
+// AppendHook, the tree nodes, index rows, checkpoint and meta of the
+// group's synced batch - and handing its entries' Ed25519 signatures to the
+// pool. The builder does not wait for them: the chain links leaf hashes,
+// not signatures, so the next group can be built while this one is signed.
+// The sync stage finishes the signing (taking part itself) and adds the
+// signed entries to the batch just before the write (FinishEntries).
 //
 // A group may be built while the groups before it still wait for their
 // synced write ("in flight"): its hook reads and idempotency lookups see
@@ -9,8 +13,9 @@
 // they were committed. If one of them then fails, the group commit fails
 // every later group (group_commit.cc), so nothing built on it is written.
 //
-// Thread-compatible: used by the build leader only (one at a time); the
-// signing fans out to the store's ThreadPool internally.
+// Thread-compatible: BuildGroup is called by the build leader only (one at
+// a time), FinishEntries by the sync thread; the signing fans out to the
+// store's ThreadPool internally.
 #ifndef SEGLEDGER_LEDGER_STORE_GROUP_BUILD_H_
 #define SEGLEDGER_LEDGER_STORE_GROUP_BUILD_H_
 
@@ -20,12 +25,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/compact_range.h"
 #include "ledger/hash.h"
 #include "ledger/store/index_txn.h"
 #include "ledger/store/kv.h"
 #include "ledger/store/log_store_impl.h"
+#include "ledger/thread_pool.h"
 
 namespace segledger::store {
 
@@ -38,14 +45,47 @@ struct Pending {
   std::string signature;
 };
 
+// Signs entries on the pool as they are added, so the workers sign accepted
+// requests while the leader still chains and runs the hook on later ones,
+// and while later groups are built. Thread-safe; Finish() must be called
+// before the entries are read.
+class StreamingSigner {
+ public:
+  StreamingSigner(ThreadPool& pool, const NoteSigner& signer)
+      : pool_(pool), signer_(signer) {}
+  ~StreamingSigner() { Finish().IgnoreError(); }
+  StreamingSigner(const StreamingSigner&) = delete;
+  StreamingSigner& operator=(const StreamingSigner&) = delete;
+
+  // `p` must stay at its address until Finish() returned.
+  void Add(Pending* p);
+  // Signs what is left on the caller's thread too, waits for the workers
+  // and returns the first signing error.
+  absl::Status Finish();
+
+ private:
+  void Drain(bool worker);
+
+  ThreadPool& pool_;
+  const NoteSigner& signer_;
+  absl::Mutex mu_;
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  size_t tasks_ ABSL_GUARDED_BY(mu_) = 0;  // scheduled Drains not returned
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+};
+
 // A built group, from its build until its synced write returned.
 struct BuiltGroup {
   std::vector<Writer*> writers;  // the queue's prefix, in order
   uint64_t base = 0;             // index of pending[0]
   std::deque<Pending> pending;   // deque: addresses stay put while signed
   IndexOverlay overlay;          // the group's index writes
-  KvBatch batch;                 // entries, tree, index, checkpoint, meta
-  CompactRange range;            // the right edge after the group
+  // Tree, index, checkpoint and meta from the build; the entries are added
+  // by FinishEntries once signed.
+  KvBatch batch;
+  std::shared_ptr<const NoteSigner> signer;  // signs `pending`
+  std::unique_ptr<StreamingSigner> signing;  // after `pending`: runs first
+  CompactRange range;                        // the right edge after the group
   Hash last_leaf = kZeroHash;
   std::string note;            // checkpoint signed into `batch`, or empty
   Writer* rotation = nullptr;  // an accepted rotation writer (alone)
@@ -58,12 +98,19 @@ struct BuiltGroup {
 using InFlight = std::vector<std::shared_ptr<const BuiltGroup>>;
 
 // Builds `g` (whose `writers` are set) on top of impl.state, the right edge
-// after every group of `in_flight`. Sets each writer's status and results;
-// a refused request is dropped and later requests are renumbered. Returns
-// an error (every accepted writer failed, nothing to write) when signing
-// fails. Requires the caller to be the only builder.
+// after every group of `in_flight`, and advances impl.state past it. Sets
+// each writer's status and results; a refused request is dropped and later
+// requests are renumbered. The entries' signatures are still being made
+// when it returns. Returns an error (every accepted writer failed, nothing
+// to write, the right edge unchanged) when the due checkpoint cannot be
+// signed. Requires the caller to be the only builder.
 absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
                         absl::Time now, BuiltGroup& g);
+
+// Waits for (and helps make) the signatures of a group that must be written
+// and adds its signed entries to its batch. An error means an entry could
+// not be signed: the group must not be written, nor anything built on it.
+absl::Status FinishEntries(BuiltGroup& g);
 
 // Sets `s` on every writer of `group` still OK (a group-wide failure).
 void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s);

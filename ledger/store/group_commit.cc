@@ -1,22 +1,30 @@
 // The write path of LogStore: LevelDB DBImpl::Write-style group commit in
-// two pipelined stages (log_store.h).
+// a pipeline of three stages (log_store.h).
 //
 // Stage 1, build: every request becomes a Writer queued under `mu`. The
 // front writer leads when no other build runs and fewer than
-// kPipelineDepth groups are in flight: it takes the waiting writers behind
-// it (up to max_group_records) off the queue, releases `mu` and builds the
-// group (group_build.h) on top of the in-flight groups, then appends it to
+// kPipelineDepth groups wait for the sync thread: it takes the waiting writers
+// behind it (up to max_group_records) off the queue, releases `mu` and builds
+// the group (group_build.h) on top of the in-flight groups, then appends it to
 // `in_flight` and returns to waiting for its own result.
 //
-// Stage 2, sync: the sync thread writes in_flight's front group in ONE
-// synced batch, publishes the new size and checkpoint to readers, and only
-// then marks the group's writers done (or runs their callbacks). While it
-// waits for the fsync, the next group is being built.
+// Stage 2, sign: each accepted entry is handed to the ThreadPool as soon
+// as its body is built. The leader does not wait for the signatures (the
+// chain links leaf hashes), so the next group is built while this one is
+// signed.
 //
-// Failures: a failed synced write fails that group's accepted writers and
-// sets bg_error; every later group - already built on top of it, or built
-// later - fails as a whole with that status (its refusals and replays too:
-// they were decided on a state that never became durable).
+// Stage 3, sync: the sync thread takes every group in flight, finishes
+// their signatures (signing itself alongside the pool), writes them in ONE
+// synced batch, publishes the new size and checkpoint to readers, and only
+// then marks the groups' writers done (or runs their callbacks). While it
+// waits for the fsync, later groups are built and signed.
+//
+// Failures: a failed synced write fails the accepted writers of its first
+// group and sets bg_error; every later group - in the same write, already
+// built on it, or built later - fails as a whole with that status (its
+// refusals and replays too: they were decided on a state that never became
+// durable). An entry that cannot be signed is a failure of the same kind:
+// the groups before it are written, it and everything built on it fail.
 //
 // Checkpoint, rotation and close writers lead alone and first wait for the
 // in-flight list to drain, so they see the durable right edge; a rotation
@@ -32,9 +40,12 @@
 namespace segledger::store {
 namespace {
 
-// Groups built ahead of the durable state at most: one being written and
-// one waiting while a third is built. More only adds overlay lookups.
-constexpr size_t kPipelineDepth = 2;
+// Groups built and waiting for the sync thread at most (the groups of the
+// write under way not counted). Building is cheap next to signing and the
+// fsync, so waiting writers keep forming groups that are signed while the
+// previous write runs; the bound keeps overlay lookups (one per group in
+// flight) short.
+constexpr size_t kPipelineDepth = 8;
 
 void FailAll(const std::vector<Writer*>& group, const absl::Status& s) {
   for (Writer* w : group) {
@@ -106,8 +117,8 @@ std::vector<Writer*> LogStore::Impl::TakeGroupLocked() {
 }
 
 bool LogStore::Impl::CanLeadLocked(const Writer* w) const {
-  return !building && in_flight.size() < kPipelineDepth && !writers.empty() &&
-         writers.front() == w;
+  return !building && in_flight.size() - syncing < kPipelineDepth &&
+         !writers.empty() && writers.front() == w;
 }
 
 // Marks sync writers done and runs async writers' callbacks (outside mu).
@@ -163,8 +174,8 @@ void LogStore::Impl::LeadLocked(Writer* front) {
   g->writers = std::move(group);
   if (bg.ok()) {
     mu.Unlock();
-    // A signing failure fails the group's writers and leaves the right
-    // edge unchanged: later groups are unaffected.
+    // A failure to sign the due checkpoint fails the group's writers and
+    // leaves the right edge unchanged: later groups are unaffected.
     BuildGroup(*this, snapshot, clock->Now(), *g).IgnoreError();
     snapshot.clear();
     mu.Lock();
@@ -182,19 +193,53 @@ void LogStore::Impl::LeadLocked(Writer* front) {
   building = false;
 }
 
-absl::Status LogStore::Impl::WriteBuilt(BuiltGroup& g, const absl::Status& bg) {
+absl::Status LogStore::Impl::WriteBuilt(
+    const std::vector<std::shared_ptr<BuiltGroup>>& groups,
+    const absl::Status& bg) {
   if (!bg.ok()) {
-    FailAll(g.writers, bg);  // built on a write that failed
+    for (const auto& g : groups) FailAll(g->writers, bg);  // built on a failure
     return absl::OkStatus();
   }
-  if (!g.write) return absl::OkStatus();
-  absl::Status ws = kv->Write(g.batch, options.sync);
+  // Signed entries of every group that has any, in order. A group whose
+  // entries cannot be signed is not written, and neither is anything built
+  // on it; the groups before it are.
+  size_t signed_groups = 0;
+  absl::Status fatal;
+  for (; signed_groups < groups.size(); ++signed_groups) {
+    BuiltGroup& g = *groups[signed_groups];
+    if (!g.write) continue;
+    fatal = FinishEntries(g);
+    if (!fatal.ok()) break;
+  }
+  KvBatch batch;
+  const BuiltGroup* last_written = nullptr;
+  for (size_t i = 0; i < signed_groups; ++i) {
+    BuiltGroup& g = *groups[i];
+    if (!g.write) continue;
+    batch.Append(std::move(g.batch));
+    last_written = &g;
+  }
+  absl::Status ws;
+  if (last_written != nullptr) ws = kv->Write(batch, options.sync);
   if (!ws.ok()) {
-    FailAccepted(g.writers, ws);
+    // Only the first group was built on durable state: the refusals and
+    // replays of the later ones were decided on this write too.
+    FailAccepted(groups[0]->writers, ws);
+    for (size_t i = 1; i < groups.size(); ++i) FailAll(groups[i]->writers, ws);
     return ws;
   }
-  Publish(*this, g);
-  return absl::OkStatus();
+  for (size_t i = 0; i < signed_groups; ++i) {
+    if (groups[i]->write) Publish(*this, *groups[i]);
+  }
+  if (!fatal.ok()) {
+    fatal = absl::Status(fatal.code(), absl::StrCat("signing an entry failed: ",
+                                                    fatal.message()));
+    FailAccepted(groups[signed_groups]->writers, fatal);
+    for (size_t i = signed_groups + 1; i < groups.size(); ++i) {
+      FailAll(groups[i]->writers, fatal);
+    }
+  }
+  return fatal;
 }
 
 void LogStore::Impl::SyncerLoop() {
@@ -205,14 +250,21 @@ void LogStore::Impl::SyncerLoop() {
     };
     mu.Await(absl::Condition(&ready));
     if (in_flight.empty()) return;
-    std::shared_ptr<BuiltGroup> g = in_flight.front();
+    // Every group built so far goes into ONE synced write: while one write
+    // waits for its fsync, the groups built meanwhile share the next.
+    const std::vector<std::shared_ptr<BuiltGroup>> groups(in_flight.begin(),
+                                                          in_flight.end());
     const absl::Status bg = bg_error;
+    syncing = groups.size();
     mu.Unlock();
-    absl::Status fatal = WriteBuilt(*g, bg);
+    absl::Status fatal = WriteBuilt(groups, bg);
     mu.Lock();
     if (!fatal.ok() && bg_error.ok()) bg_error = fatal;
-    in_flight.pop_front();
-    FinishLocked(g->writers);
+    syncing = 0;
+    for (const auto& g : groups) {
+      in_flight.pop_front();
+      FinishLocked(g->writers);
+    }
   }
 }
 

@@ -8,8 +8,10 @@
 #define SEGLEDGER_LEDGER_STORE_KV_H_
 
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,6 +52,17 @@ class KvBatch {
   void Append(const KvBatch& other) {
     ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
     bytes_ += other.bytes_;
+  }
+  // The same, moving `other`'s ops (it is left empty).
+  void Append(KvBatch&& other) {
+    if (ops_.empty()) {
+      ops_ = std::move(other.ops_);
+    } else {
+      ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
+                  std::make_move_iterator(other.ops_.end()));
+    }
+    bytes_ += other.bytes_;
+    other.Clear();
   }
   void Clear() {
     ops_.clear();

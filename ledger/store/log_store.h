@@ -1,23 +1,25 @@
 // LogStore: one party's append-only, signed, hash-chained log over a KvStore,
-// with LevelDB-style group commit, pipelined in two stages.
+// with LevelDB-style group commit, pipelined in three stages.
 //
 // Append path (DBImpl::Write shape, group_commit.cc): each caller's request
 // becomes a Writer queued under mu_, after the hook's stateless Precheck ran
 // in the caller's thread. The front writer leads a BUILD: it collects
 // waiting writers up to a record cap and - without holding mu_ - builds
 // bodies in index order (chaining prev_hash), runs the AppendHook per
-// record, and signs each accepted request on the ThreadPool while it builds
-// the next. The built group (entries, tree nodes, index rows, checkpoint
-// when due, meta: ONE KvBatch) joins the in-flight list, and the next front
-// writer may build the next group while the store's sync thread writes this
-// one (synced). Synced writes happen strictly in group order; results fan
-// out to every writer of a group only after its own synced write returned
-// (replays and refusals included), so nothing is acknowledged before it is
-// durable. A group is built on the in-flight groups' index rows and leaves
-// as if they were committed; a failed synced write therefore fails that
-// group and every later one, built or not (every later append fails).
+// record, and hands each accepted entry to the ThreadPool to be SIGNED. The
+// built group (tree nodes, index rows, checkpoint when due, meta) joins the
+// in-flight list without waiting for its signatures, and the next front
+// writer may build the next group at once. The store's sync thread takes
+// every group in flight, finishes their signatures, and writes them with
+// their entries in ONE synced batch. Synced writes happen strictly in group
+// order; results fan out to every writer of a group only after the write
+// holding it returned (replays and refusals included), so nothing is
+// acknowledged before it is durable. A group is built on the in-flight
+// groups' index rows and leaves as if they were committed; a failed synced
+// write therefore fails that group and every later one, built or not
+// (every later append fails).
 // Checkpoints, key rotation and Close wait for the in-flight list to drain.
-//
+
 // Idempotency: a record whose request_id was appended before returns the
 // original index and leaf hash and appends nothing (also within one group,
 // and against groups in flight).
@@ -114,8 +116,8 @@ struct LogStoreOptions {
   // long has passed (zero disables the thread).
   absl::Duration checkpoint_interval = absl::Milliseconds(1000);
   size_t max_group_records = 8192;  // group commit cap
-  size_t signing_threads = 0;       // threads incl. leader; 0: all cores
-  bool sync = true;                 // false only in benchmarks' ceilings
+  size_t signing_threads = 0;  // pool workers + the sync thread; 0: all cores
+  bool sync = true;            // false only in benchmarks' ceilings
   enum class OpenCheck { kTail, kFull };
   OpenCheck open_check = OpenCheck::kTail;
   uint64_t tail_entries = 1024;  // entries checked by kTail

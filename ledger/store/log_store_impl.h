@@ -70,8 +70,10 @@ struct LogStore::Impl {
   absl::Status bg_error ABSL_GUARDED_BY(mu);
   bool building ABSL_GUARDED_BY(mu) = false;  // a leader builds a group
   // Built groups whose synced write is pending, in commit order; the sync
-  // thread writes the front one.
+  // thread writes all it finds there in one batch.
   std::deque<std::shared_ptr<BuiltGroup>> in_flight ABSL_GUARDED_BY(mu);
+  // How many of in_flight's front groups the sync thread is writing.
+  size_t syncing ABSL_GUARDED_BY(mu) = 0;
   bool sync_stop ABSL_GUARDED_BY(mu) = false;
 
   CommitState state;         // build leader only (see above)
@@ -123,7 +125,11 @@ struct LogStore::Impl {
   void FinishLocked(const std::vector<Writer*>& group)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   absl::Status CommitCheckpoint(Writer* w);
-  absl::Status WriteBuilt(BuiltGroup& g, const absl::Status& bg);
+  // Writes `groups` (consecutive, oldest first) in one synced batch and
+  // sets their writers' results; the fatal error for later groups, if any.
+  absl::Status WriteBuilt(
+      const std::vector<std::shared_ptr<BuiltGroup>>& groups,
+      const absl::Status& bg);
   void CommitterLoop();
   void SyncerLoop();
   void CheckpointerLoop();

@@ -156,9 +156,11 @@ absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(
   impl->clock = options.clock != nullptr ? options.clock : SystemClock::Get();
   impl->options = std::move(options);
   for (const auto& s : signers) impl->signers[s->name()] = s;
+  // One worker per core by default: the sync thread signs too when it is
+  // not waiting for its fsync, the build leader does not sign at all.
   const size_t workers = impl->options.signing_threads > 0
                              ? impl->options.signing_threads - 1
-                             : ThreadPool::DefaultWorkers();
+                             : ThreadPool::DefaultWorkers() + 1;
   impl->pool = std::make_unique<ThreadPool>(workers);
   uint64_t size = 0;
   absl::StatusOr<std::string> size_row =

@@ -82,6 +82,10 @@ class HeldKv final : public KvStore {
     mu_.Await(absl::Condition(&entered));
   }
   MemoryKv& inner() { return kv_; }
+  int entered() {
+    absl::MutexLock lock(&mu_);
+    return entered_;
+  }
 
  private:
   MemoryKv kv_;
@@ -323,6 +327,49 @@ TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
   EXPECT_EQ(log_->Size(), 1u);
   EXPECT_THAT(log_->LookupRequest("b"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(IndexRow("count/op-1"), "1");
+}
+
+// Groups built while a write waits for its fsync are signed meanwhile and
+// share the next synced write: four groups here need at most three writes.
+// b and c are built (the hook saw them) while write 1 is held, so they are
+// in flight when it returns; only d's group may still be on its way.
+TEST(GroupCommitPipelineTest, GroupsBuiltDuringAWriteShareTheNextOne) {
+  auto held = std::make_unique<HeldKv>();
+  HeldKv* kv = held.get();
+  CountingHook hook;
+  LogStoreOptions o;
+  o.origin = kOrigin;
+  o.checkpoint_interval = absl::ZeroDuration();
+  o.hook = &hook;
+  SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogStore> log,
+                           LogStore::Open(std::move(held), {Signer()}, o));
+  Results results;
+  kv->Hold();
+  log->AppendAsync(One("a"), results.For("a"));
+  kv->AwaitEntered(1);  // write 1 is held
+  for (const char* name : {"b", "c", "d"}) {
+    log->AppendAsync(One(name), results.For(name));
+    hook.AwaitSeen(name);  // a group of its own, built during write 1
+  }
+  EXPECT_EQ(kv->entered(), 1);
+  kv->Allow(1000);
+  uint64_t expected = 0;
+  for (const char* name : {"a", "b", "c", "d"}) {
+    Result r = results.Await(name);
+    ASSERT_THAT(r, IsOk()) << name;
+    EXPECT_EQ((*r)[0].index, expected++) << name;
+  }
+  EXPECT_LE(kv->entered(), 3);
+  ASSERT_THAT(log->Close(), IsOk());
+  Hash prev = kZeroHash;
+  for (uint64_t i = 0; i < 4; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(v1::SignedEntry e, log->GetEntry(i));
+    EXPECT_EQ(ParseEntryBody(e.body())->prev_hash(), HashBytes(prev));
+    EXPECT_THAT(Signer()->Verifier().Verify(EntrySigningMessage(e.body()),
+                                            e.signature()),
+                IsOk());
+    prev = LeafHash(e.body());
+  }
 }
 
 }  // namespace
