@@ -216,11 +216,18 @@ absl::Status ApplyRecall(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
-// Re-derives d/staff/<site> from the site's d/pers rows (state.h). From
-// the rows, not by editing the old summary: the summary is then a function
-// of the rows, the same after a rebuild, and right on a store whose rows
-// predate it.
-absl::Status WriteSiteStaff(RuleContext& ctx, const std::string& site) {
+// d/staff/<site> for a production record's site (state.h): derived from
+// the site's d/pers rows when a personnel change there deleted it, or it
+// was never written, so R-MAH-STAFF reads one row for every later
+// production record there. From the rows, not by editing an old summary:
+// the summary is then a function of the rows, the same after a rebuild,
+// and right on a store whose rows predate it. Not written for a site with
+// no assignment (the rule's scan of no rows is as cheap).
+absl::Status EnsureSiteStaff(RuleContext& ctx) {
+  const std::string& site = ctx.header->site_id();
+  const std::string key = StaffKey(site);
+  absl::StatusOr<std::string> row = ctx.txn.Get(key);
+  if (row.ok() || !absl::IsNotFound(row.status())) return row.status();
   v1::SiteStaff staff;
   bool parsed = true;
   SEG_RETURN_IF_ERROR(ctx.txn.ScanPrefix(
@@ -233,7 +240,7 @@ absl::Status WriteSiteStaff(RuleContext& ctx, const std::string& site) {
     return absl::DataLossError(
         absl::StrCat("a personnel row of site ", site, " is corrupt"));
   }
-  WriteRow(ctx.txn, StaffKey(site), staff);
+  if (staff.assignments_size() > 0) WriteRow(ctx.txn, key, staff);
   return absl::OkStatus();
 }
 
@@ -294,7 +301,11 @@ absl::Status ApplyRecord(RuleContext& ctx) {
     case v1::Record::kPersonnelAssignment: {
       const auto& p = r.personnel_assignment();
       WriteRow(ctx.txn, PersonnelKey(p.assigned_site_id(), p.person_id()), p);
-      return WriteSiteStaff(ctx, p.assigned_site_id());
+      // The summary no longer matches the rows: the next production record
+      // at the site derives it again (EnsureSiteStaff). Rewriting it here
+      // made every assignment O(assignments at the site) in bytes written.
+      ctx.txn.Delete(StaffKey(p.assigned_site_id()));
+      return absl::OkStatus();
     }
     case v1::Record::kDeviation:
       WriteRow(ctx.txn, "d/dev/" + r.deviation().deviation_id(), r.deviation());
@@ -305,8 +316,10 @@ absl::Status ApplyRecord(RuleContext& ctx) {
           "");
       return absl::OkStatus();
     case v1::Record::kLotProduced:
+      SEG_RETURN_IF_ERROR(EnsureSiteStaff(ctx));
       return ApplyLotProduced(ctx);
     case v1::Record::kTransformation:
+      SEG_RETURN_IF_ERROR(EnsureSiteStaff(ctx));
       return ApplyTransformation(ctx);
     case v1::Record::kDispatch:
       return ApplyDispatch(ctx);

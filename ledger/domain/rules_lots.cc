@@ -114,8 +114,9 @@ absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
     for (const auto& p : staff->assignments()) count(p);
     return static_cast<int>(people.size());
   }
-  // No summary row: no assignment at the site, or rows older than the
-  // summary (state.h d/staff). The scan answers for both.
+  // No summary row: no assignment at the site, a personnel change since
+  // the last production record here, or rows older than the summary
+  // (state.h d/staff). The scan answers for all three.
   RegistrationCache* cache = ctx.registrations;
   absl::Status parse = absl::OkStatus();
   SEG_RETURN_IF_ERROR(ctx.txn.ScanPrefix(

@@ -7,7 +7,9 @@
 //   d/site/<site>               SiteRegistration (latest)
 //   d/party/<party>             PartyRegistration (latest)
 //   d/pers/<site>/<person>      PersonnelAssignment (latest)
-//   d/staff/<site>              SiteStaff (the site's d/pers rows, in order)
+//   d/staff/<site>              SiteStaff (the site's d/pers rows, in order;
+//                               deleted by a personnel change there, written
+//                               again by the next production record)
 //   d/key/<key name>            KeyState
 //   d/dev/<deviation id>        Deviation (latest)
 //   d/xin/<transfer>            ReceivedTransfer (received here)

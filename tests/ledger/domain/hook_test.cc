@@ -411,30 +411,49 @@ INSTANTIATE_TEST_SUITE_P(
                       PilotCase{"MahStaff", "R-MAH-STAFF", false, 1}),
     [](const auto& info) { return info.param.name; });
 
-// A store written before the d/staff summary row (state.h) has only the
-// d/pers rows: R-MAH-STAFF counts them all the same.
-TEST(MahStaffTest, CountsPersonnelRowsWithoutTheSummaryRow) {
+// d/staff/<site> (state.h) follows the site's d/pers rows: each personnel
+// change deletes it (a site's assignments are never all rewritten per
+// assignment), the next production record derives it again, and
+// R-MAH-STAFF counts the same from the rows alone (the first record after
+// a change, or a store written before the summary) as from the summary.
+TEST(MahStaffTest, SummaryRowFollowsThePersonnelRows) {
   for (int staff : {1, 2}) {
     AdcChain chain;
     SEG_ASSERT_OK(chain.Build());
     Log log(chain.up().party(), &chain.evidence(), true, DomainConfig());
     SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/false, staff));
     const std::string summary = StaffKey(log.party().site);
-    ASSERT_EQ(log.index().rows().count(summary), 1u);
-    MemoryIndex::Txn txn(&log.index());
-    txn.Delete(summary);
-    txn.Commit();
-    auto ref = log.Append(
-        chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
-                       testing::Material("mcb"), Q("1", "H87"), T(10)),
-        T(10));
-    if (staff >= 2) {
-      SEG_EXPECT_OK(ref);
-    } else {
-      EXPECT_THAT(
-          ref, ::segledger::testing::StatusIs(
-                   absl::StatusCode::kFailedPrecondition, "rule R-MAH-STAFF"));
+    auto assignments = [&]() -> int {
+      auto rows = log.index().rows();
+      auto it = rows.find(summary);
+      if (it == rows.end()) return -1;  // no summary row
+      v1::SiteStaff s;
+      EXPECT_TRUE(s.ParseFromString(it->second));
+      return s.assignments_size();
+    };
+    auto produce = [&](const char* lot, int t) {
+      return log.Append(
+          chain.Produced(log.party(), Lot(lot), "cell-bank",
+                         testing::Material("mcb"), Q("1", "H87"), T(t)),
+          T(t));
+    };
+    EXPECT_EQ(assignments(), -1) << staff;  // the assignments deleted it
+    auto first = produce("MCB100", 10);
+    if (staff < 2) {
+      EXPECT_THAT(first, ::segledger::testing::StatusIs(
+                             absl::StatusCode::kFailedPrecondition,
+                             "rule R-MAH-STAFF"));
+      EXPECT_EQ(assignments(), -1);  // a refusal writes nothing
+      continue;
     }
+    SEG_ASSERT_OK(first);
+    EXPECT_EQ(assignments(), 2);
+    SEG_ASSERT_OK(produce("MCB101", 11));  // counted from the summary
+    EXPECT_EQ(assignments(), 2);
+    SEG_ASSERT_OK(log.Append(chain.Staff(log.party(), "qa-9"), T(12)));
+    EXPECT_EQ(assignments(), -1);
+    SEG_ASSERT_OK(produce("MCB102", 13));
+    EXPECT_EQ(assignments(), 3);
   }
 }
 
