@@ -84,8 +84,9 @@ struct BuiltGroup {
   // by FinishEntries once signed.
   KvBatch batch;
   std::shared_ptr<const NoteSigner> signer;  // signs `pending`
-  std::unique_ptr<StreamingSigner> signing;  // after `pending`: runs first
-  CompactRange range;                        // the right edge after the group
+  // Declared after `pending` and `signer`: destroyed (and finished) first.
+  std::unique_ptr<StreamingSigner> signing;
+  CompactRange range;  // the right edge after the group
   Hash last_leaf = kZeroHash;
   std::string note;            // checkpoint signed into `batch`, or empty
   Writer* rotation = nullptr;  // an accepted rotation writer (alone)
