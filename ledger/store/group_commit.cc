@@ -212,15 +212,11 @@ absl::Status LogStore::Impl::WriteBuilt(
     if (!fatal.ok()) break;
   }
   KvBatch batch;
-  const BuiltGroup* last_written = nullptr;
   for (size_t i = 0; i < signed_groups; ++i) {
-    BuiltGroup& g = *groups[i];
-    if (!g.write) continue;
-    batch.Append(std::move(g.batch));
-    last_written = &g;
+    if (groups[i]->write) batch.Append(std::move(groups[i]->batch));
   }
   absl::Status ws;
-  if (last_written != nullptr) ws = kv->Write(batch, options.sync);
+  if (!batch.empty()) ws = kv->Write(batch, options.sync);
   if (!ws.ok()) {
     // Only the first group was built on durable state: the refusals and
     // replays of the later ones were decided on this write too.
@@ -260,11 +256,11 @@ void LogStore::Impl::SyncerLoop() {
     absl::Status fatal = WriteBuilt(groups, bg);
     mu.Lock();
     if (!fatal.ok() && bg_error.ok()) bg_error = fatal;
+    // Off the list before any callback runs (FinishLocked releases mu).
+    in_flight.erase(in_flight.begin(),
+                    in_flight.begin() + static_cast<ptrdiff_t>(groups.size()));
     syncing = 0;
-    for (const auto& g : groups) {
-      in_flight.pop_front();
-      FinishLocked(g->writers);
-    }
+    for (const auto& g : groups) FinishLocked(g->writers);
   }
 }
 

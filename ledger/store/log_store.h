@@ -19,7 +19,7 @@
 // write therefore fails that group and every later one, built or not
 // (every later append fails).
 // Checkpoints, key rotation and Close wait for the in-flight list to drain.
-
+//
 // Idempotency: a record whose request_id was appended before returns the
 // original index and leaf hash and appends nothing (also within one group,
 // and against groups in flight).
