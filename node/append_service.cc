@@ -97,14 +97,17 @@ class AppendServiceImpl::StreamReactor final
     if (!admitted.ok()) {
       ctx_->metrics->rpc_errors_total.fetch_add(1);
       finished_ = true;
+      GrpcHandOff(this);
       Finish(ToGrpcStatus(admitted));
       return;
     }
     reading_ = true;  // no other thread yet: no lock needed
+    GrpcHandOff(this);
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
+    GrpcTakeOver(this);
     if (ok) {
       HandleRequest();
       return;
@@ -120,6 +123,7 @@ class AppendServiceImpl::StreamReactor final
   }
 
   void OnWriteDone(bool ok) override {
+    GrpcTakeOver(this);
     Actions next;
     {
       absl::MutexLock lock(&mu_);
@@ -131,6 +135,7 @@ class AppendServiceImpl::StreamReactor final
   }
 
   void OnDone() override {
+    GrpcTakeOver(this);
     ctx_->metrics->active_streams.fetch_sub(1);
     delete this;
   }
@@ -235,6 +240,7 @@ class AppendServiceImpl::StreamReactor final
   }
 
   void Act(const Actions& a) {
+    if (a.read || a.write || a.finish) GrpcHandOff(this);
     if (a.read) StartRead(&request_);
     if (a.write) StartWrite(&out_);
     if (a.finish) {

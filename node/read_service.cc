@@ -163,19 +163,25 @@ class BufferedWriter final : public grpc::ServerWriteReactor<Msg> {
       : refill_(std::move(refill)) {
     if (!admitted.ok()) {
       ctx->metrics->rpc_errors_total.fetch_add(1);
+      GrpcHandOff(this);
       this->Finish(ToGrpcStatus(admitted));
       return;
     }
     Next();
   }
   void OnWriteDone(bool ok) override {
+    GrpcTakeOver(this);
     if (!ok) {
+      GrpcHandOff(this);
       this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
       return;
     }
     Next();
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    GrpcTakeOver(this);
+    delete this;
+  }
 
  private:
   void Next() {
@@ -191,6 +197,7 @@ class BufferedWriter final : public grpc::ServerWriteReactor<Msg> {
       }
     }
     // Outside mu_: gRPC may run a reaction inline from StartWrite/Finish.
+    GrpcHandOff(this);
     if (write) {
       this->StartWrite(&current_);
     } else {

@@ -28,6 +28,35 @@ grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
                                grpc::ServerUnaryReactor* reactor,
                                const absl::Status& status);
 
+// ThreadSanitizer and our streaming reactors. gRPC runs a reaction
+// (OnReadDone, OnWriteDone, OnCancel, OnDone) on whichever of its threads
+// saw an operation complete, after the operation was started (StartRead,
+// StartWrite, Finish) on another; that order runs through gRPC's core,
+// which Debian builds without TSan, so TSan cannot see it. A reactor calls
+// GrpcHandOff(this) just before starting an operation and GrpcTakeOver(this)
+// first thing in each reaction: a release and an acquire on the reactor,
+// the order gRPC guarantees. No code in other builds.
+#if defined(__SANITIZE_THREAD__)
+#define SEGLEDGER_TSAN_HANDOFF 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SEGLEDGER_TSAN_HANDOFF 1
+#endif
+#endif
+#ifdef SEGLEDGER_TSAN_HANDOFF
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+inline void GrpcHandOff(const void* reactor) {
+  __tsan_release(const_cast<void*>(reactor));
+}
+inline void GrpcTakeOver(const void* reactor) {
+  __tsan_acquire(const_cast<void*>(reactor));
+}
+#else
+inline void GrpcHandOff(const void*) {}
+inline void GrpcTakeOver(const void*) {}
+#endif
+
 // Longest request_id accepted.
 inline constexpr size_t kMaxRequestIdSize = 256;
 

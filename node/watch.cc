@@ -46,6 +46,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
     }
     // Only the thread that decided gets here; the reactor lives until the
     // write completes or OnDone.
+    GrpcHandOff(this);
     if (write) {
       StartWrite(&event_);
     } else {
@@ -65,6 +66,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
   }
 
   void OnWriteDone(bool ok) override {
+    GrpcTakeOver(this);
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
@@ -78,10 +80,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
   }
 
   void OnCancel() override {
+    GrpcTakeOver(this);
     Stop(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
   }
 
   void OnDone() override {
+    GrpcTakeOver(this);
     // The last reference may be `keep` (or the hub's): `this` dies when the
     // later of the two goes, after which no member is touched.
     std::shared_ptr<WatchReactor> keep = std::move(self_);

@@ -4,10 +4,10 @@
 #   scripts/test.sh            Release build + the whole suite (ctest)
 #   CI=true scripts/test.sh    also builds the ASan+UBSan configuration and
 #                              runs every label but demo, examples, faults
-#                              and fuzz under it, then core, store, domain,
-#                              peers and tools under ThreadSanitizer
-#                              (build/tsan), then a short libFuzzer run of
-#                              every fuzz target (clang-14, build/fuzz)
+#                              and fuzz under it, then the same labels under
+#                              ThreadSanitizer (build/tsan), then a short
+#                              libFuzzer run of every fuzz target
+#                              (clang-14, build/fuzz)
 #   SEGLEDGER_SANITIZE_ONLY=1  only the sanitizer pass
 #
 # Build trees: build/release, build/asan, build/tsan, build/fuzz (reused between runs; ccache when
@@ -42,16 +42,15 @@ if [[ ${CI:-} == true || -n ${SEGLEDGER_SANITIZE_ONLY:-} ]]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite asan -L 'core|store|domain|peers|node|client|tools|multisite'
 
-  # ThreadSanitizer over the labels whose tests run no gRPC: core, store,
-  # domain, peers, tools. Debian's Abseil is made visible to TSan by
-  # tests/support/tsan_absl_sync.cc; tsan_annotations_test shows a real
-  # race is still reported. tests/support/tsan.supp names the hand-offs
-  # inside uninstrumented libraries (docs/reliability.md "Sanitizers").
-  # node, client and multisite also pass with it, but gRPC's own hand-offs
-  # still give an occasional report in some runs (not CI-stable):
-  #   SEGLEDGER_TSAN_LABELS='node|client|multisite' CI=true scripts/test.sh
-  # SEGLEDGER_TSAN_LABELS=core builds only the core test executables.
-  tsan_labels=${SEGLEDGER_TSAN_LABELS:-'core|store|domain|peers|tools'}
+  # ThreadSanitizer over the same labels. Debian's Abseil is made visible
+  # to TSan by tests/support/tsan_absl_sync.cc (tsan_annotations_test shows
+  # a real race is still reported), the order gRPC gives a streaming
+  # reactor's operations and reactions by GrpcHandOff/GrpcTakeOver
+  # (node/rpc_util.h; tsan_grpc_test), and tests/support/tsan.supp names
+  # the hand-offs inside uninstrumented libraries (docs/reliability.md
+  # "Sanitizers"). One area: SEGLEDGER_TSAN_LABELS=node CI=true
+  # scripts/test.sh; SEGLEDGER_TSAN_LABELS=core builds only the core tests.
+  tsan_labels=${SEGLEDGER_TSAN_LABELS:-'core|store|domain|peers|node|client|tools|multisite'}
   tsan_targets=""
   if [[ $tsan_labels == core ]]; then
     for t in tests/ledger/*_test.cc; do
