@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -189,9 +190,11 @@ BENCHMARK(BM_ForwardTrace)->Unit(benchmark::kMicrosecond);
 // The same records through the same LogStore group-commit path (RocksDB,
 // synced batches, Ed25519 signing on all cores), once with the DomainHook of
 // the upstream CMO's log and once with no hook. Appender threads each append
-// their own lots' blocks in order, one record per Append call (segbench
-// ledger's shape). Rounds alternate plain and rules on fresh stores;
-// the figures are the medians.
+// their own lots' blocks in order, one record per Append call (batch:1,
+// segbench ledger's shape) or one lot's block of 7 records per call
+// (batch:7, a site sending a lot's records together, as a segctl append
+// stream or a multi-record Append does). Rounds alternate plain and rules
+// on fresh stores; the figures are the medians.
 //   SEGLEDGER_DOMAIN_APPEND_RECORDS  records per round (default 14000)
 //   SEGLEDGER_DOMAIN_APPEND_THREADS  appender threads (default 64)
 //   SEGLEDGER_DOMAIN_APPEND_ROUNDS   rounds of each kind (default 3)
@@ -237,7 +240,7 @@ std::unique_ptr<AppendLoad> MakeAppendLoad(size_t records, size_t threads) {
 // Appends `load` into a fresh store at `dir` (hook may be null) and returns
 // records per second of the threaded phase.
 absl::StatusOr<double> RunAppends(const AppendLoad& load,
-                                  store::AppendHook* hook,
+                                  store::AppendHook* hook, size_t batch,
                                   const std::string& dir) {
   std::filesystem::remove_all(dir);
   // RocksDB logs an error opening a new store whose directory is missing.
@@ -261,8 +264,11 @@ absl::StatusOr<double> RunAppends(const AppendLoad& load,
   const absl::Time start = absl::Now();
   for (const auto& mine : load.per_thread) {
     threads.emplace_back([&] {
-      for (const store::AppendRecord& r : mine) {
-        auto res = log->Append({r});
+      for (size_t i = 0; i < mine.size(); i += batch) {
+        const size_t end = std::min(mine.size(), i + batch);
+        auto res = log->Append(std::vector<store::AppendRecord>(
+            mine.begin() + static_cast<std::ptrdiff_t>(i),
+            mine.begin() + static_cast<std::ptrdiff_t>(end)));
         if (res.ok()) continue;
         failed.fetch_add(1);
         absl::MutexLock l(&mu);
@@ -288,6 +294,7 @@ double Median(std::vector<double> v) {
 void BM_AppendRulesVsPlain(benchmark::State& state) {
   const size_t threads = EnvCount("SEGLEDGER_DOMAIN_APPEND_THREADS", 64);
   const size_t rounds = EnvCount("SEGLEDGER_DOMAIN_APPEND_ROUNDS", 3);
+  const size_t batch = static_cast<size_t>(state.range(0));
   auto load = MakeAppendLoad(EnvCount("SEGLEDGER_DOMAIN_APPEND_RECORDS", 14000),
                              threads);
   DomainHook hook(load->site->HookConfig());
@@ -299,7 +306,7 @@ void BM_AppendRulesVsPlain(benchmark::State& state) {
     for (size_t i = 0; i < rounds; ++i) {
       for (store::AppendHook* h : {static_cast<store::AppendHook*>(nullptr),
                                    static_cast<store::AppendHook*>(&hook)}) {
-        auto rate = RunAppends(*load, h, dir);
+        auto rate = RunAppends(*load, h, batch, dir);
         if (!rate.ok()) {
           state.SkipWithError(std::string(rate.status().message()).c_str());
           return;
@@ -310,6 +317,7 @@ void BM_AppendRulesVsPlain(benchmark::State& state) {
   }
   const double ratio = Median(rules) / Median(plain);
   state.counters["records"] = static_cast<double>(load->records);
+  state.counters["batch"] = static_cast<double>(batch);
   state.counters["plain_records_per_s"] = Median(plain);
   state.counters["rules_records_per_s"] = Median(rules);
   state.counters["rules_vs_plain"] = ratio;
@@ -317,10 +325,15 @@ void BM_AppendRulesVsPlain(benchmark::State& state) {
   std::fprintf(
       stderr,
       "append with rules / plain append: %.3f (rules %.0f records/s, plain "
-      "%.0f records/s; medians of %zu rounds, %zu records, %zu appenders)\n",
-      ratio, Median(rules), Median(plain), rounds, load->records, threads);
+      "%.0f records/s; medians of %zu rounds, %zu records, %zu appenders, "
+      "%zu records per Append)\n",
+      ratio, Median(rules), Median(plain), rounds, load->records, threads,
+      batch);
 }
 BENCHMARK(BM_AppendRulesVsPlain)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(bench::kRecordsPerBlock)
     ->Iterations(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
