@@ -42,8 +42,24 @@ absl::Status SplitEntryBundle(absl::string_view data, size_t want,
 namespace {
 
 constexpr int kMaxMissingStreak = 64;
-// Larger claimed sizes are findings, not allocations (2^32 entries).
+// Larger claimed sizes are findings (2^32 entries). Below it, memory still
+// follows the entries the bundle holds, never the size it claims: the
+// per-entry arrays grow tile by tile as tiles load, and the walks over a
+// claimed size stop once kMaxMissingStreak files in a row are missing.
 constexpr uint64_t kMaxVerifiableSize = uint64_t{1} << 32;
+
+// Tiles at one tile level holding `count` hashes: full tiles, then one
+// partial tile with the remainder (C2SP tlog-tiles "Partial Tiles"), as
+// ledger/tiles.h lists them, one at a time.
+uint64_t LevelTileCount(uint64_t count) {
+  return count / kTileWidth + (count % kTileWidth != 0 ? 1 : 0);
+}
+TileId LevelTile(uint8_t level, uint64_t count, uint64_t n) {
+  const uint64_t full = count / kTileWidth;
+  return TileId{
+      level, n,
+      static_cast<uint16_t>(n < full ? kTileWidth : count % kTileWidth)};
+}
 
 class LogChecker {
  public:
@@ -58,11 +74,16 @@ class LogChecker {
                                          std::move(detail)});
   }
   std::optional<std::string> Get(const std::string& rel, int64_t index);
+  // Past a streak of missing files Get fetches nothing more.
+  bool GaveUp() const { return missing_streak_ > kMaxMissingStreak; }
+  // Makes the per-entry arrays hold indexes below `end`.
+  void Grow(uint64_t end);
   void LoadCheckpoints(LogVerifier& v);
   void LoadOneCheckpoint(uint64_t size, LogVerifier& v);
   void LoadEntries(LogVerifier& v);
   void LoadEntryTile(const TileId& t, LogVerifier& v);
   void CheckTiles();
+  void CheckTile(const TileId& t, std::set<std::string>& seen);
   void CheckPartials();
   void CheckConsistency();
 
@@ -83,7 +104,7 @@ std::optional<std::string> LogChecker::Get(const std::string& rel,
                                            int64_t index) {
   // A bundle that lost its tail (or claims a size it never had) would
   // otherwise produce one finding per missing file: give up after a streak.
-  if (missing_streak_ > kMaxMissingStreak) return std::nullopt;
+  if (GaveUp()) return std::nullopt;
   absl::StatusOr<std::string> data =
       in_.fetcher->Fetch(LogPath(in_.log_dir, rel));
   if (data.ok()) {
@@ -99,6 +120,13 @@ std::optional<std::string> LogChecker::Get(const std::string& rel,
                      "further files of this log fetched"));
   }
   return std::nullopt;
+}
+
+void LogChecker::Grow(uint64_t end) {
+  if (leaves_.size() >= end) return;
+  leaves_.resize(end);
+  known_.resize(end, false);
+  if (in_.keep_entries) out_.entries.bodies.resize(end);
 }
 
 void LogChecker::LoadOneCheckpoint(uint64_t size, LogVerifier& v) {
@@ -183,6 +211,8 @@ void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
                      t.width * kEd25519SignatureSize));
     sigs.reset();
   }
+  // Before the verifier sees them: it reports leaves through on_entry.
+  Grow(first + bodies.size());
   for (size_t i = 0; i < bodies.size(); ++i) {
     std::string sig = sigs.has_value() ? sigs->substr(i * 64, 64) : "";
     known_[first + i] = true;  // leaves_ come from the verifier (on_entry)
@@ -196,8 +226,9 @@ void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
 }
 
 void LogChecker::LoadEntries(LogVerifier& v) {
-  if (in_.keep_entries) out_.entries.bodies.assign(size_, "");
-  for (const TileId& t : EntryTilesForSize(size_)) {
+  const uint64_t tiles = LevelTileCount(size_);
+  for (uint64_t n = 0; n < tiles && !GaveUp(); ++n) {
+    const TileId t = LevelTile(0, size_, n);
     LoadEntryTile(t, v);
     if (in_.progress) in_.progress(t.index * kTileWidth + t.width, size_);
   }
@@ -206,29 +237,38 @@ void LogChecker::LoadEntries(LogVerifier& v) {
 void LogChecker::CheckTiles() {
   std::set<std::string> seen;
   for (uint64_t s : sizes_) {
-    for (const TileId& t : HashTilesForSize(s)) {
-      std::string rel = HashTilePath(t);
-      if (!seen.insert(rel).second) continue;
-      uint64_t first_leaf = (t.index * kTileWidth) << (kTileHeight * t.level);
-      std::optional<std::string> got = Get(rel, first_leaf);
-      if (!got.has_value()) continue;
-      tiles_[rel] = *got;
-      ++out_.summary.tiles_checked;
-      std::optional<std::string> want = out_.tree->ExpectedTile(t);
-      if (!want.has_value() || *want == *got) continue;
-      size_t j = 0;
-      while (j * kHashSize < got->size() && j * kHashSize < want->size() &&
-             got->compare(j * kHashSize, kHashSize, *want, j * kHashSize,
-                          kHashSize) == 0) {
-        ++j;
+    // Level L holds the hashes of complete subtrees of 256^L leaves.
+    for (int level = 0; level * kTileHeight < 64; ++level) {
+      const uint64_t count = s >> (level * kTileHeight);
+      if (count == 0) break;
+      for (uint64_t n = 0; n < LevelTileCount(count) && !GaveUp(); ++n) {
+        CheckTile(LevelTile(static_cast<uint8_t>(level), count, n), seen);
       }
-      Add(kCheckTileMismatch, Severity::kCritical,
-          ((t.index * kTileWidth + j) << (kTileHeight * t.level)),
-          LogPath(in_.log_dir, rel),
-          absl::StrCat("hash ", j, " of the tile (", got->size(),
-                       " bytes) differs from the tree of the entries"));
     }
   }
+}
+
+void LogChecker::CheckTile(const TileId& t, std::set<std::string>& seen) {
+  std::string rel = HashTilePath(t);
+  if (!seen.insert(rel).second) return;
+  uint64_t first_leaf = (t.index * kTileWidth) << (kTileHeight * t.level);
+  std::optional<std::string> got = Get(rel, first_leaf);
+  if (!got.has_value()) return;
+  tiles_[rel] = *got;
+  ++out_.summary.tiles_checked;
+  std::optional<std::string> want = out_.tree->ExpectedTile(t);
+  if (!want.has_value() || *want == *got) return;
+  size_t j = 0;
+  while (j * kHashSize < got->size() && j * kHashSize < want->size() &&
+         got->compare(j * kHashSize, kHashSize, *want, j * kHashSize,
+                      kHashSize) == 0) {
+    ++j;
+  }
+  Add(kCheckTileMismatch, Severity::kCritical,
+      ((t.index * kTileWidth + j) << (kTileHeight * t.level)),
+      LogPath(in_.log_dir, rel),
+      absl::StrCat("hash ", j, " of the tile (", got->size(),
+                   " bytes) differs from the tree of the entries"));
 }
 
 void LogChecker::CheckPartials() {
@@ -322,8 +362,6 @@ LogCheckResult LogChecker::Run() {
   };
   LogVerifier verifier(std::move(vo));
   LoadCheckpoints(verifier);
-  leaves_.assign(size_, Hash{});
-  known_.assign(size_, false);
   LoadEntries(verifier);
   for (const Finding& f : verifier.Finish()) {
     out_.findings.push_back(FromCoreFinding(f));

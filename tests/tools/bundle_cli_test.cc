@@ -189,6 +189,20 @@ TEST_F(BundleCliTest, ManifestClaimsHugeOrMissingSizes) {
   ExpectFinding(copy, FindingKindName(FindingKind::kMissingEntries));
 }
 
+TEST_F(BundleCliTest, ManifestClaimsASizeBelowTheCapWithoutItsEntries) {
+  // Found by fuzz_bundle (2026-12-06): a claimed size under the 2^32 cap
+  // made segaudit size its per-entry arrays by the claim (4,181,111,111
+  // leaf hashes: 134 GB) before loading a tile. Memory now follows the
+  // tiles the bundle holds, and the walks stop with the missing files.
+  std::string copy = DamagedCopy("below-cap", [](const std::string&) {});
+  std::string m = ReadAll(copy + "/MANIFEST");
+  size_t eol = m.find('\n', m.find("\nlog ") + 1);
+  WriteAll(copy + "/MANIFEST",
+           m.substr(0, eol) + " 4181111111" + m.substr(eol));
+  ExpectFinding(copy, "checkpoint_file");
+  ExpectFinding(copy, "missing_file");
+}
+
 TEST_F(BundleCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunSegaudit("verify", tmp_->path()).exit_code, 2);
   EXPECT_EQ(
