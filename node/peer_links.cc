@@ -1,9 +1,13 @@
 #include "node/peer_links.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "ledger/status_macros.h"
 #include "node/data_dir.h"
 
 namespace segledger::node {
@@ -164,7 +168,8 @@ absl::StatusOr<std::vector<v1::SignedEntry>> GrpcFollowSource::Entries(
     uint64_t from, uint64_t to) {
   std::vector<v1::SignedEntry> out;
   if (from >= to) return out;
-  out.reserve(to - from);
+  // FollowOnce asks for a bounded range; still, never reserve by it.
+  out.reserve(std::min<uint64_t>(to - from, 4096));
   grpc::ClientContext ctx;
   // Large catch-ups stream many entries: allow time proportional to them.
   SetDeadline(ctx, timeout_ + absl::Microseconds(100) * (to - from));
@@ -175,6 +180,13 @@ absl::StatusOr<std::vector<v1::SignedEntry>> GrpcFollowSource::Entries(
       link_->read->GetEntries(&ctx, req);
   v1::EntryResponse e;
   while (reader->Read(&e)) {
+    if (out.size() == to - from) {
+      ctx.TryCancel();
+      reader->Finish().ok();
+      return absl::DataLossError(absl::StrCat("peer ", link_->config.origin(),
+                                              " sent more than entries [", from,
+                                              ", ", to, ")"));
+    }
     if (e.index() != from + out.size()) {
       ctx.TryCancel();
       reader->Finish().ok();
@@ -189,6 +201,37 @@ absl::StatusOr<std::vector<v1::SignedEntry>> GrpcFollowSource::Entries(
                absl::StrCat("peer ", link_->config.origin(), " entries"));
   if (!s.ok()) return s;
   return out;
+}
+
+absl::StatusOr<std::optional<std::string>> GrpcFollowSource::CheckpointIn(
+    uint64_t above, uint64_t at_most) {
+  std::optional<std::string> best;
+  if (at_most <= above) return best;
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  v1::ListCheckpointsRequest req;
+  req.set_from_size(above + 1);
+  // One checkpoint per size at most: no more than the range can hold.
+  req.set_limit(static_cast<uint32_t>(
+      std::min<uint64_t>(at_most - above, uint64_t{1} << 16)));
+  std::unique_ptr<grpc::ClientReader<v1::CheckpointResponse>> reader =
+      link_->read->ListCheckpoints(&ctx, req);
+  v1::CheckpointResponse c;
+  bool stopped = false;
+  while (reader->Read(&c)) {
+    if (c.size() > at_most) {  // sizes increase: the rest are larger too
+      stopped = true;
+      ctx.TryCancel();
+      break;
+    }
+    if (c.size() > above) best = std::move(*c.mutable_note());
+  }
+  const grpc::Status finish = reader->Finish();
+  if (!stopped) {
+    SEG_RETURN_IF_ERROR(FromGrpc(
+        finish, absl::StrCat("peer ", link_->config.origin(), " checkpoints")));
+  }
+  return best;
 }
 
 }  // namespace segledger::node

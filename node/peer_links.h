@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ class GrpcFollowSource final : public peers::FollowSource {
   absl::StatusOr<std::string> LatestCheckpoint() override;
   absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
                                                        uint64_t to) override;
+  absl::StatusOr<std::optional<std::string>> CheckpointIn(
+      uint64_t above, uint64_t at_most) override;
 
  private:
   const PeerLink* link_;

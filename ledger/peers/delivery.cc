@@ -47,23 +47,55 @@ absl::StatusOr<DeliveryReport> DeliverDue(Outbox& outbox,
   return report;
 }
 
-absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
-                                    FollowSource& source) {
-  SEG_ASSIGN_OR_RETURN(v1::FollowState state, peers.FollowStateOf(origin));
-  SEG_ASSIGN_OR_RETURN(std::string note, source.LatestCheckpoint());
+namespace {
+
+absl::StatusOr<uint64_t> NoteSize(absl::string_view note) {
   SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
   SEG_ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointText(parsed.text));
-  if (cp.size < state.size()) {
+  return cp.size;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
+                                    FollowSource& source,
+                                    const FollowLimits& limits) {
+  SEG_ASSIGN_OR_RETURN(v1::FollowState state, peers.FollowStateOf(origin));
+  SEG_ASSIGN_OR_RETURN(std::string note, source.LatestCheckpoint());
+  SEG_ASSIGN_OR_RETURN(const uint64_t latest, NoteSize(note));
+  if (latest < state.size()) {
     // The source is behind what was verified (a lagging replica): nothing
     // new to verify; a fork shows up once it grows past our position.
     return state.size();
   }
+  // No size is verified before Follow: they only bound what is asked for.
+  uint64_t target = latest;
+  if (latest - state.size() > limits.max_step) {
+    const uint64_t at_most = state.size() + limits.max_step;
+    SEG_ASSIGN_OR_RETURN(std::optional<std::string> step,
+                         source.CheckpointIn(state.size(), at_most));
+    if (step.has_value()) {
+      SEG_ASSIGN_OR_RETURN(target, NoteSize(*step));
+      if (target <= state.size() || target > at_most) {
+        return absl::UnavailableError(absl::StrCat(
+            "follow ", origin, ": asked for a checkpoint in (", state.size(),
+            ", ", at_most, "], the source sent one of size ", target));
+      }
+      note = *std::move(step);
+    } else if (latest - state.size() > limits.max_gap) {
+      return absl::UnavailableError(absl::StrCat(
+          "follow ", origin, ": ", latest - state.size(),
+          " entries behind the source's checkpoint of size ", latest,
+          ", and it has no checkpoint within ", limits.max_step, " entries of ",
+          state.size(), " to verify a step against"));
+    }
+  }
   SEG_ASSIGN_OR_RETURN(std::vector<v1::SignedEntry> entries,
-                       source.Entries(state.size(), cp.size));
-  if (entries.size() != cp.size - state.size()) {
+                       source.Entries(state.size(), target));
+  if (entries.size() != target - state.size()) {
     return absl::UnavailableError(
         absl::StrCat("follow ", origin, ": source returned ", entries.size(),
-                     " entries for [", state.size(), ", ", cp.size, ")"));
+                     " entries for [", state.size(), ", ", target, ")"));
   }
   return peers.Follow(origin, entries, note);
 }

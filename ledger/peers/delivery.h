@@ -10,13 +10,17 @@
 //
 // FollowOnce: one step of the MAH follower - fetch the source's latest
 // checkpoint and the entries from the follower's verified position up to
-// it, then PeerStore::Follow.
+// it, then PeerStore::Follow. A follower far behind goes in steps, each to
+// a signed checkpoint of the source at most FollowLimits::max_step entries
+// ahead: the entries of one step are held in memory together, and the
+// size a source claims is never trusted with an allocation.
 //
 // Thread-compatible: run one pass at a time per outbox / origin.
 #ifndef SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
 #define SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,14 +66,31 @@ class FollowSource {
   // Entries [from, to) in order.
   virtual absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
                                                                uint64_t to) = 0;
+  // The note of the source's signed checkpoint with the largest size in
+  // (above, at_most]; nullopt when it keeps none there.
+  virtual absl::StatusOr<std::optional<std::string>> CheckpointIn(
+      uint64_t above, uint64_t at_most) = 0;
 };
 
-// Follows `origin` from the verified position to the source's latest
-// checkpoint in one verified batch (entries fetched up to that size).
+struct FollowLimits {
+  // Entries one step fetches and verifies as one batch at most, when the
+  // source has a checkpoint that close (nodes sign one every 1,024
+  // entries or every second by default).
+  uint64_t max_step = 65536;
+  // Without such a checkpoint, a gap up to this size is fetched whole (to
+  // the latest checkpoint); a larger one is UNAVAILABLE until the source
+  // signs a checkpoint within max_step.
+  uint64_t max_gap = uint64_t{1} << 20;
+};
+
+// Follows `origin` from the verified position towards the source's latest
+// checkpoint in one verified batch: to it, or to the step checkpoint above.
 // Returns the new verified size; errors as PeerStore::Follow, or the
-// source's.
+// source's (UNAVAILABLE for a gap no step can verify, or a source that
+// answers outside what was asked).
 absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
-                                    FollowSource& source);
+                                    FollowSource& source,
+                                    const FollowLimits& limits = {});
 
 }  // namespace segledger::peers
 

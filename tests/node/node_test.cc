@@ -21,9 +21,13 @@
 #include "ledger/entry_codec.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/peers/delivery.h"
+#include "ledger/peers/peer_store.h"
+#include "ledger/store/rocksdb_kv.h"
 #include "node/authz.h"
 #include "node/data_dir.h"
 #include "node/json_log.h"
+#include "node/peer_links.h"
 #include "tests/node/node_test_util.h"
 #include "tests/support/test_util.h"
 
@@ -628,6 +632,57 @@ TEST(AuthzTable, EveryRpcHasARowAndInspectorsNeverWrite) {
   }
   EXPECT_EQ(RpcName(Rpc::kBackup), "Backup");
   EXPECT_EQ(RpcName(Rpc::kAppend), "Append");
+}
+
+// The follower's view of a node over gRPC (GrpcFollowSource): the step
+// checkpoint in a range, entry ranges exactly as asked, and FollowOnce
+// catching up in steps no longer than asked.
+TEST_F(NodeTest, FollowSourceStepsThroughSignedCheckpoints) {
+  StartInsecure();
+  for (int round = 0; round < 5; ++round) {
+    AppendN(absl::StrCat("step", round), 3);
+    SEG_ASSERT_OK(client_->CheckpointNow().status());  // at 3, 6, ..., 15
+  }
+  v1::NodeConfig config;
+  config.set_insecure(true);
+  v1::PeerNode* peer = config.add_peers();
+  peer->set_origin(segledger::testing::kTestOrigin);
+  peer->set_address(node_->address());
+  peer->add_verifier_keys(vkey_);
+  SEG_ASSERT_OK_AND_ASSIGN(auto links, PeerLinks::Create(config));
+  GrpcFollowSource source(links->links()[0].get(), absl::Seconds(20));
+
+  auto size_of = [](const std::optional<std::string>& note) -> uint64_t {
+    if (!note.has_value()) return 0;
+    absl::StatusOr<Note> n = ParseNote(*note);
+    absl::StatusOr<Checkpoint> c = ParseCheckpointText(n->text);
+    return c.ok() ? c->size : 0;
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(auto in, source.CheckpointIn(4, 10));
+  EXPECT_EQ(size_of(in), 9u);
+  SEG_ASSERT_OK_AND_ASSIGN(in, source.CheckpointIn(9, 11));
+  EXPECT_FALSE(in.has_value());
+  SEG_ASSERT_OK_AND_ASSIGN(in, source.CheckpointIn(0, 1000));
+  EXPECT_EQ(size_of(in), 15u);
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<v1::SignedEntry> entries,
+                           source.Entries(2, 7));
+  EXPECT_EQ(entries.size(), 5u);
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("mah")));
+  peers::PeerStore follower(*kv);
+  peers::PeerConfig trusted;
+  trusted.origin = segledger::testing::kTestOrigin;
+  trusted.keys.push_back(*verifier_);
+  SEG_ASSERT_OK(follower.AddPeer(std::move(trusted)));
+  std::vector<uint64_t> steps;
+  uint64_t size = 0;
+  for (int i = 0; i < 20 && size < 15; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        size, peers::FollowOnce(follower, segledger::testing::kTestOrigin,
+                                source, peers::FollowLimits{4, 4}));
+    steps.push_back(size);
+  }
+  EXPECT_EQ(steps, (std::vector<uint64_t>{3, 6, 9, 12, 15}));
 }
 
 }  // namespace

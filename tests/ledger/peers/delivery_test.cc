@@ -6,9 +6,16 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/support/test_util.h"
@@ -171,9 +178,45 @@ class StoreSource : public FollowSource {
     if (!s.ok()) return s;
     return out;
   }
+  absl::StatusOr<std::optional<std::string>> CheckpointIn(
+      uint64_t above, uint64_t at_most) override {
+    std::optional<std::string> best;
+    absl::Status s =
+        log_.ScanCheckpoints([&](uint64_t size, absl::string_view note) {
+          if (size > above && size <= at_most) best = std::string(note);
+          return size <= at_most;
+        });
+    if (!s.ok()) return s;
+    return best;
+  }
 
  private:
   store::LogStore& log_;
+};
+
+// The same note with another size line: still a note, no longer signed.
+std::string WithSize(absl::string_view note, uint64_t size) {
+  std::vector<std::string> lines = absl::StrSplit(note, '\n');
+  lines[1] = absl::StrCat(size);
+  return absl::StrJoin(lines, "\n");
+}
+
+// A source that claims what it is told to and records what it is asked.
+class LyingSource : public FollowSource {
+ public:
+  absl::StatusOr<std::string> LatestCheckpoint() override { return latest; }
+  absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
+                                                       uint64_t to) override {
+    asked.emplace_back(from, to);
+    return absl::UnavailableError("no entries here");
+  }
+  absl::StatusOr<std::optional<std::string>> CheckpointIn(uint64_t,
+                                                          uint64_t) override {
+    return step;
+  }
+  std::string latest;
+  std::optional<std::string> step;
+  std::vector<std::pair<uint64_t, uint64_t>> asked;
 };
 
 TEST_F(DeliveryTest, FollowOnceCatchesUp) {
@@ -189,6 +232,73 @@ TEST_F(DeliveryTest, FollowOnceCatchesUp) {
   Drain();
   EXPECT_EQ(down_->ListEvidence(kUp)->size(), 10u);
   EXPECT_TRUE(down_->Equivocations()->empty());
+}
+
+TEST_F(DeliveryTest, FollowOnceGoesInStepsFromFarBehind) {
+  StoreSource source(*up_.log);
+  for (int round = 0; round < 6; ++round) {
+    Dispatch(1);
+    SEG_ASSERT_OK(up_.log->CheckpointNow().status());
+  }
+  const FollowLimits limits{/*max_step=*/3, /*max_gap=*/4};
+  std::set<uint64_t> checkpointed;
+  SEG_ASSERT_OK(up_.log->ScanCheckpoints([&](uint64_t size, absl::string_view) {
+    checkpointed.insert(size);
+    return true;
+  }));
+  uint64_t size = 0;
+  int steps = 0;
+  for (; steps < 40 && size < up_.log->Size(); ++steps) {
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t next,
+                             FollowOnce(*down_, kUp, source, limits));
+    EXPECT_GT(next, size);
+    EXPECT_LE(next, size + 3) << "a step longer than max_step";
+    EXPECT_TRUE(checkpointed.count(next)) << next;
+    size = next;
+  }
+  EXPECT_EQ(size, up_.log->Size());
+  EXPECT_GT(steps, 1);
+  EXPECT_TRUE(down_->Equivocations()->empty());
+}
+
+TEST_F(DeliveryTest, FollowOnceRefusesAGapNoStepCanVerify) {
+  Dispatch(4);  // 8 entries past the setup ones, one checkpoint at the end
+  StoreSource store_source(*up_.log);
+  LyingSource source;
+  SEG_ASSERT_OK_AND_ASSIGN(source.latest, store_source.LatestCheckpoint());
+  absl::StatusOr<uint64_t> r =
+      FollowOnce(*down_, kUp, source, FollowLimits{2, 4});
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "no checkpoint within"))
+      << r.status();
+  EXPECT_TRUE(source.asked.empty());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::FollowState state, down_->FollowStateOf(kUp));
+  EXPECT_EQ(state.size(), 0u);
+}
+
+TEST_F(DeliveryTest, FollowOnceNeverTrustsAClaimedSize) {
+  // A source (or anyone between) claiming 2^62 entries: nothing is asked
+  // for beyond one step, and the claim is never an allocation.
+  Dispatch(1);
+  SEG_ASSERT_OK_AND_ASSIGN(std::string real, up_.log->CheckpointNow());
+  LyingSource source;
+  source.latest = WithSize(real, uint64_t{1} << 62);
+  absl::StatusOr<uint64_t> r = FollowOnce(*down_, kUp, source);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(source.asked.empty());
+  // A step checkpoint outside the range asked for is refused too.
+  source.step = WithSize(real, uint64_t{1} << 40);
+  r = FollowOnce(*down_, kUp, source);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "the source sent one"))
+      << r.status();
+  EXPECT_TRUE(source.asked.empty());
+  // A step in range is fetched (and only that range).
+  source.step = WithSize(real, 3);
+  r = FollowOnce(*down_, kUp, source);
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(source.asked.size(), 1u);
+  EXPECT_EQ(source.asked[0], std::make_pair(uint64_t{0}, uint64_t{3}));
 }
 
 }  // namespace
