@@ -74,7 +74,9 @@ absl::Status AddEntry(const v1::EntryResponse& e, uint64_t next,
 absl::StatusOr<Fetched> FetchEntries(Client& client, uint64_t size,
                                      const GrpcExportOptions& options) {
   Fetched f;
-  f.leaves.reserve(size);
+  // The size is the node's claim: reserve for at most 2^20 leaves, grow
+  // with what it actually sends.
+  f.leaves.reserve(std::min<uint64_t>(size, uint64_t{1} << 20));
   absl::Status bad;
   SEG_RETURN_IF_ERROR(client.GetEntries(
       0, size,
