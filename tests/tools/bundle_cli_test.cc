@@ -62,6 +62,17 @@ class BundleCliTest : public ::testing::Test {
     return copy;
   }
 
+  // A copy whose MANIFEST log line lists `sizes` after the log's own.
+  std::string CopyClaimingSizes(const std::string& name,
+                                absl::string_view sizes) {
+    std::string copy = DamagedCopy(name, [](const std::string&) {});
+    std::string m = ReadAll(copy + "/MANIFEST");
+    size_t eol = m.find('\n', m.find("\nlog ") + 1);
+    WriteAll(copy + "/MANIFEST",
+             absl::StrCat(m.substr(0, eol), " ", sizes, m.substr(eol)));
+    return copy;
+  }
+
   // Verifies `dir` as JSON; expects exit 1 and a finding named `check`.
   void ExpectFinding(const std::string& dir, absl::string_view check) {
     RunResult r =
@@ -179,11 +190,7 @@ TEST_F(BundleCliTest, TruncatedBundle) {
 
 TEST_F(BundleCliTest, ManifestClaimsHugeOrMissingSizes) {
   // Unsigned claims never cause allocations or endless fetching.
-  std::string copy = DamagedCopy("big", [](const std::string&) {});
-  std::string m = ReadAll(copy + "/MANIFEST");
-  size_t eol = m.find('\n', m.find("\nlog ") + 1);
-  WriteAll(copy + "/MANIFEST",
-           m.substr(0, eol) + " 900 5000000000000" + m.substr(eol));
+  std::string copy = CopyClaimingSizes("big", "900 5000000000000");
   ExpectFinding(copy, "checkpoint_file");
   ExpectFinding(copy, "missing_file");
   ExpectFinding(copy, FindingKindName(FindingKind::kMissingEntries));
@@ -194,11 +201,7 @@ TEST_F(BundleCliTest, ManifestClaimsASizeBelowTheCapWithoutItsEntries) {
   // made segaudit size its per-entry arrays by the claim (4,181,111,111
   // leaf hashes: 134 GB) before loading a tile. Memory now follows the
   // tiles the bundle holds, and the walks stop with the missing files.
-  std::string copy = DamagedCopy("below-cap", [](const std::string&) {});
-  std::string m = ReadAll(copy + "/MANIFEST");
-  size_t eol = m.find('\n', m.find("\nlog ") + 1);
-  WriteAll(copy + "/MANIFEST",
-           m.substr(0, eol) + " 4181111111" + m.substr(eol));
+  std::string copy = CopyClaimingSizes("below-cap", "4181111111");
   ExpectFinding(copy, "checkpoint_file");
   ExpectFinding(copy, "missing_file");
 }
