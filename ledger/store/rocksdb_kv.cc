@@ -199,6 +199,9 @@ absl::StatusOr<std::string> RocksDbKv::Get(Family f, absl::string_view key) {
   std::string value;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(f),
                                      ToSlice(key), &value);
+  // The common answer of the index (a new request id, an unused lot id):
+  // no message built for it.
+  if (s.IsNotFound()) return absl::NotFoundError("key not found");
   if (!s.ok()) {
     return FromRocksDbStatus(s, absl::StrCat("get in family ", FamilyName(f)));
   }
