@@ -119,7 +119,7 @@ class AppendServiceImpl::StreamReactor final
       reads_done_ = true;
       next = DecideLocked();
     }
-    Act(next);
+    Act(this, next);
   }
 
   void OnWriteDone(bool ok) override {
@@ -131,7 +131,7 @@ class AppendServiceImpl::StreamReactor final
       if (!ok) broken_ = true;  // client gone: drop further acks
       next = DecideLocked();
     }
-    Act(next);
+    Act(this, next);
   }
 
   void OnDone() override {
@@ -176,7 +176,7 @@ class AppendServiceImpl::StreamReactor final
       next = DecideLocked();
     }
     for (auto& [seq, record] : submit) Submit(seq, std::move(record));
-    Act(next);
+    Act(this, next);
   }
 
   void Submit(uint64_t seq, store::AppendRecord record) {
@@ -205,7 +205,7 @@ class AppendServiceImpl::StreamReactor final
             }
             next = DecideLocked();
           }
-          Act(next);
+          Act(this, next);
         });
   }
 
@@ -239,14 +239,22 @@ class AppendServiceImpl::StreamReactor final
     return a;
   }
 
-  void Act(const Actions& a) {
-    if (a.read || a.write || a.finish) GrpcHandOff(this);
-    if (a.read) StartRead(&request_);
-    if (a.write) StartWrite(&out_);
+  // Static, and a no-op for no action: a thread whose decision was "nothing"
+  // holds no claim on the reactor, which another thread may already have
+  // finished and gRPC deleted by now (found by fuzz_rpc under UBSan: a
+  // member call on the deleted reactor). Each action set is the claim that
+  // keeps it alive: reading_, writing_ or finished_ stop any other thread
+  // from finishing it.
+  static void Act(StreamReactor* self, const Actions& a) {
+    if (!a.read && !a.write && !a.finish) return;
+    GrpcHandOff(self);
+    if (a.read) self->StartRead(&self->request_);
+    if (a.write) self->StartWrite(&self->out_);
     if (a.finish) {
-      Finish(ctx_->draining.load() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                                  "node is shutting down")
-                                   : grpc::Status::OK);
+      self->Finish(self->ctx_->draining.load()
+                       ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                      "node is shutting down")
+                       : grpc::Status::OK);
     }
   }
 
