@@ -98,7 +98,10 @@ class AdcRecords {
       Ok(c.Append(name, Timed(b_.Staff(p, "mah-qa-1"), At(2))));
       Ok(c.Append(name, Timed(b_.Staff(p, "mah-qa-2"), At(2))));
     }
-    for (const auto& [name, st] : stages) {
+    for (const auto& stage : stages) {
+      // A named copy: clang 14 (the fuzz tree) cannot capture a structured
+      // binding in a lambda.
+      const std::string& name = stage.first;
       ASSERT_TRUE(WaitFor([&] {
         return c.PeerState(name, "mah").followed_size() >= 2;
       })) << name
