@@ -96,15 +96,9 @@ absl::StatusOr<TileId> ParseIndexAndWidth(std::vector<absl::string_view> elems,
 }
 
 void AppendLevelTiles(uint8_t level, uint64_t count, std::vector<TileId>* out) {
-  // `count` hashes at this level: full tiles, then one partial tile with the
-  // remainder (C2SP tlog-tiles "Partial Tiles": floor(s / 256^l) mod 256).
-  for (uint64_t n = 0; n < count / kTileWidth; ++n) {
-    out->push_back(TileId{level, n, static_cast<uint16_t>(kTileWidth)});
-  }
-  if (count % kTileWidth != 0) {
-    out->push_back(TileId{level, count / kTileWidth,
-                          static_cast<uint16_t>(count % kTileWidth)});
-  }
+  const uint64_t tiles = LevelTileCount(count);
+  for (uint64_t n = 0; n < tiles; ++n)
+    out->push_back(LevelTile(level, count, n));
 }
 
 bool IsUnreserved(unsigned char c) {
@@ -179,6 +173,18 @@ absl::StatusOr<ParsedTilePath> ParseTilePath(absl::string_view path) {
   parsed.tile = *tile;
   parsed.tile.level = static_cast<uint8_t>(level);
   return parsed;
+}
+
+uint64_t LevelTileCount(uint64_t count) {
+  return count / kTileWidth + (count % kTileWidth != 0 ? 1 : 0);
+}
+
+TileId LevelTile(uint8_t level, uint64_t count, uint64_t n) {
+  // `count` hashes at this level: full tiles, then one partial tile with the
+  // remainder (C2SP tlog-tiles "Partial Tiles": floor(s / 256^l) mod 256).
+  const uint64_t width =
+      n < count / kTileWidth ? kTileWidth : count % kTileWidth;
+  return TileId{level, n, static_cast<uint16_t>(width)};
 }
 
 std::vector<TileId> HashTilesForSize(uint64_t size) {

@@ -61,6 +61,11 @@ absl::StatusOr<ParsedTilePath> ParseTilePath(absl::string_view path);
 std::vector<TileId> HashTilesForSize(uint64_t size);
 // Entry bundle tiles (level 0 widths) covering leaves [0, size).
 std::vector<TileId> EntryTilesForSize(uint64_t size);
+// The same one at a time, for sizes too large to list (a size a bundle
+// claims): a tile level holding `count` hashes has LevelTileCount(count)
+// tiles, full ones then at most one partial; LevelTile gives the n-th.
+uint64_t LevelTileCount(uint64_t count);
+TileId LevelTile(uint8_t level, uint64_t count, uint64_t n);
 
 // The log directory name: `origin` with every byte outside [A-Za-z0-9._-]
 // written as %XX (upper-case hex). Callers must refuse the origins "", "."

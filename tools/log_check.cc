@@ -48,19 +48,6 @@ constexpr int kMaxMissingStreak = 64;
 // claimed size stop once kMaxMissingStreak files in a row are missing.
 constexpr uint64_t kMaxVerifiableSize = uint64_t{1} << 32;
 
-// Tiles at one tile level holding `count` hashes: full tiles, then one
-// partial tile with the remainder (C2SP tlog-tiles "Partial Tiles"), as
-// ledger/tiles.h lists them, one at a time.
-uint64_t LevelTileCount(uint64_t count) {
-  return count / kTileWidth + (count % kTileWidth != 0 ? 1 : 0);
-}
-TileId LevelTile(uint8_t level, uint64_t count, uint64_t n) {
-  const uint64_t full = count / kTileWidth;
-  return TileId{
-      level, n,
-      static_cast<uint16_t>(n < full ? kTileWidth : count % kTileWidth)};
-}
-
 class LogChecker {
  public:
   explicit LogChecker(const LogCheckInput& in) : in_(in) {}
