@@ -8,6 +8,8 @@
 #
 #   --seconds N  run each target N seconds (default 60)
 #   --runs N     stop each target after N inputs instead
+#   --jobs N     run each target in libFuzzer's fork mode with N worker
+#                processes (-fork=N; one per core), all feeding one corpus
 #   --seeds      regenerate the seed corpora (make_seeds) before running
 #   targets      default: every fuzz_* target of the build
 #
@@ -18,12 +20,14 @@ cd "$(dirname "$0")/.."
 
 seconds=60
 runs=-1
+jobs=1
 seeds=0
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
     --seeds) seeds=1; shift ;;
     -h|--help) sed -n 2,15p "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
@@ -58,6 +62,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus" "$work/artifacts"
   limit=(-max_total_time="$seconds")
   [[ $runs -ge 0 ]] && limit=(-runs="$runs")
+  [[ $jobs -gt 1 ]] && limit+=(-fork="$jobs")
   start=$(date +%s)
   if "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "$work/corpus" \
@@ -67,7 +72,13 @@ for t in "${targets[@]}"; do
     result="FAILED (see $work/log; artifacts in $work/artifacts)"
     status=1
   fi
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+  # A single process prints its final stats; fork mode's parent counts its
+  # workers' inputs on its "#N:" status lines and, when --runs stopped it,
+  # in "INFO: fuzzed for N iterations" (the last of these is the total).
+  execs=$(sed -n -e 's/^stat::number_of_executed_units: *//p' \
+    -e 's/^#\([0-9]*\): cov:.*/\1/p' \
+    -e 's/^INFO: fuzzed for \([0-9]*\) iterations.*/\1/p' "$work/log" |
+    tail -1)
   echo "$t: ${execs:-?} execs, $(($(date +%s) - start)) s, $result"
 done
 exit $status
