@@ -71,6 +71,16 @@ absl::StatusOr<Checkpoint> ParseCheckpointText(absl::string_view text) {
   return cp;
 }
 
+absl::StatusOr<Checkpoint> PeekCheckpoint(absl::string_view note) {
+  SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
+  return ParseCheckpointText(parsed.text);
+}
+
+absl::StatusOr<uint64_t> CheckpointNoteSize(absl::string_view note) {
+  SEG_ASSIGN_OR_RETURN(Checkpoint cp, PeekCheckpoint(note));
+  return cp.size;
+}
+
 absl::StatusOr<SignedCheckpoint> OpenCheckpoint(
     absl::string_view note, absl::Span<const NoteVerifier> known,
     absl::string_view expected_origin) {

@@ -38,6 +38,15 @@ struct Checkpoint {
 // canonical base64, or empty extension lines.
 absl::StatusOr<Checkpoint> ParseCheckpointText(absl::string_view text);
 
+// The checkpoint a signed note carries, parsed without checking its
+// signatures: for notes this node signed itself, notes whose signatures
+// are checked elsewhere, or to learn the size that picks the keys to check
+// them with. INVALID_ARGUMENT when the note or its text does not parse.
+absl::StatusOr<Checkpoint> PeekCheckpoint(absl::string_view note);
+
+// PeekCheckpoint's tree size.
+absl::StatusOr<uint64_t> CheckpointNoteSize(absl::string_view note);
+
 // A checkpoint with its whole signed note as received (kept byte for byte).
 struct SignedCheckpoint {
   Checkpoint checkpoint;

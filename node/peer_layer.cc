@@ -67,12 +67,6 @@ absl::Status CheckPeer(const v1::NodeConfig& config, int i,
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> CheckpointSize(absl::string_view note) {
-  SEG_ASSIGN_OR_RETURN(Note n, ParseNote(note));
-  SEG_ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointText(n.text));
-  return cp.size;
-}
-
 }  // namespace
 
 // ---- LateEvidence
@@ -309,7 +303,7 @@ void PeerLayer::FollowPass() {
 void PeerLayer::CosignPass() {
   absl::StatusOr<std::string> note = log_->LatestCheckpoint();
   if (!note.ok()) return;  // nothing signed yet
-  absl::StatusOr<uint64_t> size = CheckpointSize(*note);
+  absl::StatusOr<uint64_t> size = CheckpointNoteSize(*note);
   if (!size.ok() || *size == 0) return;
   for (const auto& link : links_->links()) {
     if (stop_.HasBeenNotified()) return;

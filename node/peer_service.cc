@@ -83,10 +83,7 @@ grpc::ServerUnaryReactor* PeerServiceImpl::Cosign(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status s = ctx_->Admit(*context, Rpc::kCosign).status();
   if (!s.ok()) return Done(ctx_, reactor, s);
-  absl::StatusOr<Note> note = ParseNote(request->checkpoint());
-  absl::StatusOr<Checkpoint> cp =
-      note.ok() ? ParseCheckpointText(note->text)
-                : absl::StatusOr<Checkpoint>(note.status());
+  absl::StatusOr<Checkpoint> cp = PeekCheckpoint(request->checkpoint());
   if (!cp.ok()) {
     return Done(ctx_, reactor,
                 absl::InvalidArgumentError(

@@ -66,11 +66,7 @@ void AddHashes(const std::vector<Hash>& hashes,
 absl::StatusOr<uint64_t> LatestCheckpointSize(const store::LogStore& store) {
   absl::StatusOr<std::string> note = store.LatestCheckpoint();
   if (!note.ok()) return note.status();
-  absl::StatusOr<Note> parsed = ParseNote(*note);
-  if (!parsed.ok()) return parsed.status();
-  absl::StatusOr<Checkpoint> cp = ParseCheckpointText(parsed->text);
-  if (!cp.ok()) return cp.status();
-  return cp->size;
+  return CheckpointNoteSize(*note);
 }
 
 grpc::ServerUnaryReactor* ReadServiceImpl::GetEntry(
@@ -136,10 +132,7 @@ grpc::ServerUnaryReactor* ReadServiceImpl::GetCheckpoint(
                              absl::StrCat(request->has_size() ? "size: " : "",
                                           note.status().message())));
   }
-  absl::StatusOr<Note> parsed = ParseNote(*note);
-  absl::StatusOr<Checkpoint> cp =
-      parsed.ok() ? ParseCheckpointText(parsed->text)
-                  : absl::StatusOr<Checkpoint>(parsed.status());
+  absl::StatusOr<Checkpoint> cp = PeekCheckpoint(*note);
   if (!cp.ok()) return Done(ctx_, reactor, cp.status());
   response->set_size(cp->size);
   response->set_note(std::move(*note));

@@ -10,14 +10,6 @@
 
 namespace segledger::node {
 
-// Size of a signed checkpoint note (0 when it does not parse).
-static uint64_t NoteSize(absl::string_view note) {
-  absl::StatusOr<Note> n = ParseNote(note);
-  if (!n.ok()) return 0;
-  absl::StatusOr<Checkpoint> c = ParseCheckpointText(n->text);
-  return c.ok() ? c->size : 0;
-}
-
 // One watch. Pump() sends the next event if nothing is being written;
 // decisions are made under mu_, gRPC operations started outside it.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
@@ -116,7 +108,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
     if (req_.checkpoints()) {
       absl::StatusOr<std::string> note = store.LatestCheckpoint();
       if (note.ok()) {
-        uint64_t size = NoteSize(*note);
+        uint64_t size = CheckpointNoteSize(*note).value_or(0);
         if (!sent_checkpoint_ || size > checkpoint_size_) {
           sent_checkpoint_ = true;
           checkpoint_size_ = size;

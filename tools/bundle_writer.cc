@@ -55,11 +55,6 @@ class BundleOut {
   std::set<std::string> dirs_;
 };
 
-absl::StatusOr<Checkpoint> CheckpointOfNote(absl::string_view note) {
-  SEG_ASSIGN_OR_RETURN(Note n, ParseNote(note));
-  return ParseCheckpointText(n.text);
-}
-
 absl::Status WriteTiles(LogExportSource& src, const std::string& dir,
                         const std::vector<uint64_t>& sizes, BundleOut& out) {
   std::set<std::string> done;
@@ -87,7 +82,7 @@ absl::Status WriteExtras(LogExportSource& src, Manifest& manifest,
   SEG_ASSIGN_OR_RETURN(std::vector<std::string> cosigned,
                        src.CosignedCheckpoints());
   for (const std::string& note : cosigned) {
-    SEG_ASSIGN_OR_RETURN(Checkpoint cp, CheckpointOfNote(note));
+    SEG_ASSIGN_OR_RETURN(Checkpoint cp, PeekCheckpoint(note));
     std::string rel =
         absl::StrCat("cosignatures/", LogDirName(cp.origin), "/", cp.size, ".",
                      HashHex(Sha256(note)).substr(0, 8));
@@ -97,7 +92,7 @@ absl::Status WriteExtras(LogExportSource& src, Manifest& manifest,
   SEG_ASSIGN_OR_RETURN(std::vector<std::string> evidence, src.PeerEvidence());
   for (const std::string& proof : evidence) {
     SEG_ASSIGN_OR_RETURN(ProofFile p, ParseProofFile(proof));
-    SEG_ASSIGN_OR_RETURN(Checkpoint cp, CheckpointOfNote(p.checkpoint));
+    SEG_ASSIGN_OR_RETURN(Checkpoint cp, PeekCheckpoint(p.checkpoint));
     std::string rel =
         absl::StrCat("cosignatures/evidence/", LogDirName(cp.origin), "/",
                      p.index, ".", cp.size, ".tlog-proof");
@@ -118,7 +113,7 @@ absl::Status WriteLog(LogExportSource& src, Manifest& manifest,
   }
   ManifestLog mlog{dir, {}};
   for (const std::string& note : notes) {
-    SEG_ASSIGN_OR_RETURN(Checkpoint cp, CheckpointOfNote(note));
+    SEG_ASSIGN_OR_RETURN(Checkpoint cp, PeekCheckpoint(note));
     if (cp.origin != origin || (!mlog.checkpoint_sizes.empty() &&
                                 cp.size <= mlog.checkpoint_sizes.back())) {
       return absl::InvalidArgumentError(

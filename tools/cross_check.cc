@@ -37,9 +37,7 @@ void Add(AuditReport& r, absl::string_view check, Severity sev,
 void CheckOneCosigned(const std::string& path, const std::string& note,
                       absl::Span<const NoteVerifier> keys,
                       std::vector<LogCheckResult>& logs, AuditReport& report) {
-  absl::StatusOr<Note> parsed = ParseNote(note);
-  absl::StatusOr<Checkpoint> cp =
-      parsed.ok() ? ParseCheckpointText(parsed->text) : parsed.status();
+  absl::StatusOr<Checkpoint> cp = PeekCheckpoint(note);
   absl::StatusOr<VerifiedNote> vn = OpenNote(note, keys);
   if (!cp.ok() || !vn.ok()) {
     Add(report, kCheckCosignature, Severity::kMajor, "", -1, path,

@@ -32,9 +32,7 @@ void AddEvidenceEntries(const BundleContents& contents,
     // Verified by VerifyBundle; only parsed here.
     absl::StatusOr<ProofFile> p = ParseProofFile(text);
     if (!p.ok() || !p->extra.has_value()) continue;
-    absl::StatusOr<Note> note = ParseNote(p->checkpoint);
-    absl::StatusOr<Checkpoint> cp =
-        note.ok() ? ParseCheckpointText(note->text) : note.status();
+    absl::StatusOr<Checkpoint> cp = PeekCheckpoint(p->checkpoint);
     v1::SignedEntry entry;
     if (!cp.ok() || !entry.ParseFromString(*p->extra)) continue;
     absl::StatusOr<v1::EntryBody> body = ParseEntryBody(entry.body());

@@ -138,9 +138,7 @@ void LogChecker::LoadCheckpoints(LogVerifier& v) {
   std::optional<std::string> latest = Get("checkpoint", -1);
   int64_t latest_size = -1;
   if (latest.has_value()) {
-    absl::StatusOr<Note> n = ParseNote(*latest);
-    absl::StatusOr<Checkpoint> cp =
-        n.ok() ? ParseCheckpointText(n->text) : n.status();
+    absl::StatusOr<Checkpoint> cp = PeekCheckpoint(*latest);
     if (cp.ok()) {
       latest_size = static_cast<int64_t>(cp->size);
     } else {

@@ -37,9 +37,7 @@ absl::StatusOr<std::string> MakeStoreEntryProof(const store::LogStore& store,
   std::string note;
   if (size == 0) {
     SEG_ASSIGN_OR_RETURN(note, store.LatestCheckpoint());
-    SEG_ASSIGN_OR_RETURN(Note n, ParseNote(note));
-    SEG_ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointText(n.text));
-    size = cp.size;
+    SEG_ASSIGN_OR_RETURN(size, CheckpointNoteSize(note));
   } else {
     SEG_ASSIGN_OR_RETURN(note, store.CheckpointAt(size));
   }

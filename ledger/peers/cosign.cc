@@ -49,8 +49,7 @@ absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
                                               uint64_t proof_size,
                                               absl::Span<const Hash> proof,
                                               const NoteSigner& me) {
-  SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
-  SEG_ASSIGN_OR_RETURN(Checkpoint text, ParseCheckpointText(parsed.text));
+  SEG_ASSIGN_OR_RETURN(Checkpoint text, PeekCheckpoint(note));
   absl::MutexLock l(&OriginMutex(text.origin));
   SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, Keyring(text.origin));
   SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
@@ -128,10 +127,8 @@ absl::StatusOr<std::vector<v1::EquivocationRecord>> PeerStore::Equivocations(
 namespace {
 
 int64_t OfferedSize(const v1::EquivocationRecord& r) {
-  absl::StatusOr<Note> n = ParseNote(r.offered_note());
-  if (!n.ok()) return -1;
-  absl::StatusOr<Checkpoint> cp = ParseCheckpointText(n->text);
-  return cp.ok() ? static_cast<int64_t>(cp->size) : -1;
+  absl::StatusOr<uint64_t> size = CheckpointNoteSize(r.offered_note());
+  return size.ok() ? static_cast<int64_t>(*size) : -1;
 }
 
 }  // namespace

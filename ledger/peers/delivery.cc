@@ -32,10 +32,8 @@ absl::StatusOr<DeliveryReport> DeliverDue(Outbox& outbox,
       if (st.ok()) {
         SEG_RETURN_IF_ERROR(outbox.MarkDelivered(d.destination, d.index));
         ++report.delivered;
-        absl::StatusOr<Note> note = ParseNote(ev->checkpoint());
-        absl::StatusOr<Checkpoint> cp =
-            note.ok() ? ParseCheckpointText(note->text) : note.status();
-        if (cp.ok() && cp->size > *it->second) it->second = cp->size;
+        absl::StatusOr<uint64_t> size = CheckpointNoteSize(ev->checkpoint());
+        if (size.ok() && *size > *it->second) it->second = *size;
         continue;
       }
       // The receiver moved on (another delivery, its follower): ask again.
@@ -47,22 +45,12 @@ absl::StatusOr<DeliveryReport> DeliverDue(Outbox& outbox,
   return report;
 }
 
-namespace {
-
-absl::StatusOr<uint64_t> NoteSize(absl::string_view note) {
-  SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
-  SEG_ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointText(parsed.text));
-  return cp.size;
-}
-
-}  // namespace
-
 absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
                                     FollowSource& source,
                                     const FollowLimits& limits) {
   SEG_ASSIGN_OR_RETURN(v1::FollowState state, peers.FollowStateOf(origin));
   SEG_ASSIGN_OR_RETURN(std::string note, source.LatestCheckpoint());
-  SEG_ASSIGN_OR_RETURN(const uint64_t latest, NoteSize(note));
+  SEG_ASSIGN_OR_RETURN(const uint64_t latest, CheckpointNoteSize(note));
   if (latest < state.size()) {
     // The source is behind what was verified (a lagging replica): nothing
     // new to verify; a fork shows up once it grows past our position.
@@ -75,7 +63,7 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
     SEG_ASSIGN_OR_RETURN(std::optional<std::string> step,
                          source.CheckpointIn(state.size(), at_most));
     if (step.has_value()) {
-      SEG_ASSIGN_OR_RETURN(target, NoteSize(*step));
+      SEG_ASSIGN_OR_RETURN(target, CheckpointNoteSize(*step));
       if (target <= state.size() || target > at_most) {
         return absl::UnavailableError(absl::StrCat(
             "follow ", origin, ": asked for a checkpoint in (", state.size(),

@@ -18,13 +18,6 @@ absl::Status Prefix(const absl::Status& s, absl::string_view what) {
   return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
 }
 
-// The checkpoint's text, parsed before any signature check (its size picks
-// the keys that may have signed it).
-absl::StatusOr<Checkpoint> PeekCheckpoint(absl::string_view note) {
-  SEG_ASSIGN_OR_RETURN(Note parsed, ParseNote(note));
-  return ParseCheckpointText(parsed.text);
-}
-
 // Step 2: key records in index order, each included and validly signed.
 absl::Status LearnKeyRecords(const v1::HandoffEvidence& ev,
                              const Checkpoint& cp, PeerKeyring& keyring) {

@@ -30,11 +30,6 @@ void AddProof(const std::vector<Hash>& proof,
   for (const Hash& h : proof) *out->Add() = std::string(HashBytes(h));
 }
 
-absl::StatusOr<Checkpoint> CheckpointOf(absl::string_view note) {
-  SEG_ASSIGN_OR_RETURN(Note n, ParseNote(note));
-  return ParseCheckpointText(n.text);
-}
-
 }  // namespace
 
 std::string OutboxRowKey(absl::string_view destination, uint64_t index) {
@@ -216,10 +211,10 @@ absl::StatusOr<v1::HandoffEvidence> Outbox::BuildEvidence(
                        log_.GetEntry(index));
   absl::StatusOr<std::string> note = log_.LatestCheckpoint();
   absl::StatusOr<Checkpoint> cp =
-      note.ok() ? CheckpointOf(*note) : note.status();
+      note.ok() ? PeekCheckpoint(*note) : note.status();
   if (!cp.ok() || cp->size <= index || cp->size < receiver_size) {
     SEG_ASSIGN_OR_RETURN(note, log_.CheckpointNow());
-    SEG_ASSIGN_OR_RETURN(cp, CheckpointOf(*note));
+    SEG_ASSIGN_OR_RETURN(cp, PeekCheckpoint(*note));
   }
   const uint64_t size = cp->size;
   ev.set_checkpoint(*note);

@@ -67,10 +67,7 @@ absl::StatusOr<std::optional<HeldCheckpoint>> HeldFrom(
 
 std::string EquivocationKey(const v1::EquivocationRecord& r) {
   auto size_of = [](absl::string_view note) -> uint64_t {
-    absl::StatusOr<Note> n = ParseNote(note);
-    if (!n.ok()) return 0;
-    absl::StatusOr<Checkpoint> cp = ParseCheckpointText(n->text);
-    return cp.ok() ? cp->size : 0;
+    return CheckpointNoteSize(note).value_or(0);
   };
   const Hash h = Sha256(absl::StrCat(r.held_note(), r.offered_note()));
   return absl::StrCat(

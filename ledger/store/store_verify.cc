@@ -121,10 +121,7 @@ absl::Status FeedCheckpoints(Run& run) {
                      absl::StrFormat("checkpoints key %s is not 8 bytes",
                                      absl::BytesToHexString(key)));
         } else {
-          absl::StatusOr<Note> parsed = ParseNote(note);
-          absl::StatusOr<Checkpoint> cp =
-              parsed.ok() ? ParseCheckpointText(parsed->text)
-                          : absl::StatusOr<Checkpoint>(parsed.status());
+          absl::StatusOr<Checkpoint> cp = PeekCheckpoint(note);
           if (cp.ok() && cp->size != size) {
             run.Report(FindingKind::kStoreInconsistent,
                        static_cast<int64_t>(size),

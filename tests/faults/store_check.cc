@@ -145,11 +145,9 @@ absl::Status Run(const Flags& f) {
   }
   auto cp = (*log)->LatestCheckpoint();
   if (cp.ok()) {
-    auto note = ParseNote(*cp);
-    if (!note.ok()) return note.status();
-    auto c = ParseCheckpointText(note->text);
+    absl::StatusOr<uint64_t> c = CheckpointNoteSize(*cp);
     if (!c.ok()) return c.status();
-    cp_size = c->size;
+    cp_size = *c;
     if (cp_size > size) {
       return absl::DataLossError(
           absl::StrCat("checkpoint size ", cp_size, " beyond log size ", size));

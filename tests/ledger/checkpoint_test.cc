@@ -206,6 +206,27 @@ TEST_F(CheckpointTest, SignedNoteThatIsNotACheckpoint) {
               StatusIs(absl::StatusCode::kInvalidArgument, "1 lines"));
 }
 
+// PeekCheckpoint reads the checkpoint without keys: a note signed by a
+// stranger peeks the same, and only what ParseNote or ParseCheckpointText
+// refuses is an error.
+TEST_F(CheckpointTest, PeekReadsWithoutKeys) {
+  SEG_ASSERT_OK_AND_ASSIGN(std::string note, SignCheckpoint(cp_, log_));
+  SEG_ASSERT_OK_AND_ASSIGN(Checkpoint peeked, PeekCheckpoint(note));
+  EXPECT_EQ(peeked, cp_);
+  SEG_ASSERT_OK_AND_ASSIGN(
+      std::string by_stranger,
+      SignCheckpoint(cp_, NewSigner("stranger.example/w")));
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t size, CheckpointNoteSize(by_stranger));
+  EXPECT_EQ(size, cp_.size);
+
+  const NoteSigner* signers[] = {&log_};
+  SEG_ASSERT_OK_AND_ASSIGN(std::string not_cp, SignNote("hello\n", signers));
+  EXPECT_THAT(PeekCheckpoint(not_cp),
+              StatusIs(absl::StatusCode::kInvalidArgument, "1 lines"));
+  EXPECT_THAT(CheckpointNoteSize("no note at all"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ""));
+}
+
 // Every changed byte fails OpenCheckpoint or opens the same checkpoint.
 TEST_F(CheckpointTest, ByteFlipLoop) {
   SEG_ASSERT_OK_AND_ASSIGN(std::string note, SignCheckpoint(cp_, log_));

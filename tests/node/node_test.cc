@@ -654,9 +654,7 @@ TEST_F(NodeTest, FollowSourceStepsThroughSignedCheckpoints) {
 
   auto size_of = [](const std::optional<std::string>& note) -> uint64_t {
     if (!note.has_value()) return 0;
-    absl::StatusOr<Note> n = ParseNote(*note);
-    absl::StatusOr<Checkpoint> c = ParseCheckpointText(n->text);
-    return c.ok() ? c->size : 0;
+    return CheckpointNoteSize(*note).value_or(0);
   };
   SEG_ASSERT_OK_AND_ASSIGN(auto in, source.CheckpointIn(4, 10));
   EXPECT_EQ(size_of(in), 9u);

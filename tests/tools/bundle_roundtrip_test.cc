@@ -199,8 +199,7 @@ TEST(BundleCrossLog, CosignaturesAndEvidenceVerifyAndEquivocationIsFound) {
   // B signs a second root for the same size: the cosigned copy the witness
   // holds now disagrees with the log (equivocation), and a tampered
   // evidence file fails verification.
-  SEG_ASSERT_OK_AND_ASSIGN(Note n, ParseNote(b_cp));
-  SEG_ASSERT_OK_AND_ASSIGN(Checkpoint cp, ParseCheckpointText(n.text));
+  SEG_ASSERT_OK_AND_ASSIGN(Checkpoint cp, PeekCheckpoint(b_cp));
   cp.root = Sha256("another history");
   SEG_ASSERT_OK_AND_ASSIGN(std::string forged, SignCheckpoint(cp, *b.signer));
   SEG_ASSERT_OK_AND_ASSIGN(std::string forged_cosigned,
