@@ -237,8 +237,7 @@ absl::Status ReadCheckpoints(ServiceContext* ctx,
                              ? kMaxCheckpoints
                              : std::min(request.limit(), kMaxCheckpoints);
   return ctx->store->ScanCheckpoints(
-      [&](uint64_t size, absl::string_view note) {
-        if (size < request.from_size()) return true;
+      request.from_size(), [&](uint64_t size, absl::string_view note) {
         out->emplace_back();
         out->back().set_size(size);
         out->back().set_note(std::string(note));

@@ -116,10 +116,11 @@ absl::StatusOr<std::string> LogStore::CheckpointAt(uint64_t size) const {
 }
 
 absl::Status LogStore::ScanCheckpoints(
+    uint64_t from_size,
     const std::function<bool(uint64_t, absl::string_view)>& fn) const {
   absl::Status inner;
   SEG_RETURN_IF_ERROR(impl_->kv->Scan(
-      Family::kCheckpoints, "", "",
+      Family::kCheckpoints, CheckpointKey(from_size), "",
       [&](absl::string_view key, absl::string_view value) {
         absl::StatusOr<uint64_t> size = ParseBe64(key, "checkpoint key");
         if (!size.ok()) {

@@ -192,9 +192,15 @@ class LogStore {
   absl::StatusOr<std::string> LatestCheckpoint() const;
   // The checkpoint signed at exactly `size` (NOT_FOUND if none).
   absl::StatusOr<std::string> CheckpointAt(uint64_t size) const;
-  // Every stored checkpoint in size order until fn returns false.
+  // Every stored checkpoint of size >= from_size, in size order, until fn
+  // returns false (a seek: the checkpoints below from_size are not read).
   absl::Status ScanCheckpoints(
+      uint64_t from_size,
       const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+  absl::Status ScanCheckpoints(
+      const std::function<bool(uint64_t, absl::string_view)>& fn) const {
+    return ScanCheckpoints(0, fn);
+  }
 
   // OUT_OF_RANGE beyond Size().
   absl::StatusOr<v1::SignedEntry> GetEntry(uint64_t index) const;

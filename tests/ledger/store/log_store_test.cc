@@ -252,6 +252,23 @@ TEST_F(LogStoreTest, CheckpointsByPolicyAndOnDemand) {
         return true;
       }));
   EXPECT_EQ(sizes, (std::vector<uint64_t>{0, 10, 20}));
+  // From a size: a seek to the first checkpoint at or above it.
+  for (const auto& [from, want] :
+       std::vector<std::pair<uint64_t, std::vector<uint64_t>>>{
+           {0, {0, 10, 20}},
+           {1, {10, 20}},
+           {10, {10, 20}},
+           {20, {20}},
+           {21, {}},
+           {~uint64_t{0}, {}}}) {
+    sizes.clear();
+    SEG_ASSERT_OK(
+        log->ScanCheckpoints(from, [&](uint64_t size, absl::string_view) {
+          sizes.push_back(size);
+          return true;
+        }));
+    EXPECT_EQ(sizes, want) << "from " << from;
+  }
   SEG_ASSERT_OK_AND_ASSIGN(std::string at10, log->CheckpointAt(10));
   EXPECT_THAT(log->CheckpointAt(11), StatusIs(absl::StatusCode::kNotFound));
   SEG_ASSERT_OK_AND_ASSIGN(std::string now, log->CheckpointNow());
