@@ -110,7 +110,7 @@ void Start() {
   }
   segledger::node::NodeOptions options;
   options.shutdown_grace = absl::Milliseconds(200);
-  options.watch_poll = absl::Milliseconds(10);
+  options.watch_poll = absl::Milliseconds(1);  // see Watch()
   absl::StatusOr<std::unique_ptr<segledger::node::Node>> node =
       segledger::node::Node::Start(config, options);
   if (!node.ok()) Fail(node.status().ToString());
@@ -292,12 +292,17 @@ void ListCheckpoints(const uint8_t* data, size_t size) {
 }
 
 // A valid watch streams until cancelled: read a few events, then cancel
-// (or let the short deadline end one that has nothing to send).
+// (or let the short deadline end one that has nothing to send). The
+// deadline is what a valid watch costs: at 50 ms (hub poll 10 ms) the
+// watch inputs, a twelfth of the corpus, took most of the run's time and
+// each fuzzing process used a third of a core. 10 ms with the hub polling
+// every 1 ms runs them 4x faster for the same coverage of the corpus
+// (1,805-1,854 edges against 1,844; more features: the poll path runs).
 void Watch(const uint8_t* data, size_t size) {
   v1::WatchRequest req;
   if (!Parse(data, size, &req)) return;
   grpc::ClientContext ctx;
-  Context(&ctx, absl::Milliseconds(50));
+  Context(&ctx, absl::Milliseconds(10));
   auto reader = h->watch->Watch(&ctx, req);
   v1::WatchEvent ev;
   for (int i = 0; i < 16 && reader->Read(&ev); ++i) {
