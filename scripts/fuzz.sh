@@ -5,6 +5,7 @@
 # go to build/fuzz/work/<target>/corpus; crashes to .../artifacts/.
 #
 #   scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--seeds] [targets...]
+#                   [-- libFuzzer flags...]
 #
 #   --seconds N  run each target N seconds (default 60)
 #   --runs N     stop each target after N inputs instead
@@ -12,6 +13,7 @@
 #                processes (-fork=N; one per core), all feeding one corpus
 #   --seeds      regenerate the seed corpora (make_seeds) before running
 #   targets      default: every fuzz_* target of the build
+#   -- FLAGS     passed on to every target (e.g. -- -detect_leaks=0)
 #
 # Prints "<target>: <executions> execs, <seconds> s" per target; exits 1 if
 # any target crashed, leaked or timed out (its artifact path is printed).
@@ -23,13 +25,15 @@ runs=-1
 jobs=1
 seeds=0
 targets=()
+extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --seeds) seeds=1; shift ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    --) shift; extra=("$@"); break ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -63,6 +67,7 @@ for t in "${targets[@]}"; do
   limit=(-max_total_time="$seconds")
   [[ $runs -ge 0 ]] && limit=(-runs="$runs")
   [[ $jobs -gt 1 ]] && limit+=(-fork="$jobs")
+  limit+=(${extra[@]+"${extra[@]}"})
   start=$(date +%s)
   if "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "$work/corpus" \
