@@ -15,14 +15,11 @@
 #include "ledger/checkpoint.h"
 #include "ledger/ed25519.h"
 #include "ledger/entry_codec.h"
+#include "ledger/proto_time.h"
 #include "segledger/v1/entry.pb.h"
 
 namespace segledger {
 namespace {
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 std::string TimeString(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
@@ -451,7 +448,7 @@ LogVerifier::KeyState* LogVerifier::ResolveKey(Pending& p) {
     return nullptr;
   }
   KeyState* key = it->second.get();
-  const absl::Time at = FromProto(p.parsed.recorded_at());
+  const absl::Time at = FromProtoTime(p.parsed.recorded_at());
   std::string why = key->InvalidReason(p.index, at);
   if (!why.empty()) {
     Report(FindingKind::kKeyOutsideValidity, i,
@@ -511,9 +508,10 @@ void LogVerifier::ApplyRegistration(const Pending& p) {
   // A key trusted out of band stays valid from the start; registration may
   // still bound its end.
   if (is_new && r.has_valid_from()) {
-    it->second->valid_from = FromProto(r.valid_from());
+    it->second->valid_from = FromProtoTime(r.valid_from());
   }
-  if (r.has_valid_until()) it->second->valid_until = FromProto(r.valid_until());
+  if (r.has_valid_until())
+    it->second->valid_until = FromProtoTime(r.valid_until());
 }
 
 void LogVerifier::ApplyRotation(const Pending& p) {
@@ -572,8 +570,8 @@ void LogVerifier::ApplyRevocation(const Pending& p) {
   }
   KeyState& key = *it->second;
   const absl::Time from = r.has_effective_at()
-                              ? FromProto(r.effective_at())
-                              : FromProto(p.parsed.recorded_at());
+                              ? FromProtoTime(r.effective_at())
+                              : FromProtoTime(p.parsed.recorded_at());
   if (key.revoked_by < 0 || from < key.revoked_from) {
     key.revoked_by = i;
     key.revoked_from = from;

@@ -3,21 +3,15 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
 #include "ledger/domain/graph.h"
 #include "ledger/domain/store_queries.h"
 #include "ledger/peers/follower.h"
+#include "ledger/proto_time.h"
 #include "node/peer_layer.h"
 #include "node/rpc_util.h"
 
 namespace segledger::node {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 // Every log this node holds verified: its own, the followed copies and
 // the hand-off evidence (the MAH's view of the whole product). O(entries):
@@ -73,9 +67,9 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Timeline(
     e->set_kind(item.kind);
     e->set_biz_step(item.biz_step);
     e->set_site_id(item.site_id);
-    *e->mutable_event_time() = ToProto(item.event_time);
+    *e->mutable_event_time() = ToProtoTime(item.event_time);
     e->set_utc_offset_minutes(item.utc_offset_minutes);
-    *e->mutable_recorded_at() = ToProto(item.recorded_at);
+    *e->mutable_recorded_at() = ToProtoTime(item.recorded_at);
     for (const std::string& sig : item.signatures) e->add_signatures(sig);
     for (const v1::EntryRef& r : item.corrected_by) {
       *e->add_corrected_by() = r;

@@ -75,8 +75,9 @@ absl::Status NewLot(RuleContext& ctx, const std::string& id,
 
 absl::Status ApplyLotProduced(RuleContext& ctx) {
   const auto& l = ctx.record.lot_produced();
-  absl::Time ready = ToTime(l.production().has_until() ? l.production().until()
-                                                       : l.production().from());
+  absl::Time ready =
+      FromProtoTime(l.production().has_until() ? l.production().until()
+                                               : l.production().from());
   return NewLot(ctx, l.lot_id(), l.product_id(), l.material_id(), l.stage_id(),
                 l.quantity(), ready, &l, nullptr);
 }
@@ -89,8 +90,8 @@ absl::Status ApplyTransformation(RuleContext& ctx) {
         Move(ctx, lot, in.quantity(), lot.mutable_consumed(), -1));
     PutLot(ctx, in.lot_id(), std::move(lot));
   }
-  absl::Time ready =
-      ToTime(t.period().has_until() ? t.period().until() : t.period().from());
+  absl::Time ready = FromProtoTime(t.period().has_until() ? t.period().until()
+                                                          : t.period().from());
   for (const auto& o : t.outputs()) {
     SEG_RETURN_IF_ERROR(NewLot(ctx, o.lot_id(), t.product_id(), o.material_id(),
                                t.stage_id(), o.quantity(), ready, nullptr, &o));
@@ -265,9 +266,10 @@ absl::Status ApplyKeys(RuleContext& ctx) {
     const auto& k = r.key_rotation();
     SEG_ASSIGN_OR_RETURN(v1::KeyState old, load(k.old_key_name()));
     // Effective from the entry after the rotation (log_store.h RotateKey).
-    absl::Time at = ToTime(ctx.body.recorded_at()) + absl::Nanoseconds(1);
-    if (k.has_effective_at() && ToTime(k.effective_at()) > at) {
-      at = ToTime(k.effective_at());
+    absl::Time at =
+        FromProtoTime(ctx.body.recorded_at()) + absl::Nanoseconds(1);
+    if (k.has_effective_at() && FromProtoTime(k.effective_at()) > at) {
+      at = FromProtoTime(k.effective_at());
     }
     *old.mutable_retired_at() = ToProtoTime(at);
     WriteRow(ctx.txn, "d/key/" + k.old_key_name(), old);

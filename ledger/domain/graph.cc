@@ -21,8 +21,8 @@ v1::EntryRef GraphEntry::Ref() const {
 absl::Time GraphEntry::EventTime() const {
   const v1::RecordHeader* h = HeaderOf(body.record());
   if (h != nullptr && h->has_event_time())
-    return ToTime(h->event_time().time());
-  return ToTime(body.recorded_at());
+    return FromProtoTime(h->event_time().time());
+  return FromProtoTime(body.recorded_at());
 }
 
 void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
@@ -199,7 +199,7 @@ std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
     item.kind = std::string(RecordKindName(r));
     item.biz_step = std::string(CbvBizStep(r));
     item.event_time = e->EventTime();
-    item.recorded_at = ToTime(e->body.recorded_at());
+    item.recorded_at = FromProtoTime(e->body.recorded_at());
     item.is_correction = r.has_correction();
     if (h != nullptr) {
       item.site_id = h->site_id();
@@ -210,7 +210,7 @@ std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
         m.remove_prefix(std::min<size_t>(m.size(), 18));  // SIGNATURE_MEANING_
         item.signatures.push_back(absl::StrCat(
             a.printed_name(), " / ", m, " / ",
-            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", ToTime(a.signed_at()),
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromProtoTime(a.signed_at()),
                              absl::UTCTimeZone())));
       }
     }

@@ -75,7 +75,7 @@ class FindingScanner {
                  es);
         }
         auto k = retired.find(b.key_name());
-        if (k != retired.end() && ToTime(b.recorded_at()) >= k->second) {
+        if (k != retired.end() && FromProtoTime(b.recorded_at()) >= k->second) {
           Report(DomainFindingKind::kKeyOutsideValidity,
                  absl::StrCat(origin, " index ", index, " is signed by key ",
                               b.key_name(), " after it stopped being valid"),
@@ -85,11 +85,11 @@ class FindingScanner {
         if (r.has_key_revocation()) {
           retired[r.key_revocation().key_name()] =
               r.key_revocation().has_effective_at()
-                  ? ToTime(r.key_revocation().effective_at())
-                  : ToTime(b.recorded_at());
+                  ? FromProtoTime(r.key_revocation().effective_at())
+                  : FromProtoTime(b.recorded_at());
         } else if (r.has_key_rotation()) {
           retired[r.key_rotation().old_key_name()] =
-              ToTime(b.recorded_at()) + absl::Nanoseconds(1);
+              FromProtoTime(b.recorded_at()) + absl::Nanoseconds(1);
         }
         prev = e;
       }
@@ -107,7 +107,7 @@ class FindingScanner {
       received =
           received || (x->body.record().has_receipt() && DispatchOf(*x) == &e);
     }
-    absl::Time deadline = ToTime(d.planned_arrival());
+    absl::Time deadline = FromProtoTime(d.planned_arrival());
     for (const auto& c : d.containers()) {
       absl::Duration transit = MaxTransit(c.lot_id());
       if (transit > absl::ZeroDuration()) {
@@ -173,7 +173,7 @@ class FindingScanner {
   void Late(const E& e) {
     const v1::RecordHeader* h = HeaderOf(e.body.record());
     if (h == nullptr || !h->has_event_time()) return;
-    absl::Duration delay = ToTime(e.body.recorded_at()) - e.EventTime();
+    absl::Duration delay = FromProtoTime(e.body.recorded_at()) - e.EventTime();
     if (delay > o_.max_capture_delay) {
       Report(DomainFindingKind::kLateRecord,
              absl::StrCat(RecordKindName(e.body.record()), " recorded ",
@@ -315,7 +315,7 @@ void FindingScanner::Production(const E& e) {
   const auto& reg = party->second->body.record().party_registration();
   if (reg.role() != v1::PARTY_ROLE_CMO) return;
   absl::CivilSecond first = absl::ToCivilSecond(
-      ToTime(reg.first_commercial_production()), absl::UTCTimeZone());
+      FromProtoTime(reg.first_commercial_production()), absl::UTCTimeZone());
   absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
                          first.month(), first.day(), first.hour(),
                          first.minute(), first.second());
@@ -346,7 +346,7 @@ void FindingScanner::Production(const E& e) {
 
 void FindingScanner::Inputs(const E& e) {
   const v1::Transformation& t = e.body.record().transformation();
-  const absl::Time used = ToTime(t.period().from());
+  const absl::Time used = FromProtoTime(t.period().from());
   for (const auto& in : t.inputs()) {
     bool received_here = false;
     absl::Time limit = absl::InfiniteFuture();
@@ -357,13 +357,13 @@ void FindingScanner::Inputs(const E& e) {
         received_here = true;
       }
       if (r.has_lot_produced() && r.lot_produced().has_hold_until()) {
-        limit = ToTime(r.lot_produced().hold_until());
+        limit = FromProtoTime(r.lot_produced().hold_until());
         maker = x;
       }
       if (r.has_transformation()) {
         for (const auto& o : r.transformation().outputs()) {
           if (o.lot_id() == in.lot_id() && o.has_hold_until()) {
-            limit = ToTime(o.hold_until());
+            limit = FromProtoTime(o.hold_until());
             maker = x;
           }
         }

@@ -27,8 +27,8 @@ RuleContext MakeContext(const v1::EntryBody& body, store::IndexTxn& txn,
                         const DomainConfig& config, RegistrationCache* cache) {
   const v1::RecordHeader* h = HeaderOf(body.record());
   absl::Time t = h != nullptr && h->has_event_time()
-                     ? ToTime(h->event_time().time())
-                     : ToTime(body.recorded_at());
+                     ? FromProtoTime(h->event_time().time())
+                     : FromProtoTime(body.recorded_at());
   return RuleContext{body, body.record(), h, txn, config, t, cache};
 }
 

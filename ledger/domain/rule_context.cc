@@ -5,18 +5,9 @@
 
 namespace segledger::domain {
 
-google::protobuf::Timestamp ToProtoTime(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  int64_t s = absl::ToUnixSeconds(t);
-  ts.set_seconds(s);
-  ts.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
-  return ts;
-}
-
 bool InPeriod(const v1::Period& p, absl::Time t) {
-  if (t < ToTime(p.from())) return false;
-  return !p.has_until() || t <= ToTime(p.until());
+  if (t < FromProtoTime(p.from())) return false;
+  return !p.has_until() || t <= FromProtoTime(p.until());
 }
 
 namespace {

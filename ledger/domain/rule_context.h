@@ -1,5 +1,5 @@
 // Internal to ledger/domain: what a rule or a state update sees, and shared
-// helpers (time conversion, lookups, quantity arithmetic in a lot's unit).
+// helpers (lookups, quantity arithmetic in a lot's unit).
 // Thread-compatible.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_RULE_CONTEXT_H_
 #define SEGLEDGER_LEDGER_DOMAIN_RULE_CONTEXT_H_
@@ -19,6 +19,7 @@
 #include "ledger/domain/hook.h"
 #include "ledger/domain/quantity.h"
 #include "ledger/domain/state.h"
+#include "ledger/proto_time.h"
 #include "segledger/v1/entry.pb.h"
 
 namespace segledger::domain {
@@ -103,11 +104,6 @@ struct RuleContext {
       {};
   std::optional<absl::StatusOr<std::map<std::string, Decimal>>> per_lot = {};
 };
-
-inline absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-google::protobuf::Timestamp ToProtoTime(absl::Time t);
 
 // True when `t` lies in [period.from, period.until] (until unset: open).
 bool InPeriod(const v1::Period& p, absl::Time t);

@@ -22,23 +22,27 @@ absl::Status KeyValidity(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(
       auto ks, ReadRow<v1::KeyState>(ctx.txn, "d/key/" + ctx.body.key_name()));
   if (!ks.has_value()) return absl::OkStatus();  // trusted out of band
-  const absl::Time t = ToTime(ctx.body.recorded_at());
+  const absl::Time t = FromProtoTime(ctx.body.recorded_at());
   const std::string& name = ctx.body.key_name();
-  if (ks->has_valid_from() && t < ToTime(ks->valid_from())) {
-    return Refuse(absl::StrCat("key ", name, " is not valid before ",
-                               absl::FormatTime(ToTime(ks->valid_from()))));
+  if (ks->has_valid_from() && t < FromProtoTime(ks->valid_from())) {
+    return Refuse(
+        absl::StrCat("key ", name, " is not valid before ",
+                     absl::FormatTime(FromProtoTime(ks->valid_from()))));
   }
-  if (ks->has_valid_until() && t > ToTime(ks->valid_until())) {
-    return Refuse(absl::StrCat("key ", name, " expired at ",
-                               absl::FormatTime(ToTime(ks->valid_until()))));
+  if (ks->has_valid_until() && t > FromProtoTime(ks->valid_until())) {
+    return Refuse(
+        absl::StrCat("key ", name, " expired at ",
+                     absl::FormatTime(FromProtoTime(ks->valid_until()))));
   }
-  if (ks->has_revoked_at() && t >= ToTime(ks->revoked_at())) {
-    return Refuse(absl::StrCat("key ", name, " is revoked since ",
-                               absl::FormatTime(ToTime(ks->revoked_at()))));
+  if (ks->has_revoked_at() && t >= FromProtoTime(ks->revoked_at())) {
+    return Refuse(
+        absl::StrCat("key ", name, " is revoked since ",
+                     absl::FormatTime(FromProtoTime(ks->revoked_at()))));
   }
-  if (ks->has_retired_at() && t >= ToTime(ks->retired_at())) {
-    return Refuse(absl::StrCat("key ", name, " was rotated away at ",
-                               absl::FormatTime(ToTime(ks->retired_at()))));
+  if (ks->has_retired_at() && t >= FromProtoTime(ks->retired_at())) {
+    return Refuse(
+        absl::StrCat("key ", name, " was rotated away at ",
+                     absl::FormatTime(FromProtoTime(ks->retired_at()))));
   }
   return absl::OkStatus();
 }
@@ -135,8 +139,8 @@ absl::Status CmoExperience(RuleContext& ctx) {
   }
   if ((*party)->role() != v1::PARTY_ROLE_CMO) return absl::OkStatus();
   const absl::TimeZone utc = absl::UTCTimeZone();
-  absl::CivilSecond first =
-      absl::ToCivilSecond(ToTime((*party)->first_commercial_production()), utc);
+  absl::CivilSecond first = absl::ToCivilSecond(
+      FromProtoTime((*party)->first_commercial_production()), utc);
   absl::CivilSecond needed(first.year() + ctx.config.cmo_min_experience_years,
                            first.month(), first.day(), first.hour(),
                            first.minute(), first.second());

@@ -6,23 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ledger/entry_codec.h"
+#include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::peers {
 namespace {
-
-absl::Time FromTs(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-google::protobuf::Timestamp ToTs(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t s = absl::ToUnixSeconds(t);
-  ts.set_seconds(s);
-  ts.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
-  return ts;
-}
 
 absl::StatusOr<NoteVerifier> KeyFromBytes(absl::string_view name,
                                           absl::string_view public_key) {
@@ -60,7 +48,7 @@ absl::StatusOr<PeerKeyring> PeerKeyring::FromProto(const v1::PeerKeyring& p) {
     SEG_ASSIGN_OR_RETURN(NoteVerifier v,
                          NoteVerifier::FromVerifierKey(k.verifier_key()));
     Key key{std::move(v), k.valid_from_index(), k.valid_until_index(), {}};
-    if (k.has_revoked_at()) key.revoked = FromTs(k.revoked_at());
+    if (k.has_revoked_at()) key.revoked = FromProtoTime(k.revoked_at());
     ring.keys_.push_back(std::move(key));
   }
   return ring;
@@ -74,7 +62,7 @@ v1::PeerKeyring PeerKeyring::ToProto() const {
     out->set_verifier_key(k.verifier.VerifierKey());
     out->set_valid_from_index(k.from);
     out->set_valid_until_index(k.until);
-    if (k.revoked) *out->mutable_revoked_at() = ToTs(*k.revoked);
+    if (k.revoked) *out->mutable_revoked_at() = ToProtoTime(*k.revoked);
   }
   return p;
 }
@@ -89,7 +77,7 @@ absl::StatusOr<NoteVerifier> PeerKeyring::EntryKey(const v1::EntryBody& body,
     absl::StrAppend(&windows, " [", k.from, ", ",
                     k.until == 0 ? "end" : absl::StrCat(k.until), ")");
     if (!ValidAt(k, index)) continue;
-    if (k.revoked && FromTs(body.recorded_at()) >= *k.revoked) {
+    if (k.revoked && FromProtoTime(body.recorded_at()) >= *k.revoked) {
       absl::StrAppend(&windows, " revoked");
       continue;
     }
@@ -158,10 +146,10 @@ absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
     SEG_ASSIGN_OR_RETURN(NoteVerifier v,
                          KeyFromBytes(reg.key_name(), reg.public_key()));
     Key key{std::move(v), index + 1, 0, {}};
-    if (reg.has_valid_until()) key.revoked = FromTs(reg.valid_until());
+    if (reg.has_valid_until()) key.revoked = FromProtoTime(reg.valid_until());
     keys_.push_back(std::move(key));
   } else if (r.has_key_revocation()) {
-    const absl::Time at = FromTs(r.key_revocation().effective_at());
+    const absl::Time at = FromProtoTime(r.key_revocation().effective_at());
     for (Key& k : keys_) {
       if (k.verifier.name() == r.key_revocation().key_name()) k.revoked = at;
     }

@@ -10,6 +10,7 @@
 #include "ledger/peers/keyring.h"
 #include "ledger/peers/peer_keys.h"
 #include "ledger/peers/peer_store.h"
+#include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::peers {
@@ -125,7 +126,7 @@ absl::StatusOr<std::vector<Delivery>> Outbox::Pending(absl::Time now,
           return false;
         }
         if (st->delivered()) return true;
-        if (st->has_next_attempt() && FromTimestamp(st->next_attempt()) > now) {
+        if (st->has_next_attempt() && FromProtoTime(st->next_attempt()) > now) {
           return true;
         }
         rows.push_back(Delivery{pos->first, pos->second, *std::move(st)});
@@ -153,7 +154,7 @@ absl::Status Outbox::MarkDelivered(absl::string_view destination,
   SEG_ASSIGN_OR_RETURN(v1::OutboxState st, State(destination, index));
   if (st.delivered()) return absl::OkStatus();
   st.set_delivered(true);
-  *st.mutable_delivered_at() = ToTimestamp(clock_->Now());
+  *st.mutable_delivered_at() = ToProtoTime(clock_->Now());
   store::KvBatch batch;
   batch.Put(Family::kPeers, StateKey(destination, index),
             st.SerializeAsString());
@@ -170,7 +171,7 @@ absl::Status Outbox::MarkFailed(absl::string_view destination, uint64_t index,
   absl::Duration wait = policy_.initial;
   for (uint32_t i = 1; i < st.attempts() && wait < policy_.max; ++i) wait *= 2;
   wait = std::min(wait, policy_.max);
-  *st.mutable_next_attempt() = ToTimestamp(clock_->Now() + wait);
+  *st.mutable_next_attempt() = ToProtoTime(clock_->Now() + wait);
   st.set_last_error(error.ToString());
   store::KvBatch batch;
   batch.Put(Family::kPeers, StateKey(destination, index),

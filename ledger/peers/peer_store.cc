@@ -8,25 +8,13 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
 #include "ledger/peers/peer_keys.h"
+#include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::peers {
 
 using store::Family;
 using store::KvBatch;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t s = absl::ToUnixSeconds(t);
-  ts.set_seconds(s);
-  ts.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
-  return ts;
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 namespace {
 
@@ -137,7 +125,7 @@ absl::StatusOr<std::optional<HeldCheckpoint>> PeerStore::Latest(
 absl::Status PeerStore::Persist(const v1::EquivocationRecord& record,
                                 KvBatch* batch) {
   v1::EquivocationRecord r = record;
-  *r.mutable_detected_at() = ToTimestamp(clock_->Now());
+  *r.mutable_detected_at() = ToProtoTime(clock_->Now());
   KvBatch own;
   KvBatch& b = batch != nullptr ? *batch : own;
   b.Put(Family::kPeers, EquivocationKey(r), r.SerializeAsString());
@@ -170,7 +158,7 @@ void PeerStore::AddEvidenceRows(const v1::HandoffEvidence& evidence,
   v1::StoredEvidence stored;
   *stored.mutable_evidence() = evidence;
   stored.set_leaf_hash(std::string(HashBytes(leaf)));
-  *stored.mutable_verified_at() = ToTimestamp(clock_->Now());
+  *stored.mutable_verified_at() = ToProtoTime(clock_->Now());
   batch.Put(Family::kPeers, PositionKey('e', origin, evidence.entry().index()),
             stored.SerializeAsString());
   if (!held.has_value() || res.checkpoint.checkpoint.size > held->size) {

@@ -187,10 +187,6 @@ class PeerEvidence : public domain::Evidence {
   const PeerStore& peers_;
 };
 
-// Timestamp helpers shared by the peers files.
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
-
 }  // namespace segledger::peers
 
 #endif  // SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
+#include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
 #include "ledger/store/keys.h"
 
@@ -15,13 +16,6 @@ namespace segledger::store {
 namespace {
 
 constexpr absl::string_view kRotationPrefix = "segledger/v1/key-rotation\n";
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t secs = absl::ToUnixSeconds(t);
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(secs)) /
-                                     absl::Nanoseconds(1)));
-}
 
 absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
   return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
@@ -71,7 +65,7 @@ v1::EntryBody MakeBody(const std::string& origin, AppendRecord& rec,
   body.set_log_origin(origin);
   body.set_index(index);
   body.set_prev_hash(std::string(HashBytes(prev)));
-  SetTimestamp(now, body.mutable_recorded_at());
+  *body.mutable_recorded_at() = ToProtoTime(now);
   body.set_key_name(key_name);
   *body.mutable_actor() = std::move(rec.actor);
   body.set_request_id(rec.request_id);
@@ -171,7 +165,7 @@ absl::Status PrepareRotation(LogStore::Impl& impl, Writer* w, absl::Time now) {
   rot->set_old_key_name(old_key.name());
   rot->set_new_key_name(next.name());
   rot->set_new_public_key(pub_bytes);
-  SetTimestamp(now, rot->mutable_effective_at());
+  *rot->mutable_effective_at() = ToProtoTime(now);
   rot->set_possession_signature(possession);
   rot->set_reason(w->rotate_reason);
   return absl::OkStatus();
