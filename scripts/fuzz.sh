@@ -98,6 +98,8 @@ for t in "${targets[@]}"; do
   for ((i = 1; workers > 1 && i <= workers; i++)); do logs+=("$work/log.$i"); done
   start=$(date +%s)
   pids=()
+  # Stopping the script stops its workers (they run in the background).
+  trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
   for log in "${logs[@]}"; do
     "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "$work/corpus" \
@@ -111,10 +113,15 @@ for t in "${targets[@]}"; do
       status=1
     fi
   done
+  trap - INT TERM
   execs=0
   for log in "${logs[@]}"; do
     n=$(count_execs "$log")
-    execs=$((execs + ${n:-0}))
+    if [[ -z $n ]]; then
+      execs="$execs+?"  # a log without a count
+      break
+    fi
+    execs=$((execs + n))
   done
   echo "$t: $execs execs, $(($(date +%s) - start)) s, $result"
 done
