@@ -49,6 +49,16 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+for v in "seconds=$seconds" "jobs=$jobs" "workers=$workers"; do
+  if [[ ! ${v#*=} =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz.sh: --${v%%=*} must be a positive integer, got '${v#*=}'" >&2
+    exit 2
+  fi
+done
+if [[ ! $runs =~ ^(-1|[0-9]+)$ ]]; then
+  echo "fuzz.sh: --runs must be a non-negative integer, got '$runs'" >&2
+  exit 2
+fi
 if [[ $jobs -gt 1 && $workers -gt 1 ]]; then
   echo "fuzz.sh: --jobs and --workers exclude each other" >&2
   exit 2
