@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "ledger/checkpoint.h"
 #include "ledger/peers/peer_keys.h"
+#include "ledger/peers/peer_rows.h"
 #include "ledger/peers/peer_store.h"
 #include "ledger/status_macros.h"
 
@@ -14,22 +15,6 @@ using store::Family;
 using store::KvBatch;
 
 namespace {
-
-absl::StatusOr<std::optional<HeldCheckpoint>> ReadHeld(store::KvStore& kv,
-                                                       const std::string& key) {
-  absl::StatusOr<std::string> raw = kv.Get(Family::kPeers, key);
-  if (absl::IsNotFound(raw.status())) return std::optional<HeldCheckpoint>();
-  if (!raw.ok()) return raw.status();
-  v1::PeerCheckpoint row;
-  if (!row.ParseFromString(*raw)) {
-    return absl::DataLossError(absl::StrCat("peers row ", key));
-  }
-  HeldCheckpoint h;
-  h.size = row.size();
-  h.note = row.note();
-  SEG_ASSIGN_OR_RETURN(h.root, HashFromBytes(row.root(), "checkpoint root"));
-  return std::optional<HeldCheckpoint>(std::move(h));
-}
 
 google::protobuf::RepeatedPtrField<std::string> ProofBytes(
     absl::Span<const Hash> proof) {
@@ -42,7 +27,9 @@ google::protobuf::RepeatedPtrField<std::string> ProofBytes(
 
 absl::StatusOr<std::optional<HeldCheckpoint>> PeerStore::LastCosigned(
     absl::string_view origin) const {
-  return ReadHeld(kv_, OriginKey('t', origin));
+  return ReadHeldCheckpoint(
+      kv_, OriginKey('t', origin),
+      absl::StrCat("last cosigned checkpoint of ", origin));
 }
 
 absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
@@ -111,17 +98,8 @@ absl::StatusOr<std::vector<v1::EquivocationRecord>> PeerStore::Equivocations(
     absl::string_view origin) const {
   const std::string prefix =
       origin.empty() ? std::string("q/") : OriginPrefix('q', origin);
-  std::vector<v1::EquivocationRecord> out;
-  bool bad = false;
-  SEG_RETURN_IF_ERROR(kv_.Scan(Family::kPeers, prefix, PrefixEnd(prefix),
-                               [&](absl::string_view, absl::string_view value) {
-                                 out.emplace_back();
-                                 bad = !out.back().ParseFromString(
-                                     std::string(value));
-                                 return !bad;
-                               }));
-  if (bad) return absl::DataLossError("an equivocation record does not parse");
-  return out;
+  return ScanPeerRows<v1::EquivocationRecord>(kv_, prefix,
+                                              "equivocation records");
 }
 
 namespace {

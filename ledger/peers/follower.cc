@@ -9,6 +9,7 @@
 #include "ledger/compact_range.h"
 #include "ledger/entry_codec.h"
 #include "ledger/peers/peer_keys.h"
+#include "ledger/peers/peer_rows.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::peers {
@@ -130,28 +131,25 @@ v1::FollowState NextState(const v1::FollowState& state, const FollowBatch& b) {
 
 absl::StatusOr<v1::FollowState> PeerStore::FollowStateOf(
     absl::string_view origin) const {
-  absl::StatusOr<std::string> raw =
-      kv_.Get(Family::kPeers, OriginKey('f', origin));
-  v1::FollowState state;
-  if (absl::IsNotFound(raw.status())) return state;
-  if (!raw.ok()) return raw.status();
-  if (!state.ParseFromString(*raw)) {
-    return absl::DataLossError(absl::StrCat("follow state of ", origin));
-  }
-  return state;
+  SEG_ASSIGN_OR_RETURN(
+      std::optional<v1::FollowState> state,
+      ReadPeerRow<v1::FollowState>(kv_, OriginKey('f', origin),
+                                   absl::StrCat("follow state of ", origin)));
+  return state.value_or(v1::FollowState());
 }
 
 absl::StatusOr<v1::SignedEntry> PeerStore::FollowedEntry(
     absl::string_view origin, uint64_t index) const {
+  const std::string what =
+      absl::StrFormat("followed entry %s index %d", origin, index);
   SEG_ASSIGN_OR_RETURN(
-      std::string raw,
-      kv_.Get(Family::kPeers, PositionKey('v', origin, index)));
-  v1::SignedEntry e;
-  if (!e.ParseFromString(raw)) {
-    return absl::DataLossError(
-        absl::StrFormat("followed entry %s index %d", origin, index));
+      std::optional<v1::SignedEntry> e,
+      ReadPeerRow<v1::SignedEntry>(kv_, PositionKey('v', origin, index), what));
+  if (!e.has_value()) {
+    return absl::NotFoundError(
+        absl::StrFormat("no followed entry of %s at index %d", origin, index));
   }
-  return e;
+  return *std::move(e);
 }
 
 absl::StatusOr<uint64_t> PeerStore::Follow(

@@ -9,6 +9,7 @@
 #include "ledger/note.h"
 #include "ledger/peers/keyring.h"
 #include "ledger/peers/peer_keys.h"
+#include "ledger/peers/peer_rows.h"
 #include "ledger/peers/peer_store.h"
 #include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
@@ -95,16 +96,12 @@ Outbox::Outbox(store::LogStore& log, const Clock* clock, BackoffPolicy policy)
 
 absl::StatusOr<v1::OutboxState> Outbox::State(absl::string_view destination,
                                               uint64_t index) const {
-  absl::StatusOr<std::string> raw =
-      log_.kv().Get(Family::kPeers, StateKey(destination, index));
-  v1::OutboxState state;
-  if (absl::IsNotFound(raw.status())) return state;
-  if (!raw.ok()) return raw.status();
-  if (!state.ParseFromString(*raw)) {
-    return absl::DataLossError(absl::StrFormat(
-        "outbox state of %s index %d does not parse", destination, index));
-  }
-  return state;
+  SEG_ASSIGN_OR_RETURN(
+      std::optional<v1::OutboxState> state,
+      ReadPeerRow<v1::OutboxState>(
+          log_.kv(), StateKey(destination, index),
+          absl::StrFormat("outbox state of %s index %d", destination, index)));
+  return state.value_or(v1::OutboxState());
 }
 
 absl::StatusOr<std::vector<Delivery>> Outbox::Pending(absl::Time now,

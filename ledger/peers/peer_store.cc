@@ -8,6 +8,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
 #include "ledger/peers/peer_keys.h"
+#include "ledger/peers/peer_rows.h"
 #include "ledger/proto_time.h"
 #include "ledger/status_macros.h"
 
@@ -18,39 +19,12 @@ using store::KvBatch;
 
 namespace {
 
-// Reads and parses a proto row; nullopt when absent, DATA_LOSS when it
-// does not parse.
-template <typename M>
-absl::StatusOr<std::optional<M>> ReadRow(store::KvStore& kv,
-                                         absl::string_view key) {
-  absl::StatusOr<std::string> raw = kv.Get(Family::kPeers, key);
-  if (absl::IsNotFound(raw.status())) return std::optional<M>();
-  if (!raw.ok()) return raw.status();
-  M m;
-  if (!m.ParseFromString(*raw)) {
-    return absl::DataLossError(
-        absl::StrCat("peers row \"", absl::CHexEscape(key),
-                     "\" does not parse as ", M::descriptor()->name()));
-  }
-  return std::optional<M>(std::move(m));
-}
-
 v1::PeerCheckpoint ToRow(const SignedCheckpoint& cp) {
   v1::PeerCheckpoint row;
   row.set_note(cp.note);
   row.set_size(cp.checkpoint.size);
   row.set_root(std::string(HashBytes(cp.checkpoint.root)));
   return row;
-}
-
-absl::StatusOr<std::optional<HeldCheckpoint>> HeldFrom(
-    const std::optional<v1::PeerCheckpoint>& row) {
-  if (!row.has_value()) return std::optional<HeldCheckpoint>();
-  HeldCheckpoint h;
-  h.size = row->size();
-  h.note = row->note();
-  SEG_ASSIGN_OR_RETURN(h.root, HashFromBytes(row->root(), "checkpoint root"));
-  return std::optional<HeldCheckpoint>(std::move(h));
 }
 
 std::string EquivocationKey(const v1::EquivocationRecord& r) {
@@ -64,6 +38,18 @@ std::string EquivocationKey(const v1::EquivocationRecord& r) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<HeldCheckpoint>> ReadHeldCheckpoint(
+    store::KvStore& kv, absl::string_view key, absl::string_view what) {
+  SEG_ASSIGN_OR_RETURN(std::optional<v1::PeerCheckpoint> row,
+                       ReadPeerRow<v1::PeerCheckpoint>(kv, key, what));
+  if (!row.has_value()) return std::optional<HeldCheckpoint>();
+  HeldCheckpoint h;
+  h.size = row->size();
+  h.note = row->note();
+  SEG_ASSIGN_OR_RETURN(h.root, HashFromBytes(row->root(), "checkpoint root"));
+  return std::optional<HeldCheckpoint>(std::move(h));
+}
 
 PeerStore::PeerStore(store::KvStore& kv, const Clock* clock, ThreadPool* pool)
     : kv_(kv),
@@ -91,8 +77,10 @@ std::vector<std::string> PeerStore::Origins() const {
 
 absl::StatusOr<PeerKeyring> PeerStore::KeyringLocked(
     absl::string_view origin) const {
-  SEG_ASSIGN_OR_RETURN(std::optional<v1::PeerKeyring> row,
-                       ReadRow<v1::PeerKeyring>(kv_, OriginKey('k', origin)));
+  SEG_ASSIGN_OR_RETURN(
+      std::optional<v1::PeerKeyring> row,
+      ReadPeerRow<v1::PeerKeyring>(kv_, OriginKey('k', origin),
+                                   absl::StrCat("keyring of ", origin)));
   if (row.has_value()) return PeerKeyring::FromProto(*row);
   absl::MutexLock l(&config_mu_);
   auto it = configs_.find(origin);
@@ -116,10 +104,8 @@ absl::StatusOr<PeerKeyring> PeerStore::Keyring(absl::string_view origin) const {
 
 absl::StatusOr<std::optional<HeldCheckpoint>> PeerStore::Latest(
     absl::string_view origin) const {
-  SEG_ASSIGN_OR_RETURN(
-      std::optional<v1::PeerCheckpoint> row,
-      ReadRow<v1::PeerCheckpoint>(kv_, OriginKey('c', origin)));
-  return HeldFrom(row);
+  return ReadHeldCheckpoint(kv_, OriginKey('c', origin),
+                            absl::StrCat("latest checkpoint of ", origin));
 }
 
 absl::Status PeerStore::Persist(const v1::EquivocationRecord& record,
@@ -190,7 +176,8 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
   SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, Keyring(origin));
   const std::string ekey = PositionKey('e', origin, evidence.entry().index());
   SEG_ASSIGN_OR_RETURN(std::optional<v1::StoredEvidence> existing,
-                       ReadRow<v1::StoredEvidence>(kv_, ekey));
+                       ReadPeerRow<v1::StoredEvidence>(
+                           kv_, ekey, absl::StrCat("evidence of ", origin)));
   const Hash leaf = LeafHash(evidence.entry().entry().body());
   if (existing.has_value() && existing->leaf_hash() == HashBytes(leaf)) {
     return AcceptResult{leaf, true, 0};
@@ -225,7 +212,8 @@ absl::StatusOr<v1::StoredEvidence> PeerStore::GetEvidence(
     absl::string_view origin, uint64_t index) const {
   SEG_ASSIGN_OR_RETURN(
       std::optional<v1::StoredEvidence> row,
-      ReadRow<v1::StoredEvidence>(kv_, PositionKey('e', origin, index)));
+      ReadPeerRow<v1::StoredEvidence>(kv_, PositionKey('e', origin, index),
+                                      absl::StrCat("evidence of ", origin)));
   if (!row.has_value()) {
     return absl::NotFoundError(
         absl::StrFormat("no verified evidence of %s index %d", origin, index));
@@ -235,18 +223,8 @@ absl::StatusOr<v1::StoredEvidence> PeerStore::GetEvidence(
 
 absl::StatusOr<std::vector<v1::StoredEvidence>> PeerStore::ListEvidence(
     absl::string_view origin) const {
-  std::vector<v1::StoredEvidence> out;
-  const std::string prefix = OriginPrefix('e', origin);
-  bool bad = false;
-  SEG_RETURN_IF_ERROR(kv_.Scan(Family::kPeers, prefix, PrefixEnd(prefix),
-                               [&](absl::string_view, absl::string_view value) {
-                                 out.emplace_back();
-                                 bad = !out.back().ParseFromString(
-                                     std::string(value));
-                                 return !bad;
-                               }));
-  if (bad) return absl::DataLossError(absl::StrCat("evidence of ", origin));
-  return out;
+  return ScanPeerRows<v1::StoredEvidence>(kv_, OriginPrefix('e', origin),
+                                          absl::StrCat("evidence of ", origin));
 }
 
 }  // namespace segledger::peers
