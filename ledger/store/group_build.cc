@@ -302,6 +302,9 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   if (!built.ok()) {
     FailAccepted(g.writers, built);
     g.batch.Clear();
+    // Never written: the groups built while this one is in flight must not
+    // read its index rows (it stays in the in-flight list until its turn).
+    g.overlay.clear();
     g.signing->Finish().IgnoreError();  // before `pending` goes
     g.pending.clear();
     return built;  // the right edge stays where it was
