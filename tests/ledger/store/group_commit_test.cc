@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/entry_codec.h"
+#include "ledger/store/index_txn.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/memory_kv.h"
 #include "tests/support/test_util.h"
@@ -107,6 +108,15 @@ class CountingHook : public AppendHook {
         absl::StatusOr<Hash> h = txn.LeafHash(i);
         leaves_[i].push_back(h.ok() ? std::string(HashBytes(*h))
                                     : std::string(h.status().ToString()));
+      }
+    }
+    if (body.actor().person_id() == "flood") {
+      // More distinct rows than the build leader's row cache keeps: it is
+      // emptied while earlier groups are still in flight.
+      for (size_t i = 0; i <= IndexRowCache::kMaxRows; ++i) {
+        if (txn.Get(absl::StrCat("flood/", i)).ok()) {
+          return absl::InternalError("flood rows are never written");
+        }
       }
     }
     const std::string key = "count/" + body.actor().person_id();
@@ -327,6 +337,40 @@ TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
   EXPECT_EQ(log_->Size(), 1u);
   EXPECT_THAT(log_->LookupRequest("b"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(IndexRow("count/op-1"), "1");
+}
+
+// A group built on in-flight groups reads their index rows even when the
+// build leader's row cache (index_txn.h) is emptied during its build, here
+// by a record reading more rows than the cache keeps: b must count on z's
+// in-flight row, as nothing is durable yet. A read that trusted the emptied
+// cache and went to the kv would count from zero.
+TEST(GroupCommitRowCacheTest, InFlightRowsSurviveTheRowCacheEmptying) {
+  CountingHook hook;
+  auto kv_owned = std::make_unique<HeldKv>();
+  HeldKv* kv = kv_owned.get();
+  LogStoreOptions o;
+  o.origin = kOrigin;
+  o.checkpoint_interval = absl::ZeroDuration();
+  o.hook = &hook;
+  SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogStore> log,
+                           LogStore::Open(std::move(kv_owned), {Signer()}, o));
+  Results results;
+  kv->Hold();
+  log->AppendAsync(One("a"), results.For("a"));  // count/op-1 = 1
+  kv->AwaitEntered(1);                           // group 1 is in its write
+  log->AppendAsync(One("z"), results.For("z"));  // count/op-1 = 2
+  hook.AwaitSeen("z");
+  log->AppendAsync(One("f", "flood"), results.For("f"));
+  log->AppendAsync(One("b"), results.For("b"));  // count/op-1 = 3
+  hook.AwaitSeen("b");
+  EXPECT_FALSE(results.Has("a"));  // nothing was durable when b was built
+  kv->Allow(1000);
+  for (const char* name : {"a", "z", "f", "b"}) {
+    EXPECT_THAT(results.Await(name), IsOk()) << name;
+  }
+  SEG_ASSERT_OK(log->Close());
+  EXPECT_EQ(*kv->inner().Get(Family::kIndex, "count/op-1"), "3");
+  EXPECT_EQ(*kv->inner().Get(Family::kIndex, "count/flood"), "1");
 }
 
 // Groups built while a write waits for its fsync are signed meanwhile and
