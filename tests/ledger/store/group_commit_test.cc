@@ -153,6 +153,18 @@ std::shared_ptr<const NoteSigner> Signer() {
       "k1", std::shared_ptr<const Ed25519Signer>(std::move(*key)));
 }
 
+// A log over a HeldKv (set in *kv) with `hook` and no timed checkpoints.
+absl::StatusOr<std::unique_ptr<LogStore>> OpenHeldLog(AppendHook* hook,
+                                                      HeldKv** kv) {
+  auto held = std::make_unique<HeldKv>();
+  *kv = held.get();
+  LogStoreOptions o;
+  o.origin = kOrigin;
+  o.checkpoint_interval = absl::ZeroDuration();
+  o.hook = hook;
+  return LogStore::Open(std::move(held), {Signer()}, o);
+}
+
 std::vector<AppendRecord> One(const std::string& request_id,
                               const std::string& person = "op-1") {
   AppendRecord r;
@@ -199,15 +211,7 @@ class GroupCommitTest : public ::testing::Test {
   // behind it, and {b, mallory, c, a again} queued: once write 1 is allowed
   // they form group 3, built while group 2 is still in flight.
   void SetUp() override {
-    auto kv = std::make_unique<HeldKv>();
-    kv_ = kv.get();
-    LogStoreOptions o;
-    o.origin = kOrigin;
-    o.checkpoint_interval = absl::ZeroDuration();
-    o.hook = &hook_;
-    auto log = LogStore::Open(std::move(kv), {Signer()}, o);
-    ASSERT_THAT(log, IsOk());
-    log_ = *std::move(log);
+    SEG_ASSERT_OK_AND_ASSIGN(log_, OpenHeldLog(&hook_, &kv_));
     kv_->Hold();
     log_->AppendAsync(One("a"), results_.For("a"));
     kv_->AwaitEntered(1);  // group 1 is in its write
@@ -346,14 +350,9 @@ TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
 // cache and went to the kv would count from zero.
 TEST(GroupCommitRowCacheTest, InFlightRowsSurviveTheRowCacheEmptying) {
   CountingHook hook;
-  auto kv_owned = std::make_unique<HeldKv>();
-  HeldKv* kv = kv_owned.get();
-  LogStoreOptions o;
-  o.origin = kOrigin;
-  o.checkpoint_interval = absl::ZeroDuration();
-  o.hook = &hook;
+  HeldKv* kv = nullptr;
   SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogStore> log,
-                           LogStore::Open(std::move(kv_owned), {Signer()}, o));
+                           OpenHeldLog(&hook, &kv));
   Results results;
   kv->Hold();
   log->AppendAsync(One("a"), results.For("a"));  // count/op-1 = 1
@@ -378,15 +377,10 @@ TEST(GroupCommitRowCacheTest, InFlightRowsSurviveTheRowCacheEmptying) {
 // b and c are built (the hook saw them) while write 1 is held, so they are
 // in flight when it returns; only d's group may still be on its way.
 TEST(GroupCommitPipelineTest, GroupsBuiltDuringAWriteShareTheNextOne) {
-  auto held = std::make_unique<HeldKv>();
-  HeldKv* kv = held.get();
   CountingHook hook;
-  LogStoreOptions o;
-  o.origin = kOrigin;
-  o.checkpoint_interval = absl::ZeroDuration();
-  o.hook = &hook;
+  HeldKv* kv = nullptr;
   SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogStore> log,
-                           LogStore::Open(std::move(held), {Signer()}, o));
+                           OpenHeldLog(&hook, &kv));
   Results results;
   kv->Hold();
   log->AppendAsync(One("a"), results.For("a"));
