@@ -342,8 +342,10 @@ absl::Status ApplyRecord(RuleContext& ctx) {
 
 void ApplyIndexes(RuleContext& ctx) {
   BasicRecordLinks<absl::string_view> links = LinkViewsOf(ctx.record);
-  for (const auto& lot : links.lots) {
+  for (const auto& lot : links.lots)
     ctx.txn.Put(RefKey(lot, ctx.body.index()), "");
+  for (const auto& t : links.transfers) {
+    ctx.txn.Put(TransferRefKey(t, ctx.body.index()), "");
   }
 }
 

@@ -10,7 +10,7 @@ namespace segledger::domain {
 // Updates lots, registrations, personnel, keys, transfers, deviations.
 absl::Status ApplyRecord(RuleContext& ctx);
 absl::Status ApplyKeys(RuleContext& ctx);
-// Writes the lot -> entry rows.
+// Writes the lot/transfer -> entry rows.
 void ApplyIndexes(RuleContext& ctx);
 
 }  // namespace segledger::domain

@@ -51,6 +51,12 @@ std::string RunKey(absl::string_view prefix, absl::string_view id,
 std::string RefKey(absl::string_view lot, uint64_t index) {
   return RunKey("d/ref/", lot, index);
 }
+std::string TransferRefPrefix(absl::string_view transfer) {
+  return absl::StrCat("d/tref/", transfer, absl::string_view("\0", 1));
+}
+std::string TransferRefKey(absl::string_view transfer, uint64_t index) {
+  return RunKey("d/tref/", transfer, index);
+}
 std::string CorrectionPrefix(uint64_t corrected) {
   return absl::StrCat("d/corr/", Be64(corrected));
 }

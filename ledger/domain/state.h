@@ -1,7 +1,7 @@
 // Domain state in the store's index family (issue 4 item 4): lots and
-// holdings, statuses, releases, authorisations, personnel, keys, received
-// transfers and lot -> entry indexes. Every key starts with "d/" (the store
-// reserves "r/"). Rows:
+// holdings, statuses, releases, authorisations, personnel, keys, transfer
+// and lot -> entry indexes. Every key starts with "d/" (the store reserves
+// "r/"). Rows:
 //   d/lot/<lot>                 LotState
 //   d/prod/<product>            ProductRegistration (latest)
 //   d/site/<site>               SiteRegistration (latest)
@@ -14,6 +14,7 @@
 //   d/dev/<deviation id>        Deviation (latest)
 //   d/xin/<transfer>            ReceivedTransfer (received here)
 //   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
+//   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
 //   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
@@ -48,6 +49,8 @@ std::string PersonnelKey(absl::string_view site, absl::string_view person);
 std::string StaffKey(absl::string_view site);
 std::string RefKey(absl::string_view lot, uint64_t index);
 std::string RefPrefix(absl::string_view lot);
+std::string TransferRefKey(absl::string_view transfer, uint64_t index);
+std::string TransferRefPrefix(absl::string_view transfer);
 std::string CorrectionKey(uint64_t corrected, uint64_t correction);
 std::string CorrectionPrefix(uint64_t corrected);
 
