@@ -75,6 +75,7 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Timeline(
       *e->add_corrected_by() = r;
     }
     e->set_is_correction(item.is_correction);
+    e->set_via_transfer_id(item.via_transfer);
   }
   return Done(ctx_, reactor, absl::OkStatus());
 }

@@ -107,8 +107,12 @@ std::string Timelines(const BundleContents& c, const domain::DomainGraph& g) {
           absl::FormatTime("%Y-%m-%d %H:%M:%S", t.event_time,
                            absl::UTCTimeZone()),
           "</td><td><a href=\"#", Anchor(t.ref.origin(), t.ref.index()), "\">",
-          H(t.kind), "</a></td><td>", H(t.biz_step), "</td><td>", H(t.site_id),
-          "</td><td>", H(absl::StrJoin(t.signatures, "; ")), "</td></tr>");
+          H(t.kind), "</a>",
+          t.via_transfer.empty()
+              ? std::string()
+              : absl::StrCat(" (transfer ", H(t.via_transfer), ")"),
+          "</td><td>", H(t.biz_step), "</td><td>", H(t.site_id), "</td><td>",
+          H(absl::StrJoin(t.signatures, "; ")), "</td></tr>");
     }
     out += "</table>";
   }

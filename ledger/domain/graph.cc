@@ -173,29 +173,54 @@ Decimal DomainGraph::MassBalanceTolerancePercent(absl::string_view lot) const {
   return d.ok() && !d->is_negative() ? *d : Decimal();
 }
 
+std::set<std::string> DomainGraph::TransfersOfLot(absl::string_view lot) const {
+  std::set<std::string> out;
+  for (const GraphEntry* e : OfLot(lot)) {
+    const v1::Record& r = e->body.record();
+    if (r.has_dispatch()) out.insert(r.dispatch().transfer_id());
+    if (r.has_receipt()) out.insert(r.receipt().transfer_id());
+  }
+  return out;
+}
+
 std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
-  std::vector<const GraphEntry*> es = OfLot(lot);
-  // Corrections of those entries appear inline, right after what they fix.
-  std::vector<const GraphEntry*> all = es;
-  for (const GraphEntry* e : es) {
-    auto it = corrections_.find({e->origin, e->index});
-    if (it != corrections_.end()) {
-      all.insert(all.end(), it->second.begin(), it->second.end());
+  // The lot's records, then those of the shipments it travelled in that do
+  // not name it (a transport condition report, a deviation or recall of
+  // the transfer), each with the transfer it came through.
+  std::vector<std::pair<const GraphEntry*, std::string>> all;
+  std::set<const GraphEntry*> in;
+  for (const GraphEntry* e : OfLot(lot)) {
+    if (in.insert(e).second) all.emplace_back(e, "");
+  }
+  for (const std::string& t : TransfersOfLot(lot)) {
+    for (const GraphEntry* e : OfTransfer(t)) {
+      if (in.insert(e).second) all.emplace_back(e, t);
     }
   }
-  std::stable_sort(
-      all.begin(), all.end(), [](const GraphEntry* a, const GraphEntry* b) {
-        if (a->EventTime() != b->EventTime()) {
-          return a->EventTime() < b->EventTime();
-        }
-        return std::tie(a->origin, a->index) < std::tie(b->origin, b->index);
-      });
+  // Corrections of those entries appear too, in event-time order, each
+  // linked from what it corrects (corrected_by).
+  for (size_t i = 0, n = all.size(); i < n; ++i) {
+    auto it = corrections_.find({all[i].first->origin, all[i].first->index});
+    if (it == corrections_.end()) continue;
+    for (const GraphEntry* c : it->second) {
+      if (in.insert(c).second) all.emplace_back(c, all[i].second);
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) {
+    const GraphEntry* a = x.first;
+    const GraphEntry* b = y.first;
+    if (a->EventTime() != b->EventTime()) {
+      return a->EventTime() < b->EventTime();
+    }
+    return std::tie(a->origin, a->index) < std::tie(b->origin, b->index);
+  });
   std::vector<TimelineItem> out;
-  for (const GraphEntry* e : all) {
+  for (const auto& [e, via] : all) {
     const v1::Record& r = e->body.record();
     const v1::RecordHeader* h = HeaderOf(r);
     TimelineItem item;
     item.ref = e->Ref();
+    item.via_transfer = via;
     item.kind = std::string(RecordKindName(r));
     item.biz_step = std::string(CbvBizStep(r));
     item.event_time = e->EventTime();

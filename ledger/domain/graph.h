@@ -51,6 +51,10 @@ struct TimelineItem {
   std::vector<std::string> signatures;     // "Name / MEANING / RFC3339 time"
   std::vector<v1::EntryRef> corrected_by;  // corrections of this entry
   bool is_correction = false;
+  // Set when the record is in the lot's timeline because it names a
+  // transfer the lot was dispatched or received in, not the lot itself
+  // (a transport condition report, a deviation or recall of the shipment).
+  std::string via_transfer;
 };
 
 struct TracedLot {
@@ -106,7 +110,12 @@ class DomainGraph {
   size_t size() const { return entries_.size(); }
   const GraphEntry* Find(absl::string_view origin, uint64_t index) const;
 
+  // Every record naming the lot, and every record naming a transfer the
+  // lot was dispatched or received in, in event-time order, with the
+  // corrections of each.
   std::vector<TimelineItem> Timeline(absl::string_view lot_id) const;
+  // Transfers of the lot's dispatches and receipts.
+  std::set<std::string> TransfersOfLot(absl::string_view lot_id) const;
   TraceResult Backward(absl::string_view lot_id) const;
   TraceResult Forward(absl::string_view lot_id) const;
   LotBalance MassBalance(absl::string_view lot_id) const;

@@ -34,6 +34,25 @@ absl::StatusOr<const GraphEntry*> LoadEntry(store::KvStore& kv,
   return e;
 }
 
+// Loads the entries of the "<prefix>...\0<be64 index>" rows under `prefix`.
+absl::Status LoadIndexed(store::KvStore& kv, KvIndexView& view,
+                         absl::string_view origin, const std::string& prefix,
+                         DomainGraph* graph,
+                         std::vector<const GraphEntry*>* loaded) {
+  std::vector<uint64_t> indexes;
+  SEG_RETURN_IF_ERROR(
+      view.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
+        indexes.push_back(FromBe64(k.substr(prefix.size())));
+        return true;
+      }));
+  for (uint64_t index : indexes) {
+    SEG_ASSIGN_OR_RETURN(const GraphEntry* e,
+                         LoadEntry(kv, origin, index, graph));
+    if (loaded != nullptr) loaded->push_back(e);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status LoadLotEntries(store::KvStore& kv, absl::string_view origin,
@@ -50,19 +69,10 @@ absl::Status LoadLotEntries(store::KvStore& kv, absl::string_view origin,
     for (uint64_t index : refs) {
       SEG_ASSIGN_OR_RETURN(const GraphEntry* e,
                            LoadEntry(kv, origin, index, graph));
-      std::vector<uint64_t> corr;
-      std::string prefix = CorrectionPrefix(index);
-      SEG_RETURN_IF_ERROR(
-          view.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
-            corr.push_back(FromBe64(k.substr(prefix.size())));
-            return true;
-          }));
-      for (uint64_t c : corr) {
-        SEG_RETURN_IF_ERROR(LoadEntry(kv, origin, c, graph).status());
-      }
-      if (scope == LoadScope::kLot || !e->body.record().has_transformation()) {
-        continue;
-      }
+      SEG_RETURN_IF_ERROR(LoadIndexed(kv, view, origin, CorrectionPrefix(index),
+                                      graph, nullptr));
+      if (scope == LoadScope::kLot) continue;
+      if (!e->body.record().has_transformation()) continue;
       const auto& t = e->body.record().transformation();
       bool is_output = false;
       for (const auto& o : t.outputs()) is_output |= o.lot_id() == cur;
@@ -71,6 +81,18 @@ absl::Status LoadLotEntries(store::KvStore& kv, absl::string_view origin,
       } else if (scope == LoadScope::kForward && !is_output) {
         for (const auto& o : t.outputs()) todo.push_back(o.lot_id());
       }
+    }
+  }
+  if (scope != LoadScope::kLot) return absl::OkStatus();
+  // The timeline also shows the records of the lot's shipments that do
+  // not name it (DomainGraph::Timeline), and their corrections.
+  for (const std::string& t : graph->TransfersOfLot(lot)) {
+    std::vector<const GraphEntry*> loaded;
+    SEG_RETURN_IF_ERROR(
+        LoadIndexed(kv, view, origin, TransferRefPrefix(t), graph, &loaded));
+    for (const GraphEntry* e : loaded) {
+      SEG_RETURN_IF_ERROR(LoadIndexed(
+          kv, view, origin, CorrectionPrefix(e->index), graph, nullptr));
     }
   }
   return absl::OkStatus();

@@ -1,5 +1,6 @@
 // Queries over this node's own store: loads only the entries a lot query
-// needs (through the "d/ref/" index the DomainHook maintains) into a
+// needs (through the "d/ref/", "d/tref/" and "d/corr/" indexes the
+// DomainHook maintains, state.h) into a
 // DomainGraph, so a trace on a log of millions of records reads a handful of
 // rows. Then run the graph's Timeline/Backward/Forward/MassBalance.
 //
@@ -15,7 +16,8 @@
 namespace segledger::domain {
 
 enum class LoadScope {
-  kLot,       // the lot's entries and their corrections (timeline, balance)
+  kLot,       // the lot's entries, those of its dispatches' and receipts'
+              // transfers, and their corrections (timeline, balance)
   kBackward,  // plus, recursively, the inputs of what made it
   kForward,   // plus, recursively, the outputs of what consumed it
 };

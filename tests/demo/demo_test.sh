@@ -58,6 +58,8 @@ need([f["check"] for f in ver["findings"]] == ["domain/quantity_mismatch"],
      "verify.json findings")
 html = open(os.path.join(d, "report.html")).read()
 need("T-HV-001" in html and "quantity_mismatch" in html, "report content")
+need("transport_condition_report</a> (transfer T-HV-001)" in html,
+     "report: the shipment's condition report in its lots' timelines")
 epcis = json.load(open(os.path.join(d, "epcis.jsonld")))
 need(epcis.get("type") == "EPCISDocument", "EPCIS document type")
 PY
@@ -71,6 +73,18 @@ insp=(--node "$addr" --server-name mah --ca "$out/certs/ca.pem"
       --cert "$out/certs/inspector.pem" --key "$out/certs/inspector.key")
 "$build/client/segctl" "${insp[@]}" checkpoint >/dev/null ||
   fail "inspector cannot read the MAH's checkpoint"
+# The harvest lot's custody timeline shows its shipment's transport
+# condition report (which names the transfer, not the lot).
+"$build/client/segctl" "${insp[@]}" query timeline \
+  urn:epc:class:lgtin:6901234.012345.HV001 >"$out.timeline.json" ||
+  fail "inspector cannot query the harvest lot's timeline"
+/usr/bin/python3 - "$out.timeline.json" <<'PY' || fail "timeline of HV001"
+import json, sys
+events = json.load(open(sys.argv[1]))["events"]
+via = [(e["kind"], e.get("via_transfer_id", "")) for e in events]
+assert ("transport_condition_report", "T-HV-001") in via, via
+assert ("dispatch", "") in via and ("receipt", "") in via, via
+PY
 rec='{"requestId":"x","record":{"keyRevocation":{"keyName":"k","reason":"r"}}}'
 set +e
 echo "$rec" | "$build/client/segctl" "${insp[@]}" append - >/dev/null 2>"$out.insp.err"

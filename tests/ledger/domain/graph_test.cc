@@ -2,6 +2,7 @@
 // seeded defect produces exactly its finding (issue 4 "Tests").
 #include "ledger/domain/graph.h"
 
+#include <map>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -118,6 +119,46 @@ TEST(AdcChainTest, TimelineShowsSignaturesAndCorrectionsInline) {
   }
   EXPECT_TRUE(saw_corrected);
   EXPECT_TRUE(saw_correction);
+}
+
+// A lot's custody timeline also shows what was recorded about the
+// shipments it travelled in without naming it: the transport condition
+// report of T1 and a deviation raised on T1, each marked with the
+// transfer; a lot that never travelled shows neither.
+TEST(AdcChainTest, TimelineShowsTheRecordsOfTheLotsShipments) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record dev;
+  auto* x = dev.mutable_deviation();
+  *x->mutable_header() = testing::Header(chain.up().party(), testing::T(36));
+  x->set_deviation_id("DEV-T1");
+  x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
+  x->add_affected_transfer_ids("T1");
+  x->set_status(v1::DEVIATION_STATUS_CLOSED);
+  x->set_description("logger battery low, readings complete");
+  SEG_ASSERT_OK(chain.up().Append(dev, testing::T(36)).status());
+  DomainGraph g = chain.Graph();
+
+  std::map<std::string, std::string> via;  // kind -> transfer
+  auto tl = g.Timeline(Lot("HV001"));
+  for (size_t i = 0; i < tl.size(); ++i) {
+    if (i > 0) {
+      EXPECT_LE(tl[i - 1].event_time, tl[i].event_time);
+    }
+    if (!tl[i].via_transfer.empty()) via[tl[i].kind] = tl[i].via_transfer;
+  }
+  EXPECT_EQ(via,
+            (std::map<std::string, std::string>{
+                {"transport_condition_report", "T1"}, {"deviation", "T1"}}));
+  for (const auto& item : tl) {
+    if (item.kind == "dispatch" || item.kind == "receipt") {
+      EXPECT_EQ(item.via_transfer, "") << item.kind << " names the lot";
+    }
+  }
+  for (const auto& item : g.Timeline(Lot("MCB001"))) {
+    EXPECT_EQ(item.via_transfer, "") << item.kind;
+    EXPECT_NE(item.kind, "transport_condition_report");
+  }
 }
 
 TEST(AdcChainTest, MassBalancePerLotAndShipment) {

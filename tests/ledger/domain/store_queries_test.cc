@@ -162,6 +162,20 @@ TEST_F(StoreQueriesTest, RulesStateRestartRebuildAndQueries) {
   EXPECT_LT(g.size(), s->Size());
   auto timeline = g.Timeline(Lot("HV001"));
   EXPECT_EQ(timeline.size(), 4u);  // made, sampled, released, dispatched
+  // The timeline's own scope also loads the records of the lot's transfer
+  // T1 that do not name it: the transport condition report.
+  DomainGraph lot_graph;
+  SEG_ASSERT_OK(LoadLotEntries(s->kv(), s->origin(), Lot("HV001"),
+                               LoadScope::kLot, &lot_graph));
+  std::vector<std::string> kinds, vias;
+  for (const TimelineItem& item : lot_graph.Timeline(Lot("HV001"))) {
+    kinds.push_back(item.kind);
+    vias.push_back(item.via_transfer);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"transformation", "qc_result",
+                                             "qa_release", "dispatch",
+                                             "transport_condition_report"}));
+  EXPECT_EQ(vias, (std::vector<std::string>{"", "", "", "", "T1"}));
   DomainGraph fwd;
   SEG_ASSERT_OK(LoadLotEntries(s->kv(), s->origin(), Lot("MCB001"),
                                LoadScope::kForward, &fwd));
