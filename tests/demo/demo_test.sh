@@ -14,7 +14,15 @@ set -euo pipefail
 src=$1
 build=$2
 out=$3
-fail() { echo "demo_test: FAIL: $*" >&2; exit 1; }
+# A failure stops the nodes a --keep-running run left up, and a run first
+# stops those of an earlier run that failed before its stop.sh.
+stop_nodes() { [[ ! -x $out/stop.sh ]] || "$out/stop.sh" >/dev/null 2>&1 || true; }
+fail() {
+  echo "demo_test: FAIL: $*" >&2
+  stop_nodes
+  exit 1
+}
+stop_nodes
 rm -rf "$out"
 
 # ---- run 1, --keep-running
