@@ -129,6 +129,18 @@ grpc::ServerUnaryReactor* QueryServiceImpl::MassBalance(
     out->set_on_hand(site.on_hand.ToString());
   }
   response->set_in_transit(b.in_transit.ToString());
+  for (const std::string& t : graph.TransfersOfLot(request->lot_id())) {
+    domain::ShipmentBalance sb = graph.Shipment(t);
+    auto lot = sb.lots.find(request->lot_id());
+    if (lot == sb.lots.end()) continue;
+    v1::MassBalanceResponse::Shipment* out = response->add_shipments();
+    out->set_transfer_id(t);
+    out->set_received(sb.received);
+    out->set_dispatched(lot->second.first.ToString());
+    out->set_received_quantity(lot->second.second.ToString());
+    out->set_unit(sb.units[request->lot_id()]);
+    out->set_unit_note(sb.unit_note);
+  }
   return Done(ctx_, reactor, absl::OkStatus());
 }
 

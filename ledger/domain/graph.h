@@ -87,6 +87,7 @@ struct ShipmentBalance {
   bool received = false;
   // lot -> (dispatched, received) in the dispatch's unit of the lot.
   std::map<std::string, std::pair<Decimal, Decimal>> lots;
+  std::map<std::string, std::string> units;  // lot -> that unit
   std::string unit_note;  // set when a unit could not be converted
 };
 

@@ -191,6 +191,7 @@ ShipmentBalance DomainGraph::Shipment(absl::string_view transfer) const {
       Bump(&sb.lots[c.lot_id()].second, d);
     }
   }
+  sb.units.insert(units.begin(), units.end());
   return sb;
 }
 

@@ -182,6 +182,7 @@ TEST(AdcChainTest, MassBalancePerLotAndShipment) {
   ShipmentBalance t1 = g.Shipment("T1");
   EXPECT_TRUE(t1.received);
   EXPECT_EQ(t1.lots.at(Lot("HV001")).first, t1.lots.at(Lot("HV001")).second);
+  EXPECT_EQ(t1.units.at(Lot("HV001")), "LTR");
 }
 
 TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
