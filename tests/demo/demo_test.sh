@@ -4,8 +4,10 @@
 #   1. --keep-running: the summary (hand-offs verified in both logs, exactly
 #      the expected findings, the bundle verifies, report and EPCIS written),
 #      nodes.json, and the nodes left up: the inspector's certificate reads
-#      but cannot append; a receipt naming a dispatch without verified
-#      evidence is refused; DIR/stop.sh stops every node.
+#      (the harvest lot's timeline with its shipment's condition report,
+#      its mass balance per shipment) but cannot append; a receipt naming a
+#      dispatch without verified evidence is refused; DIR/stop.sh stops
+#      every node.
 #   2. a second run into the same DIR with a node of a previous run still up
 #      (started again by hand from its pid file's config) replaces it, passes
 #      again and leaves no node running.
