@@ -121,13 +121,9 @@ TEST(AdcChainTest, TimelineShowsSignaturesAndCorrectionsInline) {
   EXPECT_TRUE(saw_correction);
 }
 
-// A lot's custody timeline also shows what was recorded about the
-// shipments it travelled in without naming it: the transport condition
-// report of T1 and a deviation raised on T1, each marked with the
-// transfer; a lot that never travelled shows neither.
-TEST(AdcChainTest, TimelineShowsTheRecordsOfTheLotsShipments) {
-  AdcChain chain;
-  SEG_ASSERT_OK(chain.Build());
+// A closed minor deviation DEV-T1 on transfer T1, recorded upstream.
+absl::Status AddClosedT1Deviation(AdcChain& chain,
+                                  const std::string& description) {
   v1::Record dev;
   auto* x = dev.mutable_deviation();
   *x->mutable_header() = testing::Header(chain.up().party(), testing::T(36));
@@ -135,8 +131,18 @@ TEST(AdcChainTest, TimelineShowsTheRecordsOfTheLotsShipments) {
   x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
   x->add_affected_transfer_ids("T1");
   x->set_status(v1::DEVIATION_STATUS_CLOSED);
-  x->set_description("logger battery low, readings complete");
-  SEG_ASSERT_OK(chain.up().Append(dev, testing::T(36)).status());
+  x->set_description(description);
+  return chain.up().Append(dev, testing::T(36)).status();
+}
+
+// A lot's custody timeline also shows what was recorded about the
+// shipments it travelled in without naming it: the transport condition
+// report of T1 and a deviation raised on T1, each marked with the
+// transfer; a lot that never travelled shows neither.
+TEST(AdcChainTest, TimelineShowsTheRecordsOfTheLotsShipments) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  SEG_ASSERT_OK(AddClosedT1Deviation(chain, "logger battery low"));
   DomainGraph g = chain.Graph();
 
   std::map<std::string, std::string> via;  // kind -> transfer
@@ -276,15 +282,8 @@ TEST(SeededDefectTest, EveryFindingKindIsSeeded) {
 TEST(SeededDefectTest, ExcursionWithLinkedDeviationIsNotAFinding) {
   AdcChain chain(Defect::kExcursion, false);
   SEG_ASSERT_OK(chain.Build());
-  v1::Record dev;
-  auto* x = dev.mutable_deviation();
-  *x->mutable_header() = testing::Header(chain.up().party(), testing::T(36));
-  x->set_deviation_id("DEV-T1");
-  x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
-  x->add_affected_transfer_ids("T1");
-  x->set_status(v1::DEVIATION_STATUS_CLOSED);
-  x->set_description("excursion assessed, product not impacted");
-  SEG_ASSERT_OK(chain.up().Append(dev, testing::T(36)).status());
+  SEG_ASSERT_OK(
+      AddClosedT1Deviation(chain, "excursion assessed, product not impacted"));
   auto findings = chain.Graph().Findings(chain.Options());
   EXPECT_TRUE(findings.empty()) << Describe(findings);
 }
