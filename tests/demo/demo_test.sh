@@ -17,7 +17,8 @@ src=$1
 build=$2
 out=$3
 # A failure stops the nodes a --keep-running run left up, and a run first
-# stops those of an earlier run that failed before its stop.sh.
+# stops those of an earlier run that failed before its stop.sh. Best
+# effort: the stop's own outcome must not replace the failure reported.
 stop_nodes() { [[ ! -x $out/stop.sh ]] || "$out/stop.sh" >/dev/null 2>&1 || true; }
 fail() {
   echo "demo_test: FAIL: $*" >&2
