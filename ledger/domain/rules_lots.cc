@@ -234,13 +234,16 @@ absl::Status DispatchDestination(RuleContext& ctx) {
                          FindProduct(ctx, lot->product_id()));
     std::vector<const v1::Stage*> users = UsingStages(*p, *lot);
     if (users.empty()) continue;
+    // Every container's lot must suit the destination, not just one.
+    bool authorised = false;
     std::string stages;
     for (const v1::Stage* s : users) {
       for (const std::string& site : s->approved_site_ids()) {
-        if (site == d.to_site_id()) return absl::OkStatus();
+        authorised |= site == d.to_site_id();
       }
       absl::StrAppend(&stages, stages.empty() ? "" : ", ", s->stage_id());
     }
+    if (authorised) continue;
     return Refuse(absl::StrCat(
         "site ", d.to_site_id(), " is not authorised for the next stage (",
         stages, ") of lot ", c.lot_id(), " of ", lot->product_id()));

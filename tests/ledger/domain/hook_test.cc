@@ -121,6 +121,35 @@ std::vector<RuleCase> Cases() {
                                        "C6", Lot("DS001"), Q("0.5", "KGM"),
                                        testing::Range(-8000, -6000), t, t));
                }});
+  // Upstream ships a released harvest (for downstream) together with cell
+  // bank vials, whose next stage (the culture) only upstream may run.
+  auto up_ship_two = [t](AdcChain& c, const std::string& second_lot,
+                         v1::Quantity second_q) {
+    const testing::Party& p = c.up().party();
+    MustAppend(c.up(),
+               c.Transform(p, "upstream", {{Lot("MCB001"), Q("1", "H87")}},
+                           Lot("HV002"), testing::Material("harvest"),
+                           Q("100", "LTR"), t - absl::Hours(2), t),
+               t);
+    for (const char* lot : {"HV002", "MCB001"}) {
+      MustAppend(c.up(),
+                 c.Release(p, Lot(lot), v1::RELEASE_KIND_SITE_RELEASE, t), t);
+    }
+    v1::Record r = c.Ship(p, c.down().party(), "T9", "C9", Lot("HV002"),
+                          Q("50", "LTR"), testing::Range(200, 800), t, t);
+    auto* second = r.mutable_dispatch()->add_containers();
+    *second = r.dispatch().containers(0);
+    second->set_container_id("C9-2");
+    second->set_lot_id(Lot(second_lot));
+    *second->mutable_quantity() = second_q;
+    return std::make_pair(&c.up(), r);
+  };
+  v.push_back({"DispatchTwoLotsForTheSameSite", "", [=](AdcChain& c) {
+                 return up_ship_two(c, "HV002", Q("10", "LTR"));
+               }});
+  v.push_back(
+      {"DispatchSecondLotToSiteNotOfItsNextStage", "R-DISPATCH-DESTINATION",
+       [=](AdcChain& c) { return up_ship_two(c, "MCB001", Q("1", "H87")); }});
   auto fill_receive = [t](AdcChain& c, Log& log, v1::EntryRef ref) {
     return std::make_pair(&log,
                           c.Receive(log.party(), ref, "T3", "C3", Lot("DS001"),
