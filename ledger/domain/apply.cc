@@ -116,10 +116,18 @@ absl::Status ApplyReceipt(RuleContext& ctx) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, c.received_quantity(), lot.mutable_received(), +1));
-    lot.set_status(r.decision() == v1::RECEIPT_DECISION_REJECTED
-                       ? v1::LOT_STATUS_REJECTED
-                       : v1::LOT_STATUS_QUARANTINED);
+    // Stock arriving is quarantined until accepted, and a lot rejected or
+    // recalled here stays so. A lot coming back (a return) needs a new
+    // site release before it leaves again: the one given before it left
+    // no longer covers it.
+    if (r.decision() == v1::RECEIPT_DECISION_REJECTED) {
+      lot.set_status(v1::LOT_STATUS_REJECTED);
+    } else if (lot.status() != v1::LOT_STATUS_REJECTED &&
+               lot.status() != v1::LOT_STATUS_RECALLED) {
+      lot.set_status(v1::LOT_STATUS_QUARANTINED);
+    }
     lot.set_incoming_accepted(false);
+    lot.set_site_released(false);
     *lot.mutable_available_since() = r.arrival();
     PutLot(ctx, c.lot_id(), std::move(lot));
   }
@@ -153,7 +161,11 @@ absl::Status ApplyRelease(RuleContext& ctx) {
       break;
     case v1::RELEASE_KIND_INCOMING_ACCEPTANCE:
       lot->set_incoming_accepted(ok);
-      if (ok) lot->set_status(v1::LOT_STATUS_AVAILABLE);
+      // Lifts the receipt's quarantine only: a lot put on hold stays held
+      // until released from hold.
+      if (ok && lot->status() == v1::LOT_STATUS_QUARANTINED) {
+        lot->set_status(v1::LOT_STATUS_AVAILABLE);
+      }
       break;
     case v1::RELEASE_KIND_MAH_MARKET_RELEASE:
       lot->set_market_released(ok);
@@ -177,7 +189,9 @@ absl::Status ApplyStatus(RuleContext& ctx) {
       lot.set_status(v1::LOT_STATUS_ON_HOLD);
       break;
     case v1::STATUS_ACTION_RELEASE_FROM_HOLD:
-      lot.set_status(v1::LOT_STATUS_AVAILABLE);
+      // Back to quarantine when the hold came before incoming acceptance.
+      lot.set_status(ReceivedNotAccepted(lot) ? v1::LOT_STATUS_QUARANTINED
+                                              : v1::LOT_STATUS_AVAILABLE);
       break;
     case v1::STATUS_ACTION_REJECT:
       lot.set_status(v1::LOT_STATUS_REJECTED);

@@ -273,4 +273,9 @@ Decimal Dec(const std::string& s) {
   return d.ok() ? *d : Decimal();
 }
 
+bool ReceivedNotAccepted(const v1::LotState& lot) {
+  return !Dec(lot.received()).is_zero() && Dec(lot.produced()).is_zero() &&
+         !lot.incoming_accepted();
+}
+
 }  // namespace segledger::domain

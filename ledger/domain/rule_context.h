@@ -139,6 +139,8 @@ absl::StatusOr<Decimal> InLotUnit(RuleContext& ctx, const v1::LotState& lot,
                                   const v1::Quantity& q);
 // Decimal fields of LotState ("" reads as zero).
 Decimal Dec(const std::string& s);
+// A lot received here (not made here) that has no incoming acceptance yet.
+bool ReceivedNotAccepted(const v1::LotState& lot);
 
 inline absl::Status Refuse(absl::string_view msg) {
   return absl::FailedPreconditionError(msg);

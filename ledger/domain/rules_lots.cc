@@ -300,9 +300,7 @@ absl::Status InputsAccepted(RuleContext& ctx) {
       return Refuse(absl::StrCat("input lot ", in.lot_id(), " is ",
                                  v1::LotStatus_Name(lot->status())));
     }
-    bool received =
-        !Dec(lot->received()).is_zero() && Dec(lot->produced()).is_zero();
-    if (received && !lot->incoming_accepted()) {
+    if (ReceivedNotAccepted(*lot)) {
       return Refuse(absl::StrCat("input lot ", in.lot_id(),
                                  " has no incoming acceptance"));
     }
@@ -323,6 +321,20 @@ absl::Status StatusTransition(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, HeldLot(ctx, s.lot_id()));
   if (lot->status() == v1::LOT_STATUS_DESTROYED) {
     return Refuse(absl::StrCat("lot ", s.lot_id(), " is destroyed"));
+  }
+  // Rejection and recall are final: such a lot leaves only by destruction
+  // or return (a recalled lot may also be rejected). Otherwise a hold and
+  // its release would make it available again.
+  const bool final_status = lot->status() == v1::LOT_STATUS_REJECTED ||
+                            lot->status() == v1::LOT_STATUS_RECALLED;
+  if (final_status && s.action() != v1::STATUS_ACTION_DESTROY &&
+      s.action() != v1::STATUS_ACTION_RETURN &&
+      !(s.action() == v1::STATUS_ACTION_REJECT &&
+        lot->status() == v1::LOT_STATUS_RECALLED)) {
+    return Refuse(absl::StrCat("lot ", s.lot_id(), " is ",
+                               v1::LotStatus_Name(lot->status()), ": ",
+                               v1::StatusAction_Name(s.action()),
+                               " is not allowed (only destroy or return)"));
   }
   if (s.action() == v1::STATUS_ACTION_RELEASE_FROM_HOLD &&
       lot->status() != v1::LOT_STATUS_ON_HOLD) {
@@ -352,6 +364,14 @@ absl::Status ReleaseLot(RuleContext& ctx) {
   if (r.kind() == v1::RELEASE_KIND_INCOMING_ACCEPTANCE &&
       Dec(lot->received()).is_zero()) {
     return Refuse(absl::StrCat("lot ", r.lot_id(), " was not received here"));
+  }
+  const bool final_status = lot->status() == v1::LOT_STATUS_REJECTED ||
+                            lot->status() == v1::LOT_STATUS_RECALLED ||
+                            lot->status() == v1::LOT_STATUS_DESTROYED;
+  if (final_status && r.decision() == v1::RELEASE_DECISION_RELEASED) {
+    return Refuse(absl::StrCat("lot ", r.lot_id(), " is ",
+                               v1::LotStatus_Name(lot->status()),
+                               " and cannot be released again"));
   }
   return absl::OkStatus();
 }

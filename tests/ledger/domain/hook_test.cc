@@ -48,6 +48,22 @@ void MustAppend(Log& log, v1::Record r, absl::Time t) {
   if (!ref.ok()) std::abort();
 }
 
+// `from` dispatches `q` of `lot` to `to` as transfer `id`, and `to`
+// receives it (quarantined).
+void ShipAndReceive(AdcChain& c, Log& from, Log& to, const std::string& id,
+                    const std::string& lot, v1::Quantity q, absl::Time t) {
+  const std::string container = "C-" + id;
+  v1::Record ship = c.Ship(from.party(), to.party(), id, container, Lot(lot), q,
+                           testing::Range(-8000, -6000), t, t);
+  auto ref = from.Append(ship, t);
+  if (!ref.ok()) std::abort();
+  c.evidence().AddDispatch(*ref, ship.dispatch());
+  MustAppend(to,
+             c.Receive(to.party(), *ref, id, container, Lot(lot), q,
+                       "SEAL-" + container, t),
+             t);
+}
+
 std::vector<RuleCase> Cases() {
   const absl::Time t = T(150);
   std::vector<RuleCase> v;
@@ -186,17 +202,80 @@ std::vector<RuleCase> Cases() {
                }});
   v.push_back(
       {"TransformInputQuarantined", "R-TRANSFORM-ACCEPTED", [=](AdcChain& c) {
-         v1::Record ship = c.Ship(c.down().party(), c.fill().party(), "T6",
-                                  "C6", Lot("DS001"), Q("1", "KGM"),
-                                  testing::Range(-8000, -6000), t, t);
-         auto ref = c.down().Append(ship, t);
-         if (!ref.ok()) std::abort();
-         c.evidence().AddDispatch(*ref, ship.dispatch());
-         MustAppend(c.fill(),
-                    c.Receive(c.fill().party(), *ref, "T6", "C6", Lot("DS001"),
-                              Q("1", "KGM"), "SEAL-C6", t),
-                    t);
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
          return fill_transform(c, "DS001", Q("1", "KGM"));
+       }});
+  // The lot lifecycle: rejection is final, a hold outlasts incoming
+  // acceptance, and a lot that comes back needs a new site release.
+  auto fill_status = [](AdcChain& c, v1::StatusAction a) {
+    MustAppend(c.fill(), StatusRec(c.fill().party(), Lot("DS001"), a), T(150));
+  };
+  auto fill_release = [t](AdcChain& c, v1::ReleaseKind kind) {
+    return c.Release(c.fill().party(), Lot("DS001"), kind, t);
+  };
+  v.push_back(
+      {"TransformInputAcceptedWhileOnHold", "R-TRANSFORM-ACCEPTED",
+       [=](AdcChain& c) {
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         fill_status(c, v1::STATUS_ACTION_HOLD);
+         MustAppend(c.fill(),
+                    fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE), t);
+         return fill_transform(c, "DS001", Q("1", "KGM"));
+       }});
+  v.push_back(
+      {"DispatchOfLotReleasedFromHoldBeforeAcceptance", "R-DISPATCH-STATUS",
+       [=](AdcChain& c) {
+         // The release from hold returns it to quarantine.
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         fill_status(c, v1::STATUS_ACTION_HOLD);
+         fill_status(c, v1::STATUS_ACTION_RELEASE_FROM_HOLD);
+         return std::make_pair(
+             &c.fill(), c.Ship(c.fill().party(), c.down().party(), "T10", "C10",
+                               Lot("DS001"), Q("1", "KGM"),
+                               testing::Range(-8000, -6000), t, t));
+       }});
+  v.push_back(
+      {"AcceptanceOfLotRejectedBeforeReceipt", "R-RELEASE-LOT",
+       [=](AdcChain& c) {
+         fill_status(c, v1::STATUS_ACTION_REJECT);
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         return std::make_pair(
+             &c.fill(), fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE));
+       }});
+  v.push_back({"SiteReleaseOfRejectedLot", "R-RELEASE-LOT", [=](AdcChain& c) {
+                 fill_status(c, v1::STATUS_ACTION_REJECT);
+                 return std::make_pair(
+                     &c.fill(), fill_release(c, v1::RELEASE_KIND_SITE_RELEASE));
+               }});
+  v.push_back({"HoldOfRejectedLot", "R-STATUS-TRANSITION", [=](AdcChain& c) {
+                 fill_status(c, v1::STATUS_ACTION_REJECT);
+                 return std::make_pair(&c.fill(),
+                                       StatusRec(c.fill().party(), Lot("DS001"),
+                                                 v1::STATUS_ACTION_HOLD));
+               }});
+  v.push_back({"DestroyRejectedLotAccepts", "", [=](AdcChain& c) {
+                 fill_status(c, v1::STATUS_ACTION_REJECT);
+                 return std::make_pair(&c.fill(),
+                                       StatusRec(c.fill().party(), Lot("DS001"),
+                                                 v1::STATUS_ACTION_DESTROY));
+               }});
+  v.push_back(
+      {"DispatchOfReturnedLotWithoutNewRelease", "R-DISPATCH-RELEASE",
+       [=](AdcChain& c) {
+         // Downstream ships DS001 to fill-finish, which accepts, releases
+         // and returns it; back downstream it is accepted, not released.
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         MustAppend(c.fill(),
+                    fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE), t);
+         MustAppend(c.fill(), fill_release(c, v1::RELEASE_KIND_SITE_RELEASE),
+                    t);
+         ShipAndReceive(c, c.fill(), c.down(), "T10", "DS001", Q("1", "KGM"),
+                        t);
+         MustAppend(c.down(),
+                    c.Release(c.down().party(), Lot("DS001"),
+                              v1::RELEASE_KIND_INCOMING_ACCEPTANCE, t),
+                    t);
+         return down_ship(c, "DS001", Q("0.5", "KGM"));
        }});
   v.push_back({"TransformMoreThanHeld", "R-TRANSFORM-QTY", [=](AdcChain& c) {
                  return fill_transform(c, "DP001", Q("20001", "H87"));
