@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "absl/status/statusor.h"
 #include "grpcpp/server_builder.h"
 #include "ledger/domain/evidence.h"
 #include "ledger/store/log_store.h"
@@ -28,9 +29,10 @@ class DomainParts {
 // The domain parts of this build for the node's party and site (`config`
 // has party set). The DomainHook of ledger/domain checks every record
 // against `evidence` (not owned; must outlive the parts) for what other
-// logs hold: verified dispatches and registrations.
-std::unique_ptr<DomainParts> MakeDomainParts(const v1::NodeConfig& config,
-                                             domain::Evidence* evidence);
+// logs hold: verified dispatches and registrations. INVALID_ARGUMENT
+// naming the field for a bad `pilot_rules`.
+absl::StatusOr<std::unique_ptr<DomainParts>> MakeDomainParts(
+    const v1::NodeConfig& config, domain::Evidence* evidence);
 
 }  // namespace segledger::node
 

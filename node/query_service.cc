@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Findings(
   domain::DomainGraph graph;
   s = LoadAll(ctx_, &graph);
   if (!s.ok()) return Done(ctx_, reactor, s);
-  domain::FindingOptions options;
+  domain::FindingOptions options = findings_;
   options.now = absl::Now();
   std::vector<domain::DomainFinding> found;
   if (ctx_->peers != nullptr && ctx_->peers->peer_store() != nullptr) {

@@ -4,6 +4,7 @@
 #ifndef SEGLEDGER_NODE_QUERY_SERVICE_H_
 #define SEGLEDGER_NODE_QUERY_SERVICE_H_
 
+#include "ledger/domain/findings.h"
 #include "node/service_context.h"
 #include "segledger/v1/query_service.grpc.pb.h"
 
@@ -11,7 +12,9 @@ namespace segledger::node {
 
 class QueryServiceImpl final : public v1::QueryService::CallbackService {
  public:
-  explicit QueryServiceImpl(ServiceContext* ctx) : ctx_(ctx) {}
+  // `findings`: the pilot thresholds of the node's configuration.
+  QueryServiceImpl(ServiceContext* ctx, domain::FindingOptions findings)
+      : ctx_(ctx), findings_(findings) {}
 
   grpc::ServerUnaryReactor* Timeline(grpc::CallbackServerContext* context,
                                      const v1::LotQueryRequest* request,
@@ -28,6 +31,7 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
 
  private:
   ServiceContext* const ctx_;
+  const domain::FindingOptions findings_;
 };
 
 }  // namespace segledger::node

@@ -28,6 +28,7 @@
 #include "node/data_dir.h"
 #include "node/json_log.h"
 #include "node/peer_links.h"
+#include "tests/ledger/domain/adc_scenario.h"
 #include "tests/node/node_test_util.h"
 #include "tests/support/test_util.h"
 
@@ -681,6 +682,138 @@ TEST_F(NodeTest, FollowSourceStepsThroughSignedCheckpoints) {
     steps.push_back(size);
   }
   EXPECT_EQ(steps, (std::vector<uint64_t>{3, 6, 9, 12, 15}));
+}
+
+// ---- pilot_rules (NodeConfig): R-CMO-EXPERIENCE refuses by default,
+// records a finding or is off when configured, and its threshold is
+// configuration; a bad value names the field and starts nothing.
+
+class PilotRulesTest : public ::testing::Test {
+ protected:
+  // A node for the upstream CMO of the ADC chain, which registers itself
+  // with a first commercial production in June 2023: under 3 years, over
+  // 1, at the cell bank's production in March 2025.
+  absl::Status Start(const v1::PilotRules& pilot) {
+    const domain::testing::Party& up = chain_.up().party();
+    const std::string data = dir_.Sub(absl::StrCat("n", ++nodes_));
+    SEG_RETURN_IF_ERROR(InitDataDir(data, up.origin, up.origin).status());
+    v1::NodeConfig config;
+    config.set_data_dir(data);
+    config.set_listen("127.0.0.1:0");
+    config.set_insecure(true);
+    config.set_party(up.party);
+    config.set_site_id(up.site);
+    *config.mutable_pilot_rules() = pilot;
+    SEG_ASSIGN_OR_RETURN(node_, Node::Start(config));
+    ClientOptions o;
+    o.target = node_->address();
+    o.insecure = true;
+    o.timeout = absl::Seconds(20);
+    SEG_ASSIGN_OR_RETURN(client_, Client::Connect(o));
+    // The product's plan, registered by the CMO itself here (the MAH-staff
+    // rule does not apply to the product's own party), its party and site.
+    v1::Record product;
+    auto* p = product.mutable_product_registration();
+    *p->mutable_header() = domain::testing::Header(
+        up, domain::testing::T(1), v1::SIGNATURE_MEANING_APPROVED, false);
+    p->set_product_id(domain::testing::kProduct);
+    p->set_name("ADC-1");
+    p->set_pilot_class(v1::PILOT_CLASS_ADC);
+    p->set_mass_balance_tolerance_percent("0.5");
+    *p->add_approvals() = domain::testing::Doc("approval", "NMPA-1");
+    *p->add_stages() = domain::testing::MakeStage(
+        "cell-bank", "mcb", v1::MATERIAL_KIND_CELL_BANK, up.site,
+        domain::testing::Range(-19600, -15000), 0);
+    for (v1::Record r : {chain_.PartyReg(up, v1::PARTY_ROLE_CMO,
+                                         domain::testing::Date(2023, 6, 1)),
+                         product,
+                         chain_.SiteReg(up, {"cell-bank"},
+                                        domain::testing::Date(2027, 12, 31))}) {
+      SEG_RETURN_IF_ERROR(Append(std::move(r)).status());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::AppendResponse> Append(v1::Record r) {
+    v1::AppendRequest req;
+    auto* a = req.add_records();
+    a->set_request_id(absl::StrCat("r-", ++requests_));
+    *a->mutable_actor() = domain::testing::Sig(
+        "Operator", v1::SIGNATURE_MEANING_AUTHORED, domain::testing::T(300));
+    *a->mutable_record() = std::move(r);
+    return client_->Append(req);
+  }
+
+  absl::StatusOr<v1::AppendResponse> AppendCellBank() {
+    return Append(chain_.Produced(
+        chain_.up().party(), domain::testing::Lot("MCB001"), "cell-bank",
+        domain::testing::Material("mcb"), domain::testing::Q("10", "H87"),
+        domain::testing::T(10)));
+  }
+
+  int CmoExperienceFindings() {
+    absl::StatusOr<v1::FindingsResponse> f = client_->Findings("");
+    EXPECT_TRUE(f.ok()) << f.status();
+    if (!f.ok()) return -1;
+    int n = 0;
+    for (const auto& x : f->findings()) n += x.kind() == "cmo_experience";
+    return n;
+  }
+
+  segledger::testing::TempDir dir_;
+  domain::testing::AdcChain chain_;
+  int nodes_ = 0, requests_ = 0;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(PilotRulesTest, RefusesByDefault) {
+  SEG_ASSERT_OK(Start(v1::PilotRules()));
+  EXPECT_THAT(AppendCellBank(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         "rule R-CMO-EXPERIENCE: "));
+}
+
+TEST_F(PilotRulesTest, FindingModeAppendsAndReports) {
+  v1::PilotRules pilot;
+  pilot.set_cmo_experience(v1::PILOT_RULE_MODE_FINDING);
+  SEG_ASSERT_OK(Start(pilot));
+  SEG_ASSERT_OK(AppendCellBank());
+  EXPECT_EQ(CmoExperienceFindings(), 1);
+}
+
+TEST_F(PilotRulesTest, OffAppendsAndThresholdAppliesToFindings) {
+  v1::PilotRules pilot;
+  pilot.set_cmo_experience(v1::PILOT_RULE_MODE_OFF);
+  SEG_ASSERT_OK(Start(pilot));
+  SEG_ASSERT_OK(AppendCellBank());
+  EXPECT_EQ(CmoExperienceFindings(), 1);  // OFF acts at append only
+
+  pilot = v1::PilotRules();
+  pilot.set_cmo_min_experience_years(1);
+  SEG_ASSERT_OK(Start(pilot));
+  SEG_ASSERT_OK(AppendCellBank());
+  EXPECT_EQ(CmoExperienceFindings(), 0);
+}
+
+TEST(ConfigExampleTest, ParsesWithEveryDocumentedSection) {
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::NodeConfig c,
+      ReadConfigFile(absl::StrCat(SEGLEDGER_TESTDATA_DIR,
+                                  "/../../node/segledgerd.example.textproto")));
+  EXPECT_FALSE(c.principals().empty());
+  EXPECT_EQ(c.pilot_rules().cmo_min_experience_years(), 3u);
+  EXPECT_EQ(c.pilot_rules().mah_staff(), v1::PILOT_RULE_MODE_REFUSE);
+}
+
+TEST_F(PilotRulesTest, BadValueNamesTheField) {
+  v1::PilotRules pilot;
+  pilot.set_cmo_experience(static_cast<v1::PilotRuleMode>(9));
+  EXPECT_THAT(Start(pilot), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     "pilot_rules.cmo_experience: "));
+  pilot = v1::PilotRules();
+  pilot.set_min_mah_staff_on_site(101);
+  EXPECT_THAT(Start(pilot), StatusIs(absl::StatusCode::kInvalidArgument,
+                                     "pilot_rules.min_mah_staff_on_site: "));
 }
 
 }  // namespace
