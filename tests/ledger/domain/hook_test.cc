@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/domain/rules.h"
 #include "tests/ledger/domain/adc_scenario.h"
@@ -436,6 +437,16 @@ TEST(RuleTableTest, EveryRuleRowHasARefusalCase) {
     if (r.pilot != PilotParam::kNone) continue;  // PilotTest below
     EXPECT_TRUE(covered.count({std::string(r.id), r.kind}))
         << r.id << " on record kind " << r.kind;
+  }
+}
+
+TEST(RuleTableTest, EveryRuleIsInDocsRules) {
+  // docs/rules.md is where an operator looks up a refusal's rule id.
+  const std::string doc =
+      ::segledger::testing::ReadTestData("../../docs/rules.md");
+  for (const Rule& r : RuleTable()) {
+    EXPECT_NE(doc.find(absl::StrCat("| `", r.id, "` |")), std::string::npos)
+        << r.id << " has no row in docs/rules.md";
   }
 }
 
