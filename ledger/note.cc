@@ -86,13 +86,14 @@ absl::Status CheckNoteBytes(absl::string_view s, absl::string_view what) {
 }
 
 // signed-note: key names are non-empty, contain no Unicode space and no
-// '+'. Control characters are refused too (they never appear in a note).
+// '+'. Control characters below U+0020 are refused too (they never appear
+// in a note); DEL (0x7f) is allowed, as by the spec and sumdb/note.
 absl::Status CheckName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("empty key name");
   for (size_t i = 0; i < name.size();) {
     uint32_t r = 0;
     const size_t n = DecodeRune(name, i, &r);
-    if (n == 0 || r < 0x20 || r == 0x7f || r == '+' || IsUnicodeSpace(r)) {
+    if (n == 0 || r < 0x20 || r == '+' || IsUnicodeSpace(r)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "key name \"", absl::CHexEscape(name),
           "\": invalid UTF-8, space, control character or '+' at offset ", i));

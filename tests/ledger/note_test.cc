@@ -292,6 +292,19 @@ TEST_F(NoteTest, InvalidSignatureByKnownKeyFailsTheNote) {
   EXPECT_EQ(v.unverified.size(), 1u);
 }
 
+TEST_F(NoteTest, KeyNameMayHoldDel) {
+  // signed-note bans only spaces and '+' from key names (and, in the whole
+  // note, control characters below U+0020): a witness line whose name holds
+  // DEL (0x7f) is kept as unverified, as sumdb/note keeps it.
+  std::string witness = kEnochLine;
+  witness.insert(witness.find(' ', 4) - 1, "\x7f");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      VerifiedNote v,
+      OpenNote(std::string(kText) + "\n" + kPeterLine + witness, {peter_}));
+  ASSERT_EQ(v.unverified.size(), 1u);
+  EXPECT_NE(v.unverified[0].name.find('\x7f'), std::string::npos);
+}
+
 TEST_F(NoteTest, DuplicateLines) {
   const std::string t = std::string(kText) + "\n";
   EXPECT_THAT(OpenNote(t + kPeterLine + kPeterLine, {peter_}),
