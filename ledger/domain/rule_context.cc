@@ -232,8 +232,15 @@ const v1::Stage* FindStage(const v1::ProductRegistration& p,
 }
 
 std::optional<Decimal> DensityOf(RuleContext& ctx, const v1::LotState& lot) {
-  if (lot.product_id().empty()) return std::nullopt;
-  auto p = FindProduct(ctx, lot.product_id());
+  // A lot received here has no product (a dispatch names lots, not their
+  // product): a transformation consuming it makes the same product, and
+  // converts with that product's density.
+  const std::string* product = &lot.product_id();
+  if (product->empty() && ctx.record.has_transformation()) {
+    product = &ctx.record.transformation().product_id();
+  }
+  if (product->empty()) return std::nullopt;
+  auto p = FindProduct(ctx, *product);
   if (!p.ok() || (*p)->density_g_per_ml().empty()) return std::nullopt;
   auto d = Decimal::Parse((*p)->density_g_per_ml());
   if (!d.ok()) return std::nullopt;

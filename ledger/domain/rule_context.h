@@ -131,7 +131,8 @@ absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
 void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot);
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
                            absl::string_view stage_id);
-// Density of the lot's product when known (for mass <-> volume).
+// Density of the lot's product when known (for mass <-> volume); for a
+// received lot, that of the product a transformation consuming it makes.
 std::optional<Decimal> DensityOf(RuleContext& ctx, const v1::LotState& lot);
 
 // `q` in the lot's unit (FAILED_PRECONDITION when units are incompatible).

@@ -206,6 +206,17 @@ std::vector<RuleCase> Cases() {
          ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
          return fill_transform(c, "DS001", Q("1", "KGM"));
        }});
+  v.push_back(
+      {"TransformConvertsReceivedLotWithProductDensity", "", [=](AdcChain& c) {
+         // DS001 is counted in KGM here; 1000 mL at the product's
+         // density of 1 g/mL is 1 kg.
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         MustAppend(c.fill(),
+                    c.Release(c.fill().party(), Lot("DS001"),
+                              v1::RELEASE_KIND_INCOMING_ACCEPTANCE, t),
+                    t);
+         return fill_transform(c, "DS001", Q("1000", "MLT"));
+       }});
   // The lot lifecycle: rejection is final, a hold outlasts incoming
   // acceptance, and a lot that comes back needs a new site release.
   auto fill_status = [](AdcChain& c, v1::StatusAction a) {
