@@ -44,6 +44,7 @@ absl::Status DispatchQuantity(RuleContext& ctx);
 absl::Status DispatchStatus(RuleContext& ctx);
 absl::Status DispatchRelease(RuleContext& ctx);
 absl::Status DispatchDestination(RuleContext& ctx);
+absl::Status TransferUnique(RuleContext& ctx);
 absl::Status ReceiptEvidence(RuleContext& ctx);
 absl::Status ReceiptAddress(RuleContext& ctx);
 absl::Status ReceiptOnce(RuleContext& ctx);

@@ -251,6 +251,28 @@ absl::Status DispatchDestination(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// Queries, findings and receipts know a transfer by its id, so a log
+// never dispatches an id it has already used (dispatched, received or
+// named in any record); the first record naming it here is the dispatch.
+absl::Status TransferUnique(RuleContext& ctx) {
+  const std::string& id = ctx.record.dispatch().transfer_id();
+  uint64_t earlier = 0;
+  bool found = false;
+  const std::string prefix = TransferRefPrefix(id);
+  SEG_RETURN_IF_ERROR(
+      ctx.txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
+        if (k.size() != prefix.size() + 8) return true;
+        earlier = FromBe64(k.substr(prefix.size()));
+        found = true;
+        return false;
+      }));
+  if (found) {
+    return Refuse(absl::StrCat("transfer id ", id, " is already used by entry ",
+                               earlier, " of this log"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReceiptEvidence(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(VerifiedDispatch v, EvidenceFor(ctx));
   if (v.dispatch.transfer_id() != ctx.record.receipt().transfer_id()) {
@@ -276,6 +298,16 @@ absl::Status ReceiptOnce(RuleContext& ctx) {
       auto seen, ReadRow<v1::ReceivedTransfer>(
                      ctx.txn, "d/xin/" + ctx.record.receipt().transfer_id()));
   if (seen.has_value()) {
+    const v1::EntryRef& named = ctx.record.receipt().dispatch();
+    if (seen->dispatch().origin() != named.origin() ||
+        seen->dispatch().index() != named.index()) {
+      return Refuse(absl::StrCat(
+          "transfer id ", seen->transfer_id(), " was received at index ",
+          seen->receipt_index(), " for dispatch ", seen->dispatch().origin(),
+          " ", seen->dispatch().index(), "; this dispatch ", named.origin(),
+          " ", named.index(),
+          " reuses the id (transfer ids are unique across the chain)"));
+    }
     return Refuse(absl::StrCat("transfer ", seen->transfer_id(),
                                " was received at index ",
                                seen->receipt_index()));

@@ -107,6 +107,16 @@ std::vector<RuleCase> Cases() {
   v.push_back({"DispatchAcceptsConvertedUnit", "", [=](AdcChain& c) {
                  return down_ship(c, "DS001", Q("1000", "GRM"));
                }});
+  auto down_ship_as = [t](AdcChain& c, const std::string& transfer) {
+    return std::make_pair(
+        &c.down(),
+        c.Ship(c.down().party(), c.fill().party(), transfer, "C7", Lot("DS001"),
+               Q("0.5", "KGM"), testing::Range(-8000, -6000), t, t));
+  };
+  v.push_back({"DispatchReusesItsTransferId", "R-TRANSFER-UNIQUE",
+               [=](AdcChain& c) { return down_ship_as(c, "T3"); }});
+  v.push_back({"DispatchReusesAReceivedTransferId", "R-TRANSFER-UNIQUE",
+               [=](AdcChain& c) { return down_ship_as(c, "T1"); }});
   v.push_back({"DispatchLotNotHeld", "R-LOT-HELD", [=](AdcChain& c) {
                  return down_ship(c, "NOPE1", Q("1", "KGM"));
                }});
