@@ -61,11 +61,62 @@ void Progress(uint64_t done, uint64_t total) {
 
 }  // namespace
 
+int ExitCodeFor(const absl::Status& status) {
+  return IsUnreachableOrRefused(status) ? kExitUnreachable : kExitUsage;
+}
+
 int ReportError(const CommandEnv& env, const absl::Status& status) {
   *env.err << "segctl: " << absl::StatusCodeToString(status.code()) << ": "
            << OneLine(status.message()) << "\n";
-  return IsUnreachableOrRefused(status) ? kExitUnreachable : kExitUsage;
+  return ExitCodeFor(status);
 }
+
+namespace {
+
+// Sends `records` on one append stream (sequence = position) and returns
+// the acks by sequence with the stream's final status. The node checks and
+// appends each record on its own, so a refused one does not stop the rest.
+absl::Status SendRecords(const CommandEnv& env,
+                         const std::vector<v1::AppendRecordRequest>& records,
+                         std::map<uint64_t, v1::StreamAck>* acks) {
+  absl::Mutex mu;
+  auto stream = env.client->OpenAppendStream([&](const v1::StreamAck& a) {
+    absl::MutexLock lock(&mu);
+    (*acks)[a.sequence()] = a;
+  });
+  if (!stream.ok()) return stream.status();
+  constexpr size_t kPerMessage = 64;
+  for (size_t i = 0; i < records.size(); i += kPerMessage) {
+    v1::AppendStreamRequest req;
+    for (size_t j = i; j < std::min(records.size(), i + kPerMessage); ++j) {
+      v1::StreamRecord* r = req.add_records();
+      r->set_sequence(j);
+      *r->mutable_record() = records[j];
+    }
+    if (!(*stream)->Write(req)) break;
+    Progress(std::min(records.size(), i + kPerMessage), records.size());
+  }
+  // Joins the reader thread: `acks` holds every ack the node sent.
+  return (*stream)->Finish();
+}
+
+// Why records have no ack: the stream's error, or (a node that closed the
+// stream OK without answering them) UNAVAILABLE.
+absl::Status UnackedStatus(const absl::Status& finished) {
+  return finished.ok() ? absl::UnavailableError("stream ended") : finished;
+}
+
+void PrintAck(const CommandEnv& env, const v1::AppendAck& a) {
+  if (env.format == Format::kJson) {
+    *env.out << "{\"index\":" << a.index()
+             << ",\"leaf_hash\":" << JsonQuote(B64(a.leaf_hash())) << "}\n";
+  } else {
+    *env.out << "appended " << a.index() << " " << B64(a.leaf_hash())
+             << (a.replayed() ? " (replayed)" : "") << "\n";
+  }
+}
+
+}  // namespace
 
 int RunAppend(const CommandEnv& env, std::istream& in) {
   std::vector<v1::AppendRecordRequest> records;
@@ -85,53 +136,38 @@ int RunAppend(const CommandEnv& env, std::istream& in) {
   }
   if (records.empty()) return InputError(env, "append: no records in input");
 
-  absl::Mutex mu;
   std::map<uint64_t, v1::StreamAck> acks;
-  auto stream = env.client->OpenAppendStream([&](const v1::StreamAck& a) {
-    absl::MutexLock lock(&mu);
-    acks[a.sequence()] = a;
-  });
-  if (!stream.ok()) return ReportError(env, stream.status());
-  constexpr size_t kPerMessage = 64;
-  for (size_t i = 0; i < records.size(); i += kPerMessage) {
-    v1::AppendStreamRequest req;
-    for (size_t j = i; j < std::min(records.size(), i + kPerMessage); ++j) {
-      v1::StreamRecord* r = req.add_records();
-      r->set_sequence(j);
-      *r->mutable_record() = records[j];
-    }
-    if (!(*stream)->Write(req)) break;
-    Progress(std::min(records.size(), i + kPerMessage), records.size());
-  }
-  absl::Status finished = (*stream)->Finish();
-  // Print acks in input order, stopping at the first missing or refused one.
-  absl::MutexLock lock(&mu);
+  absl::Status finished = SendRecords(env, records, &acks);
+  // Every record's outcome in input order: appended ones on stdout, one
+  // stderr line per refused one, one line for all unacknowledged ones (the
+  // stream broke). The exit code is that of the first record not appended.
+  int rc = kExitOk;
+  size_t unacked = 0, first_unacked = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     auto it = acks.find(i);
     if (it == acks.end()) {
-      return ReportError(
-          env, finished.ok() ? absl::UnavailableError(absl::StrCat(
-                                   "line ", line_of[i], ": not acknowledged"))
-                             : finished);
-    }
-    const v1::StreamAck& a = it->second;
-    if (a.error_code() != 0) {
+      if (unacked++ == 0) first_unacked = i;
+      if (rc == kExitOk) rc = ExitCodeFor(UnackedStatus(finished));
+    } else if (it->second.error_code() != 0) {
       absl::Status s(
-          static_cast<absl::StatusCode>(a.error_code()),
-          absl::StrCat("line ", line_of[i], ": ", a.error_message()));
-      return ReportError(env, s);
-    }
-    if (env.format == Format::kJson) {
-      *env.out << "{\"index\":" << a.ack().index()
-               << ",\"leaf_hash\":" << JsonQuote(B64(a.ack().leaf_hash()))
-               << "}\n";
+          static_cast<absl::StatusCode>(it->second.error_code()),
+          absl::StrCat("line ", line_of[i], ": ", it->second.error_message()));
+      int code = ReportError(env, s);
+      if (rc == kExitOk) rc = code;
     } else {
-      *env.out << "appended " << a.ack().index() << " "
-               << B64(a.ack().leaf_hash())
-               << (a.ack().replayed() ? " (replayed)" : "") << "\n";
+      PrintAck(env, it->second.ack());
     }
   }
-  return kExitOk;
+  if (unacked > 0) {
+    absl::Status s = UnackedStatus(finished);
+    ReportError(env,
+                absl::Status(s.code(), absl::StrCat(unacked,
+                                                    " records not acknowledged "
+                                                    "(first at line ",
+                                                    line_of[first_unacked],
+                                                    "): ", s.message())));
+  }
+  return rc;
 }
 
 int RunCheckpoint(const CommandEnv& env, int64_t size) {

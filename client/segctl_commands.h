@@ -30,13 +30,21 @@ struct CommandEnv {
 };
 
 // Exit code for a failed call: 3 when unreachable or refused, 2 otherwise
-// (the node rejected the input); prints "segctl: <message>".
+// (the node rejected the input).
+int ExitCodeFor(const absl::Status& status);
+// Prints "segctl: <CODE>: <message>" (one line) and returns
+// ExitCodeFor(status).
 int ReportError(const CommandEnv& env, const absl::Status& status);
 
 // Reads proto3-JSON AppendRecordRequest lines from `in` (blank lines are
 // skipped), appends them in order through an append stream and prints one
-// {"index":..,"leaf_hash":".."} line per record, in input order. Every line
-// is parsed before anything is sent: a malformed line appends nothing.
+// {"index":..,"leaf_hash":".."} line per appended record, in input order.
+// Every line is parsed before anything is sent: a malformed line appends
+// nothing (exit 2). The node checks and appends each record on its own, so
+// one it refuses does not stop the others: each refused record gets one
+// stderr line "segctl: <CODE>: line <N>: <node's message>", records left
+// unacknowledged by a broken stream one line together, and the exit code
+// is ExitCodeFor() the first record not appended (0 when all were).
 int RunAppend(const CommandEnv& env, std::istream& in);
 int RunCheckpoint(const CommandEnv& env, int64_t size);  // -1: latest
 int RunEntries(const CommandEnv& env, uint64_t from, uint64_t to);

@@ -266,6 +266,73 @@ TEST_F(SegctlTest, EndToEndWithExitCodes) {
   EXPECT_EQ(node.Stop(SIGTERM), 0) << node.log();
 }
 
+// Regression: a record refused in the middle of the file (the node checks
+// and appends each record on its own) made segctl stop printing, so the
+// records after it were appended but never reported. Every record's outcome
+// is reported now: an ack line on stdout per appended record, in file
+// order, and one stderr line per refused record naming its line.
+TEST_F(SegctlTest, AppendReportsEveryRecordAfterARefusedOne) {
+  NodeProcess node(tmp_, data_);
+  ASSERT_FALSE(node.address().empty());
+  auto json = [](const v1::AppendRecordRequest& r) {
+    std::string s;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(r, &s).ok());
+    return s;
+  };
+  v1::AppendRecordRequest no_actor = TestRecord("mid-no-actor", 2);
+  no_actor.clear_actor();
+  // Passes the node's field checks; refused by the store (its body is over
+  // 65,535 bytes), so after it was submitted.
+  v1::AppendRecordRequest too_big = TestRecord("mid-too-big", 4);
+  too_big.mutable_record()->mutable_key_registration()->set_purpose(
+      std::string(70000, 'x'));
+  std::string records = tmp_.Sub("mid.jsonl");
+  {
+    std::ofstream f(records);
+    f << json(TestRecord("mid-0", 0)) << "\n"    // line 1
+      << json(TestRecord("mid-1", 1)) << "\n\n"  // line 2
+      << json(no_actor) << "\n"                  // line 4
+      << json(TestRecord("mid-3", 3)) << "\n"    // line 5
+      << json(too_big) << "\n"                   // line 6
+      << json(TestRecord("mid-5", 5)) << "\n";   // line 7
+  }
+  Result r = Ctl(node, "append " + records);
+  EXPECT_EQ(r.code, 2) << r.err;  // INVALID_ARGUMENT: input error
+  std::vector<std::string> out = Lines(r.out);
+  ASSERT_EQ(out.size(), 4u) << r.out << r.err;
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_THAT(out[i],
+                HasSubstr(absl::StrCat("{\"index\":", i, ",\"leaf_hash\":\"")));
+  }
+  std::vector<std::string> err = Lines(r.err);
+  ASSERT_EQ(err.size(), 2u) << r.err;
+  EXPECT_THAT(err[0], HasSubstr("line 4: "));
+  EXPECT_THAT(err[0], HasSubstr("actor"));
+  EXPECT_THAT(err[1], HasSubstr("line 6: "));
+  EXPECT_THAT(err[1], HasSubstr("65535"));
+  // What was reported is what the node holds.
+  auto c = Connect(node);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::StatusResponse st, c->GetStatus());
+  EXPECT_EQ(st.size(), 4u);
+  // A file with no refusal still exits 0 (a replay of the same records).
+  std::string good = tmp_.Sub("good.jsonl");
+  std::ofstream(good) << json(TestRecord("mid-3", 3)) << "\n";
+  Result ok = Ctl(node, "append " + good);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out, out[2] + "\n");
+  // A line that is not JSON still stops segctl before anything is sent.
+  std::string bad = tmp_.Sub("bad-json.jsonl");
+  std::ofstream(bad) << json(TestRecord("mid-new", 9)) << "\n{nope\n";
+  Result rejected = Ctl(node, "append " + bad);
+  EXPECT_EQ(rejected.code, 2);
+  EXPECT_EQ(rejected.out, "");
+  EXPECT_THAT(rejected.err, HasSubstr("line 2: "));
+  SEG_ASSERT_OK_AND_ASSIGN(st, c->GetStatus());
+  EXPECT_EQ(st.size(), 4u);
+  c.reset();
+  EXPECT_EQ(node.Stop(SIGTERM), 0) << node.log();
+}
+
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
 // a partial tile) verifies offline with segaudit; the target must not exist.
 TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
