@@ -1,6 +1,7 @@
 // segaudit verify and verify-proof.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -129,6 +130,15 @@ int RunVerifyProof(const VerifyProofFlags& flags) {
   absl::StatusOr<VerifiedEntryProof> v =
       VerifyEntryProofFile(*text, keys, flags.origin);
   const bool json = flags.format == "json";
+  // An input error (not a proof file, a bad index, bad base64) is one line
+  // on stderr and exit 2; only a verification failure is a result (exit 1).
+  if (absl::IsInvalidArgument(v.status())) {
+    std::string msg(v.status().message());
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    std::replace(msg.begin(), msg.end(), '\r', ' ');
+    std::fprintf(stderr, "segaudit: %s\n", msg.c_str());
+    return kExitUsage;
+  }
   if (!v.ok()) {
     std::string msg(v.status().message());
     if (json) {
@@ -136,7 +146,7 @@ int RunVerifyProof(const VerifyProofFlags& flags) {
     } else {
       std::printf("FAILED: %s\n", msg.c_str());
     }
-    return absl::IsInvalidArgument(v.status()) ? kExitUsage : kExitFindings;
+    return kExitFindings;
   }
   std::string signers = absl::StrJoin(v->signers, ",");
   if (json) {

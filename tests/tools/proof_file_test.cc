@@ -3,6 +3,7 @@
 // `segaudit verify-proof` exit codes.
 #include "tools/proof_file.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -109,10 +110,50 @@ TEST_F(StoreProofTest, SegauditVerifyProofExitCodes) {
                                " --key '", vkey, "'"),
                   tmp_.path());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("FAILED: ", 0), 0u) << r.out;  // normal output
   r = RunSegaudit(
       absl::StrCat("verify-proof ", tmp_.Sub("none"), " --key '", vkey, "'"),
       tmp_.path());
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// Regression: input errors of verify-proof (not a proof file, a bad index,
+// bad base64) exited 2 but printed "FAILED: ..." on stdout and nothing on
+// stderr. DESIGN.md: exit 2 with one line on stderr naming the problem.
+TEST_F(StoreProofTest, SegauditVerifyProofInputErrorsGoToStderr) {
+  SEG_ASSERT_OK_AND_ASSIGN(std::string file,
+                           MakeStoreEntryProof(*log_.store, 5, 300));
+  std::string vkey = log_.signer->Verifier().VerifierKey();
+  struct Case {
+    const char* name;
+    std::string text;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {"not a proof file", "hello\nworld\n", "first line"},
+      {"bad index",
+       absl::StrReplaceAll(file, {{"\nindex 5\n", "\nindex x5\n"}}),
+       "bad index"},
+      {"bad base64 in the proof",
+       absl::StrReplaceAll(file, {{"\nindex 5\n", "\nindex 5\n!!!!\n"}}),
+       "proof[0]"},
+  };
+  for (const Case& tc : cases) {
+    ASSERT_NE(tc.text, file) << tc.name;
+    SEG_ASSERT_OK(WriteStringToFile(tmp_.Sub("in.tlog-proof"), tc.text, false));
+    for (const char* format : {"text", "json"}) {
+      RunResult r =
+          RunSegaudit(absl::StrCat("verify-proof ", tmp_.Sub("in.tlog-proof"),
+                                   " --key '", vkey, "' --format=", format),
+                      tmp_.path());
+      EXPECT_EQ(r.exit_code, 2) << tc.name << ": " << r.out << r.err;
+      EXPECT_EQ(r.out, "") << tc.name;
+      EXPECT_EQ(r.err.rfind("segaudit: ", 0), 0u) << tc.name << ": " << r.err;
+      EXPECT_NE(r.err.find(tc.says), std::string::npos) << tc.name << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+          << tc.name << ": " << r.err;
+    }
+  }
 }
 
 }  // namespace
