@@ -122,6 +122,7 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   constexpr uint32_t kDefaultStreamWindow = 4096;
   ctx_.stream_window = config.stream_window() > 0 ? config.stream_window()
                                                   : kDefaultStreamWindow;
+  ctx_.checkpoints_per_read = options.checkpoints_per_read;
   SEG_RETURN_IF_ERROR(BuildServer(config));
   if (!config.metrics_listen().empty()) {
     store::LogStore* st = store_.get();

@@ -36,6 +36,9 @@ struct NodeOptions {
   // (appends already handed to the store still complete).
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration watch_poll = absl::Milliseconds(100);
+  // Checkpoints ListCheckpoints reads from the store per chunk (its
+  // memory per call); tests lower it to cross chunk boundaries.
+  uint32_t checkpoints_per_read = 1024;
 };
 
 class Node {

@@ -1,6 +1,7 @@
 #include "node/read_service.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <functional>
 
@@ -8,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
+#include "ledger/status_macros.h"
 #include "node/peer_layer.h"
 #include "node/rpc_util.h"
 
@@ -226,22 +228,17 @@ absl::Status ReadEntries(ServiceContext* ctx, const std::string& origin,
   return absl::OkStatus();
 }
 
-// Every stored checkpoint from request.from_size on, at most
-// kMaxCheckpoints per call (a client pages with from_size).
-constexpr uint32_t kMaxCheckpoints = 100000;
-
-absl::Status ReadCheckpoints(ServiceContext* ctx,
-                             const v1::ListCheckpointsRequest& request,
+// Up to `max` stored checkpoints of sizes >= from_size, in increasing
+// size.
+absl::Status ReadCheckpoints(ServiceContext* ctx, uint64_t from_size,
+                             uint64_t max,
                              std::deque<v1::CheckpointResponse>* out) {
-  const uint32_t limit = request.limit() == 0
-                             ? kMaxCheckpoints
-                             : std::min(request.limit(), kMaxCheckpoints);
   return ctx->store->ScanCheckpoints(
-      request.from_size(), [&](uint64_t size, absl::string_view note) {
+      from_size, [&](uint64_t size, absl::string_view note) {
         out->emplace_back();
         out->back().set_size(size);
         out->back().set_note(std::string(note));
-        return out->size() < limit;
+        return out->size() < max;
       });
 }
 
@@ -293,13 +290,24 @@ grpc::ServerWriteReactor<v1::CheckpointResponse>*
 ReadServiceImpl::ListCheckpoints(grpc::CallbackServerContext* context,
                                  const v1::ListCheckpointsRequest* request) {
   absl::Status s = ctx_->Admit(*context, Rpc::kGetCheckpoint).status();
+  // Every checkpoint from from_size on (up to limit when set), read in
+  // chunks of checkpoints_per_read as the client takes them: the stream's
+  // memory stays one chunk however many the store holds. A chunk shorter
+  // than asked means the store has no more.
+  const uint64_t limit =
+      request->limit() == 0 ? UINT64_MAX : uint64_t{request->limit()};
   return new BufferedWriter<v1::CheckpointResponse>(
       ctx_, s,
-      [ctx = ctx_, request = *request,
-       done = false](std::deque<v1::CheckpointResponse>* out) mutable {
-        if (done) return absl::OkStatus();
-        done = true;
-        return ReadCheckpoints(ctx, request, out);
+      [ctx = ctx_, next = request->from_size(), left = limit, done = false](
+          std::deque<v1::CheckpointResponse>* out) mutable -> absl::Status {
+        if (done || left == 0) return absl::OkStatus();
+        const uint64_t want =
+            std::min<uint64_t>(left, std::max(ctx->checkpoints_per_read, 1u));
+        SEG_RETURN_IF_ERROR(ReadCheckpoints(ctx, next, want, out));
+        left -= out->size();
+        done = out->size() < want;
+        if (!out->empty()) next = out->back().size() + 1;
+        return absl::OkStatus();
       });
 }
 

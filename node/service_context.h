@@ -31,6 +31,7 @@ struct ServiceContext {
   ThreadPool* blocking = nullptr;  // runs RotateKey, Backup, CheckpointNow
   std::string key_dir;             // where RotateKey writes new key files
   uint32_t stream_window = 1024;   // unacked records per append stream
+  uint32_t checkpoints_per_read = 1024;  // ListCheckpoints' chunk (0: 1)
   absl::Time started = absl::Now();
   std::atomic<bool> draining{false};
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/client.h"
+#include "client/export_source.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/checkpoint.h"
@@ -53,13 +54,13 @@ class NodeTest : public ::testing::Test {
     SEG_ASSERT_OK_AND_ASSIGN(verifier_, NoteVerifier::FromVerifierKey(vkey_));
   }
 
-  void StartInsecure() {
+  void StartInsecure(NodeOptions options = {}) {
     v1::NodeConfig config;
     config.set_data_dir(data_);
     config.set_listen("127.0.0.1:0");
     config.set_insecure(true);
     config.set_checkpoint_interval_ms(3600 * 1000);  // checkpoints on demand
-    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config, options));
     ClientOptions o;
     o.target = node_->address();
     o.insecure = true;
@@ -375,6 +376,51 @@ TEST_F(NodeTest, AppendStreamAcksEveryRecordExactlyOnce) {
   EXPECT_EQ(indexes.size(), size_t(kRecords - 1));
   EXPECT_EQ(*indexes.rbegin(), uint64_t(kRecords - 2));
   EXPECT_EQ(node_->store().Size(), uint64_t(kRecords - 1));
+}
+
+// Regression: ListCheckpoints stopped after 100,000 checkpoints and ended
+// OK although limit 0 means every one, so `segctl export` (which lists them
+// all) silently left the rest out of the bundle. With the store read 3 at
+// a time, every stored checkpoint comes back, limits hold across chunk
+// boundaries, and the export holds every non-empty one.
+TEST_F(NodeTest, ListCheckpointsReturnsEveryStoredOne) {
+  NodeOptions options;
+  options.checkpoints_per_read = 3;
+  StartInsecure(options);
+  for (int round = 0; round < 10; ++round) {
+    AppendN(absl::StrCat("cp", round), 1);
+    SEG_ASSERT_OK(client_->CheckpointNow().status());  // at 1, 2, ..., 10
+  }
+  std::vector<uint64_t> stored;
+  SEG_ASSERT_OK(
+      node_->store().ScanCheckpoints([&](uint64_t size, absl::string_view) {
+        stored.push_back(size);
+        return true;
+      }));
+  ASSERT_EQ(stored.size(), 11u);  // and the empty tree's
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<v1::CheckpointResponse> listed,
+                           client_->ListCheckpoints());
+  std::vector<uint64_t> sizes;
+  for (const v1::CheckpointResponse& c : listed) sizes.push_back(c.size());
+  EXPECT_EQ(sizes, stored);
+
+  // from_size and limit, across chunks: sizes 2..6.
+  auto stub = v1::ReadService::NewStub(client_->channel());
+  grpc::ClientContext ctx;
+  v1::ListCheckpointsRequest req;
+  req.set_from_size(2);
+  req.set_limit(5);
+  auto reader = stub->ListCheckpoints(&ctx, req);
+  sizes.clear();
+  for (v1::CheckpointResponse c; reader->Read(&c);) sizes.push_back(c.size());
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{2, 3, 4, 5, 6}));
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto source,
+                           client::GrpcExportSource::Fetch(*client_));
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<std::string> exported,
+                           source->Checkpoints());
+  EXPECT_EQ(exported.size(), stored.size() - 1);  // all but the empty tree's
 }
 
 TEST_F(NodeTest, SixtyFourConcurrentAppendersChainAndProofsValid) {
