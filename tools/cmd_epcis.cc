@@ -38,6 +38,13 @@ int LoadVerified(const std::string& where, AuditReport* report,
   return kExitOk;
 }
 
+int UnverifiedExit(size_t major, const char* hint) {
+  if (major == 0) return kExitOk;
+  std::fprintf(stderr, "segaudit: bundle has %zu major findings; %s\n", major,
+               hint);
+  return kExitFindings;
+}
+
 int RunEpcis(const EpcisFlags& flags) {
   AuditReport report;
   BundleContents contents;
@@ -54,15 +61,7 @@ int RunEpcis(const EpcisFlags& flags) {
       return kExitUsage;
     }
   }
-  // The document is written either way; unverified content is flagged by
-  // the exit code (and `segaudit verify` says why).
-  if (report.CountAtLeast(Severity::kMajor) > 0) {
-    std::fprintf(stderr,
-                 "segaudit: bundle has %zu major findings; run verify\n",
-                 report.CountAtLeast(Severity::kMajor));
-    return kExitFindings;
-  }
-  return kExitOk;
+  return UnverifiedExit(report.CountAtLeast(Severity::kMajor), "run verify");
 }
 
 }  // namespace segledger::tools

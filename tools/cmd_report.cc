@@ -17,6 +17,9 @@ int RunReport(const ReportFlags& flags) {
   BundleContents contents;
   int rc = LoadVerified(flags.where, &report, &contents);
   if (rc != kExitOk) return rc;
+  // The exit code follows verification alone, as epcis's does; the domain
+  // findings added below are content for the reader.
+  const size_t unverified = report.CountAtLeast(Severity::kMajor);
   std::unique_ptr<domain::DomainGraph> graph = BuildDomainGraph(contents);
   std::vector<AuditFinding> df =
       DomainAuditFindings(*graph, CompleteOrigins(contents));
@@ -27,7 +30,7 @@ int RunReport(const ReportFlags& flags) {
     std::fprintf(stderr, "segaudit: %s\n", std::string(s.message()).c_str());
     return kExitUsage;
   }
-  return kExitOk;
+  return UnverifiedExit(unverified, "the report lists them");
 }
 
 }  // namespace segledger::tools

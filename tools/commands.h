@@ -6,6 +6,7 @@
 #ifndef SEGLEDGER_TOOLS_COMMANDS_H_
 #define SEGLEDGER_TOOLS_COMMANDS_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ int RunReport(const ReportFlags& flags);
 // after one stderr line.
 int LoadVerified(const std::string& where, AuditReport* report,
                  BundleContents* contents);
+
+// What epcis and report exit with once their output is written: the file
+// is written either way, and a bundle whose verification (the report from
+// LoadVerified) has `major` findings at major or critical severity is
+// flagged by exit 1 after one stderr line ending in `hint`; kExitOk when
+// `major` is 0.
+int UnverifiedExit(size_t major, const char* hint);
 
 }  // namespace segledger::tools
 

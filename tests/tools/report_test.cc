@@ -1,10 +1,14 @@
 // segaudit report: the HTML report of a custody bundle rendered by
 // headless Chromium (Debian's package).
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/tiles.h"
+#include "ledger/verifier.h"
 #include "tests/support/test_util.h"
 #include "tests/tools/bundle_test_util.h"
 #include "tests/tools/custody_bundle.h"
@@ -54,6 +58,39 @@ TEST(Report, RendersInHeadlessChromium) {
                      tmp.Sub("r.html"), " >/dev/null 2>&1");
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_GT(ReadAll(shot).size(), 1000u);
+}
+
+// Regression: report exited 0 on a bundle that fails verification, while
+// epcis on the same bundle exits 1. Both now write their output and exit
+// 1; the report shows the failure.
+TEST(Report, ExitsOneWhenTheBundleFailsVerification) {
+  TempDir tmp;
+  ASSERT_NO_FATAL_FAILURE(MakeCustodyBundle(tmp));
+  RunResult clean = RunSegaudit(absl::StrCat("report ", tmp.Sub("bundle"),
+                                             " --html ", tmp.Sub("ok.html")),
+                                tmp.path());
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  // One byte of an entry signature of the "up" log.
+  std::string sigs = tmp.Sub("bundle/" + LogDirName(::segledger::testing::kUp) +
+                             "/signatures/000.p/3");
+  std::string data = ReadAll(sigs);
+  ASSERT_EQ(data.size(), 3u * 64);
+  data[5] ^= 0x01;
+  std::ofstream(sigs, std::ios::binary | std::ios::trunc) << data;
+
+  RunResult res = RunSegaudit(
+      absl::StrCat("report ", tmp.Sub("bundle"), " --html ", tmp.Sub("r.html")),
+      tmp.path());
+  EXPECT_EQ(res.exit_code, 1) << res.err;
+  EXPECT_EQ(std::count(res.err.begin(), res.err.end(), '\n'), 1) << res.err;
+  std::string html = ReadAll(tmp.Sub("r.html"));
+  EXPECT_NE(html.find(std::string(FindingKindName(FindingKind::kBadSignature))),
+            std::string::npos)
+      << "report does not show the failure";
+  RunResult epcis = RunSegaudit(
+      absl::StrCat("epcis ", tmp.Sub("bundle"), " --out ", tmp.Sub("e.jsonld")),
+      tmp.path());
+  EXPECT_EQ(epcis.exit_code, 1) << epcis.err;
 }
 
 }  // namespace
