@@ -20,8 +20,16 @@ namespace {
 
 using segledger::node::LogJson;
 
+// init and flag errors: one plain line (nothing is logged yet).
 int Fail(int code, const absl::Status& s) {
   std::cerr << "segledgerd: " << s.message() << "\n";
+  return code;
+}
+
+// serve errors: one line of the JSON log (docs/operations.md "Monitoring"),
+// which names the problem.
+int ServeFail(int code, absl::string_view what, const absl::Status& s) {
+  LogJson("error", what, {{"status", s.ToString()}});
   return code;
 }
 
@@ -48,7 +56,7 @@ int Serve(const ServeFlags& f) {
   if (!f.config.empty()) {
     absl::StatusOr<segledger::v1::NodeConfig> c =
         segledger::node::ReadConfigFile(f.config);
-    if (!c.ok()) return Fail(2, c.status());
+    if (!c.ok()) return ServeFail(2, "cannot start", c.status());
     config = *c;
   }
   if (!f.data.empty()) config.set_data_dir(f.data);
@@ -63,18 +71,18 @@ int Serve(const ServeFlags& f) {
   absl::StatusOr<std::unique_ptr<segledger::node::Node>> node =
       segledger::node::Node::Start(config);
   if (!node.ok()) {
-    LogJson("error", "cannot start", {{"status", node.status().ToString()}});
-    return Fail(absl::IsInvalidArgument(node.status()) ? 2 : 3, node.status());
+    return ServeFail(absl::IsInvalidArgument(node.status()) ? 2 : 3,
+                     "cannot start", node.status());
   }
   if (!f.ready_file.empty()) {
     absl::Status s = segledger::node::WriteFileAtomically(
         f.ready_file, (*node)->address() + "\n");
-    if (!s.ok()) return Fail(3, s);
+    if (!s.ok()) return ServeFail(3, "cannot write the ready file", s);
   }
   int sig = WaitForSignal();
   LogJson("info", "shutting down", {{"signal", absl::StrCat(sig)}});
   absl::Status s = (*node)->Shutdown();
-  if (!s.ok()) return Fail(3, s);
+  if (!s.ok()) return 3;  // Shutdown logged the store's close error
   LogJson("info", "stopped");
   return 0;
 }

@@ -132,6 +132,7 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
                            return m->Render(st->Size());
                          }));
   }
+  serving_ = true;
   LogJson("info", "serving",
           {{"address", address_},
            {"origin", store_->origin()},
@@ -187,9 +188,12 @@ absl::Status Node::Shutdown() {
   blocking_.reset();  // runs queued admin calls to completion
   if (store_) {
     close_status_ = store_->Close();
-    LogJson(close_status_.ok() ? "info" : "error", "store closed",
-            {{"size", absl::StrCat(store_->Size())},
-             {"status", close_status_.ToString()}});
+    // Pairs with "serving": a failed start is reported once, by its caller.
+    if (serving_ || !close_status_.ok()) {
+      LogJson(close_status_.ok() ? "info" : "error", "store closed",
+              {{"size", absl::StrCat(store_->Size())},
+               {"status", close_status_.ToString()}});
+    }
     store_.reset();
   }
   metrics_server_.reset();

@@ -89,6 +89,7 @@ class Node {
   std::string address_;
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+  bool serving_ = false;  // set by Open once serving, before Start returns
   absl::Status close_status_ ABSL_GUARDED_BY(shutdown_mu_);
 };
 

@@ -333,6 +333,39 @@ TEST_F(SegctlTest, AppendReportsEveryRecordAfterARefusedOne) {
   EXPECT_EQ(node.Stop(SIGTERM), 0) << node.log();
 }
 
+// Regression: `segledgerd serve` failing to start printed its JSON error
+// log line, then the same message again as "segledgerd: <msg>" (and an
+// info line about closing the store it had opened). A failed start is now
+// one JSON line on stderr (docs/operations.md: the log is one JSON object
+// per line) naming the problem, with the exit code of main.cc.
+TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
+  std::string bad_role = tmp_.Sub("bad-role.textproto");
+  std::ofstream(bad_role)
+      << "principals { match: \"CN=x\" party: \"p\" role: \"wizard\" }\n";
+  struct Case {
+    std::string args;
+    int code;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {"--data " + data_ + " --config " + bad_role, 2, "principals[0].role"},
+      {"--data " + data_ + " --config " + tmp_.Sub("none.textproto"), 2,
+       "none.textproto"},
+      {"--data " + tmp_.Sub("no-data"), 3, "segledgerd init"},
+  };
+  for (const Case& tc : cases) {
+    Result r = RunCmd(absl::StrCat(kSegledgerd, " serve ", tc.args,
+                                   " --listen 127.0.0.1:0 --insecure"),
+                      tmp_.Sub("serve.err"));
+    EXPECT_EQ(r.code, tc.code) << tc.args << ": " << r.err;
+    std::vector<std::string> lines = Lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << tc.args << ": " << r.err;
+    EXPECT_THAT(lines[0], ::testing::StartsWith("{\"ts\":"));
+    EXPECT_THAT(lines[0], HasSubstr("\"level\":\"error\""));
+    EXPECT_THAT(lines[0], HasSubstr(tc.says));
+  }
+}
+
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
 // a partial tile) verifies offline with segaudit; the target must not exist.
 TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
