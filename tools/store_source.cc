@@ -55,6 +55,7 @@ absl::StatusOr<OpenedStore> OpenStoreForExport(
     const std::string& db_dir, const std::vector<std::string>& key_files) {
   store::RocksDbKvOptions kvo;
   kvo.create_if_missing = false;
+  kvo.read_only = true;  // the node's db/ stays exactly as it left it
   SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::RocksDbKv> kv,
                        store::RocksDbKv::Open(db_dir, kvo));
   absl::StatusOr<std::string> origin =

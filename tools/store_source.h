@@ -61,10 +61,11 @@ absl::StatusOr<std::string> MakeStoreEntryProof(const store::LogStore& store,
                                                 uint64_t index,
                                                 uint64_t size = 0);
 
-// A stopped node's store opened for export: RocksDB at `db_dir`, the log's
-// origin read from the store's meta, signers from `key_files` (LogStore
-// requires the current key; nothing is appended and the background
-// checkpointer is off).
+// A stopped node's store opened for export: RocksDB at `db_dir` opened
+// read-only (RocksDbKvOptions::read_only: no file in `db_dir` is written),
+// the log's origin read from the store's meta, signers from `key_files`
+// (LogStore requires the current key; nothing is appended and the
+// background checkpointer is off).
 struct OpenedStore {
   std::unique_ptr<store::LogStore> store;
 };

@@ -98,6 +98,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
 
 struct RocksDbKv::Impl {
   std::string path;
+  bool read_only = false;
+  rocksdb::FileLock* lock = nullptr;  // read-only opens: the store's LOCK
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // by Family
   absl::Mutex mu;
@@ -114,6 +116,9 @@ struct RocksDbKv::Impl {
     handles.clear();
     if (db != nullptr) db->Close().PermitUncheckedError();
     db.reset();
+    if (lock != nullptr) {
+      rocksdb::Env::Default()->UnlockFile(lock).PermitUncheckedError();
+    }
   }
 };
 
@@ -136,7 +141,8 @@ class StderrLogger final : public rocksdb::Logger {
 absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
     const std::string& path, const RocksDbKvOptions& options) {
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_if_missing =
+      options.create_if_missing && !options.read_only;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
@@ -158,7 +164,7 @@ absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
   // RocksDB always has the default family; open it too and drop its handle.
   families.emplace_back(rocksdb::kDefaultColumnFamilyName,
                         rocksdb::ColumnFamilyOptions());
-  if (options.create_if_missing) {
+  if (options.create_if_missing && !options.read_only) {
     // RocksDB logs "[ERROR] Error when reading <dir>" on a first open when
     // the directory is missing (it then creates it). One level only, as
     // RocksDB would: a missing parent still fails the open below.
@@ -167,10 +173,14 @@ absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
   }
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->read_only = options.read_only;
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s =
-      rocksdb::DB::Open(db_options, path, families, &handles, &raw);
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &handles,
+                                         &raw)
+          : rocksdb::DB::Open(db_options, path, families, &handles, &raw);
   if (!s.ok()) {
     return FromRocksDbStatus(s, absl::StrCat("opening RocksDB at ", path));
   }
@@ -178,6 +188,13 @@ absl::StatusOr<std::unique_ptr<RocksDbKv>> RocksDbKv::Open(
   impl->db->DestroyColumnFamilyHandle(handles.back()).PermitUncheckedError();
   handles.pop_back();
   impl->handles = std::move(handles);
+  if (options.read_only) {
+    // RocksDB's read-only mode does not lock; take the LOCK file as a
+    // read-write open would (it exists: the open found a store), so a store
+    // a running node holds is refused rather than read under it.
+    s = rocksdb::Env::Default()->LockFile(path + "/LOCK", &impl->lock);
+    if (!s.ok()) return FromRocksDbStatus(s, absl::StrCat("locking ", path));
+  }
   return std::unique_ptr<RocksDbKv>(new RocksDbKv(std::move(impl)));
 }
 
@@ -232,6 +249,10 @@ absl::StatusOr<std::vector<std::optional<std::string>>> RocksDbKv::MultiGet(
 }
 
 absl::Status RocksDbKv::Write(const KvBatch& batch, bool sync) {
+  if (impl_->read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", impl_->path, " is open read-only"));
+  }
   // Ops go to RocksDB grouped by family and in key order (stable: a later op
   // on the same key still wins). Each memtable's skip list keeps the
   // position of its last insert, so an insert just after it is cheap and
@@ -302,6 +323,10 @@ RocksDbKv::Last(Family f) {
 }
 
 absl::Status RocksDbKv::Backup(const std::string& dir) {
+  if (impl_->read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store ", impl_->path, " is open read-only"));
+  }
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return FromRocksDbStatus(s, "creating RocksDB checkpoint");

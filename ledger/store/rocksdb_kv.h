@@ -21,6 +21,15 @@ struct RocksDbKvOptions {
   size_t block_cache_bytes = 16 << 20;   // shared by all families
   size_t write_buffer_bytes = 16 << 20;  // per family memtable
   bool create_if_missing = true;
+  // rocksdb::DB::OpenForReadOnly: nothing in the directory is written (no
+  // recovery flush of the WAL, no new MANIFEST, OPTIONS or WAL file; the
+  // WAL is replayed in memory). The LOCK file is still taken (an fcntl
+  // lock, no write), so a store another process holds is UNAVAILABLE as
+  // for a read-write open. Never creates the store (create_if_missing is
+  // ignored); every family must exist; Write and Backup fail with
+  // FAILED_PRECONDITION. For reading a stopped node's store (segaudit
+  // export).
+  bool read_only = false;
 };
 
 class RocksDbKv final : public KvStore {

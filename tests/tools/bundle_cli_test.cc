@@ -9,10 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "ledger/tiles.h"
 #include "ledger/verifier.h"
@@ -204,6 +207,54 @@ TEST_F(BundleCliTest, ManifestClaimsASizeBelowTheCapWithoutItsEntries) {
   std::string copy = CopyClaimingSizes("below-cap", "4181111111");
   ExpectFinding(copy, "checkpoint_file");
   ExpectFinding(copy, "missing_file");
+}
+
+// Every file under `dir` (relative path -> contents).
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) {
+      files[fs::relative(e.path(), dir).string()] = ReadAll(e.path().string());
+    }
+  }
+  return files;
+}
+
+// Regression: export opened the stopped node's RocksDB read-write, so
+// opening it (recovery, a new MANIFEST and OPTIONS file, flushing the
+// WAL) changed the node's db/ although the docs say read-only. It is
+// opened with RocksDB's read-only mode now: not a byte of db/ changes, even
+// with a WAL left by a node that never flushed it (killed).
+TEST_F(BundleCliTest, ExportLeavesTheNodesStoreUntouched) {
+  TempDir tmp;
+  {
+    auto log = MakeTestLog(tmp.Sub("node"), kOrigin, 40, 10, 20);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE(log->store->Close().ok());
+  }  // no flush at close: the last records are only in the WAL
+  const std::string db = tmp.Sub("node/db");
+  const std::map<std::string, std::string> before = Snapshot(db);
+  ASSERT_FALSE(before.empty());
+  RunResult r = RunSegaudit(absl::StrCat("export --data ", tmp.Sub("node"),
+                                         " --out ", tmp.Sub("bundle")),
+                            tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::map<std::string, std::string> after = Snapshot(db);
+  std::vector<std::string> changed;
+  for (const auto& [name, data] : after) {
+    auto it = before.find(name);
+    if (it == before.end() || it->second != data) changed.push_back(name);
+  }
+  for (const auto& [name, data] : before) {
+    if (after.count(name) == 0) changed.push_back(name + " (removed)");
+  }
+  EXPECT_TRUE(changed.empty()) << absl::StrJoin(changed, ", ");
+  // What was exported is the whole log.
+  r = RunSegaudit(absl::StrCat("verify --format=json ", tmp.Sub("bundle")),
+                  tmp.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"entries_verified\":40")) << r.out;
 }
 
 TEST_F(BundleCliTest, UsageErrorsExitTwo) {

@@ -265,6 +265,38 @@ TEST(RocksDbKvTest, BackupIsAConsistentOpenableCopy) {
   EXPECT_THAT(kv->Backup(dir.Sub("backup")), ::testing::Not(IsOk()));
 }
 
+// segaudit export reads a stopped node's store this way: the data, with
+// what is only in the WAL, is readable; nothing can be written; a store
+// still held open is refused; a missing directory is not created.
+TEST(RocksDbKvTest, ReadOnlyOpenReadsAndRefusesWrites) {
+  TempDir dir;
+  {
+    SEG_ASSERT_OK_AND_ASSIGN(auto kv, RocksDbKv::Open(dir.Sub("db")));
+    KvBatch batch;
+    batch.Put(Family::kEntries, Be64(0), "e0");
+    SEG_ASSERT_OK(kv->Write(batch, true));  // in the WAL only
+  }
+  RocksDbKvOptions ro;
+  ro.read_only = true;
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, RocksDbKv::Open(dir.Sub("db"), ro));
+  EXPECT_EQ(*kv->Get(Family::kEntries, Be64(0)), "e0");
+  KvBatch batch;
+  batch.Put(Family::kEntries, Be64(1), "e1");
+  EXPECT_THAT(kv->Write(batch, true),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+  EXPECT_THAT(kv->Backup(dir.Sub("backup")),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("backup")));
+  EXPECT_THAT(RocksDbKv::Open(dir.Sub("db")),  // read-only holds the lock
+              StatusIs(absl::StatusCode::kUnavailable));
+  kv.reset();
+  SEG_ASSERT_OK_AND_ASSIGN(auto writer, RocksDbKv::Open(dir.Sub("db")));
+  EXPECT_THAT(RocksDbKv::Open(dir.Sub("db"), ro),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(RocksDbKv::Open(dir.Sub("none"), ro), ::testing::Not(IsOk()));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("none")));
+}
+
 TEST(MemoryKvTest, BackupIsUnimplemented) {
   MemoryKv kv;
   EXPECT_THAT(kv.Backup("/tmp/x"), StatusIs(absl::StatusCode::kUnimplemented));
