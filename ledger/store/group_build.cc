@@ -269,9 +269,10 @@ void StreamingSigner::Drain(bool worker) {
   }
 }
 
-void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s) {
-  for (Writer* w : group) {
-    if (!w->status.ok()) continue;
+void FailUnwritten(BuiltGroup& g, const absl::Status& s) {
+  for (size_t i = 0; i < g.writers.size(); ++i) {
+    Writer* w = g.writers[i];
+    if (!w->status.ok() && i < g.first_append) continue;  // a final refusal
     w->status = s;
     w->results.clear();
   }
@@ -289,18 +290,23 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
     c.parents.push_back(&(*it)->overlay);
   }
-  for (Writer* w : g.writers) {
+  g.first_append = g.writers.size();
+  for (size_t i = 0; i < g.writers.size(); ++i) {
+    Writer* w = g.writers[i];
     if (w->kind == Writer::Kind::kRotate) {
       w->status = PrepareRotation(impl, w, now);
       if (!w->status.ok()) continue;
     }
+    const size_t before = g.pending.size();
     w->status = BuildRequest(c, w, g);
     if (!w->status.ok()) w->results.clear();
+    if (g.pending.size() > before && i < g.first_append) g.first_append = i;
   }
   if (g.pending.empty()) return absl::OkStatus();  // nothing to write
   absl::Status built = FillBatch(impl, *g.signer, g);
   if (!built.ok()) {
-    FailAccepted(g.writers, built);
+    // Its refusals after the first append rest on entries never written.
+    FailUnwritten(g, built);
     g.batch.Clear();
     // Never written: the groups built while this one is in flight must not
     // read its index rows (it stays in the in-flight list until its turn).

@@ -86,6 +86,11 @@ struct BuiltGroup {
   std::shared_ptr<const NoteSigner> signer;  // signs `pending`
   // Declared after `pending` and `signer`: destroyed (and finished) first.
   std::unique_ptr<StreamingSigner> signing;
+  // Position in `writers` of the first request that appended an entry (a
+  // replay appends nothing), or writers.size() when none did. The hook of
+  // every later request read its rows and leaves through the group's
+  // overlay (BuildGroup), so later refusals may rest on them.
+  size_t first_append = 0;
   CompactRange range;  // the right edge after the group
   Hash last_leaf = kZeroHash;
   std::string note;            // checkpoint signed into `batch`, or empty
@@ -102,9 +107,9 @@ using InFlight = std::vector<std::shared_ptr<const BuiltGroup>>;
 // after every group of `in_flight`, and advances impl.state past it. Sets
 // each writer's status and results; a refused request is dropped and later
 // requests are renumbered. The entries' signatures are still being made
-// when it returns. Returns an error (every accepted writer failed, nothing
-// to write, the right edge unchanged) when the due checkpoint cannot be
-// signed. Requires the caller to be the only builder.
+// when it returns. Returns an error (the group failed per FailUnwritten,
+// nothing to write, the right edge unchanged) when the due checkpoint
+// cannot be signed. Requires the caller to be the only builder.
 absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
                         absl::Time now, BuiltGroup& g);
 
@@ -113,8 +118,12 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
 // not be signed: the group must not be written, nor anything built on it.
 absl::Status FinishEntries(BuiltGroup& g);
 
-// Sets `s` on every writer of `group` still OK (a group-wide failure).
-void FailAccepted(const std::vector<Writer*>& group, const absl::Status& s);
+// Fails a group that will not be written, built on durable state (the
+// groups before it are written or were failed as a whole): sets `s` on every
+// writer still OK and on every refusal after g.first_append, which may
+// have been judged on that request's rows, leaves or indexes. Refusals
+// before it were judged on durable state alone and stand.
+void FailUnwritten(BuiltGroup& g, const absl::Status& s);
 
 }  // namespace segledger::store
 

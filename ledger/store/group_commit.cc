@@ -19,12 +19,15 @@
 // then marks the groups' writers done (or runs their callbacks). While it
 // waits for the fsync, later groups are built and signed.
 //
-// Failures: a failed synced write fails the accepted writers of its first
-// group and sets bg_error; every later group - in the same write, already
-// built on it, or built later - fails as a whole with that status (its
-// refusals and replays too: they were decided on a state that never became
-// durable). An entry that cannot be signed is a failure of the same kind:
-// the groups before it are written, it and everything built on it fail.
+// Failures: a failed synced write fails its first group and sets bg_error:
+// its accepted writers, and its refusals after its first request that
+// appended (the hook read that request's rows through the group's overlay),
+// get the write's status; only the refusals before it, judged on durable
+// state, stand. Every later group - in the same write, already built on
+// it, or built later - fails as a whole with that status (its refusals and
+// replays too: they were decided on a state that never became durable). An
+// entry that cannot be signed is a failure of the same kind: the groups
+// before it are written, it and everything built on it fail.
 //
 // Checkpoint, rotation and close writers lead alone and first wait for the
 // in-flight list to drain, so they see the durable right edge; a rotation
@@ -218,9 +221,11 @@ absl::Status LogStore::Impl::WriteBuilt(
   absl::Status ws;
   if (!batch.empty()) ws = kv->Write(batch, options.sync);
   if (!ws.ok()) {
-    // Only the first group was built on durable state: the refusals and
-    // replays of the later ones were decided on this write too.
-    FailAccepted(groups[0]->writers, ws);
+    // Only the first group was built on durable state (the writes before
+    // succeeded, or bg would have failed this one whole): its refusals up
+    // to its first append stand. Everything after that, and all of the
+    // later groups, was decided on this write too.
+    FailUnwritten(*groups[0], ws);
     for (size_t i = 1; i < groups.size(); ++i) FailAll(groups[i]->writers, ws);
     return ws;
   }
@@ -230,7 +235,7 @@ absl::Status LogStore::Impl::WriteBuilt(
   if (!fatal.ok()) {
     fatal = absl::Status(fatal.code(), absl::StrCat("signing an entry failed: ",
                                                     fatal.message()));
-    FailAccepted(groups[signed_groups]->writers, fatal);
+    FailUnwritten(*groups[signed_groups], fatal);
     for (size_t i = signed_groups + 1; i < groups.size(); ++i) {
       FailAll(groups[i]->writers, fatal);
     }

@@ -95,15 +95,22 @@ class HeldKv final : public KvStore {
   int entered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Refuses actor "mallory"; counts each person's records in the index family
+// Refuses actor "mallory", and actor "once" when a record of "once" is
+// already counted; counts each person's records in the index family
 // (reading the rows of earlier, possibly in-flight, groups); remembers the
 // request ids it saw and the leaf hash the txn gives for each earlier entry.
+// A request id passed to Block waits in the hook until Unblock.
 class CountingHook : public AppendHook {
  public:
   absl::Status OnAppend(const v1::EntryBody& body, IndexTxn& txn) override {
     {
       absl::MutexLock lock(&mu_);
       seen_.insert(body.request_id());
+      const std::string& id = body.request_id();
+      auto open = [this, &id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return blocked_.count(id) == 0;
+      };
+      mu_.Await(absl::Condition(&open));
       for (uint64_t i = 0; i <= body.index(); ++i) {
         absl::StatusOr<Hash> h = txn.LeafHash(i);
         leaves_[i].push_back(h.ok() ? std::string(HashBytes(*h))
@@ -121,11 +128,22 @@ class CountingHook : public AppendHook {
     }
     const std::string key = "count/" + body.actor().person_id();
     absl::StatusOr<std::string> c = txn.Get(key);
+    if (body.actor().person_id() == "once" && c.ok()) {
+      return absl::FailedPreconditionError("once appends only once");
+    }
     txn.Put(key, std::to_string(c.ok() ? std::stoi(*c) + 1 : 1));
     if (body.actor().person_id() == "mallory") {
       return absl::PermissionDeniedError("mallory may not append");
     }
     return absl::OkStatus();
+  }
+  void Block(const std::string& request_id) {
+    absl::MutexLock lock(&mu_);
+    blocked_.insert(request_id);
+  }
+  void Unblock(const std::string& request_id) {
+    absl::MutexLock lock(&mu_);
+    blocked_.erase(request_id);
   }
   void AwaitSeen(const std::string& request_id) {
     absl::MutexLock lock(&mu_);
@@ -143,6 +161,7 @@ class CountingHook : public AppendHook {
  private:
   absl::Mutex mu_;
   std::set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> blocked_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::vector<std::string>> leaves_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -216,6 +235,8 @@ class FirstWriteHeldTest : public ::testing::Test {
     kv_->AwaitEntered(1);                            // group 1 is in its write
   }
   void TearDown() override {
+    hook_.Unblock("z");
+    hook_.Unblock("A");
     if (kv_ != nullptr) kv_->Allow(1000);  // every write through first
     if (log_ != nullptr) log_->Close().IgnoreError();
   }
@@ -351,6 +372,44 @@ TEST_F(GroupCommitTest, AFailedWriteFailsEveryLaterGroup) {
   EXPECT_EQ(log_->Size(), 1u);
   EXPECT_THAT(log_->LookupRequest("b"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(IndexRow("count/op-1"), "1");
+}
+
+// A refusal can rest on an earlier request of its own group: B is refused
+// because A, accepted just before it in the same group, counted "once".
+// When that group's write fails, A is never written, so B's refusal was
+// judged on a state that never existed: B must get the write's failure
+// (retryable), not a final FAILED_PRECONDITION; m, refused before A, keeps
+// its refusal. The group {m, A, B} is the first of its write (the case
+// where refusals used to be kept): z's build is held so they queue into
+// one group, and A's build is held until write 2 (z alone) has started.
+TEST_F(FirstWriteHeldTest, AFailedWriteFailsRefusalsBuiltOnItsOwnGroup) {
+  hook_.Block("z");
+  hook_.Block("A");
+  log_->AppendAsync(One("z"), results_.For("z"));
+  hook_.AwaitSeen("z");  // group 2 {z} is being built
+  log_->AppendAsync(One("m", "mallory"), results_.For("m"));
+  log_->AppendAsync(One("A", "once"), results_.For("A"));
+  log_->AppendAsync(One("B", "once"), results_.For("B"));
+  kv_->Allow(1);  // write 1: group 1 {a}
+  ASSERT_THAT(results_.Await("a"), IsOk());
+  hook_.Unblock("z");
+  hook_.AwaitSeen("A");  // group 3 {m, A, B} is being built
+  kv_->AwaitEntered(2);  // write 2 holds group 2 {z} alone
+  kv_->Allow(1);
+  ASSERT_THAT(results_.Await("z"), IsOk());
+  kv_->inner().FailNextWrite(absl::UnavailableError("fsync failed"));
+  kv_->Allow(1);
+  hook_.Unblock("A");  // A accepted, B refused on A's row; write 3 fails
+  // m was refused before anything of its group: judged on durable state.
+  EXPECT_THAT(results_.Await("m"),
+              StatusIs(absl::StatusCode::kPermissionDenied, "mallory"));
+  EXPECT_THAT(results_.Await("A"),
+              StatusIs(absl::StatusCode::kUnavailable, "fsync failed"));
+  EXPECT_THAT(results_.Await("B"),
+              StatusIs(absl::StatusCode::kUnavailable, "fsync failed"));
+  EXPECT_EQ(kv_->entered(), 3);  // group 3 had a write of its own
+  EXPECT_EQ(log_->Size(), 2u);
+  EXPECT_EQ(IndexRow("count/once"), "<absent>");
 }
 
 // A group built on in-flight groups reads their index rows even when the
