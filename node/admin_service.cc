@@ -53,8 +53,18 @@ absl::Status DoRotate(ServiceContext* ctx, const v1::RotateKeyRequest& req,
   absl::StatusOr<store::AppendResult> r =
       ctx->store->RotateKey(*next, req.actor(), req.reason());
   if (!r.ok()) {
-    // The entry was not written: the new key must not linger as if valid.
-    std::remove(path.c_str());
+    if (store::RotateKeyWroteNothing(r.status())) {
+      // Refused before any write: the key will never be the log's.
+      std::remove(path.c_str());
+    } else {
+      // The synced write may have failed after the rotation reached the
+      // disk (kv.h): once reopened the log may need this key to sign. A
+      // key file the log never used is harmless (LoadSigners loads it).
+      LogJson("warn", "key rotation failed; its key file is kept",
+              {{"new_key", req.new_key_name()},
+               {"path", path},
+               {"error", r.status().ToString()}});
+    }
     return r.status();
   }
   resp->set_index(r->index);

@@ -84,8 +84,9 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   if (config.origin().empty()) config.set_origin(file->origin());
   if (config.party().empty()) config.set_party(config.origin());
   SEG_ASSIGN_OR_RETURN(auto signers, LoadSigners(config.data_dir()));
-  SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::RocksDbKv> kv,
+  SEG_ASSIGN_OR_RETURN(std::unique_ptr<store::KvStore> kv,
                        store::RocksDbKv::Open(DbDir(config.data_dir())));
+  if (options.wrap_kv) kv = options.wrap_kv(std::move(kv));
   store::LogStoreOptions so;
   so.origin = config.origin();
   if (config.checkpoint_every() > 0)

@@ -6,6 +6,7 @@
 #ifndef SEGLEDGER_NODE_NODE_H_
 #define SEGLEDGER_NODE_NODE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,11 @@ struct NodeOptions {
   // Checkpoints ListCheckpoints reads from the store per chunk (its
   // memory per call); tests lower it to cross chunk boundaries.
   uint32_t checkpoints_per_read = 1024;
+  // Fault injection (tests): when set, the store runs over what this
+  // returns for the opened RocksDB kv (a decorator owning it).
+  std::function<std::unique_ptr<store::KvStore>(
+      std::unique_ptr<store::KvStore>)>
+      wrap_kv;
 };
 
 class Node {

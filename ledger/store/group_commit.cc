@@ -221,6 +221,14 @@ absl::Status LogStore::Impl::WriteBuilt(
   absl::Status ws;
   if (!batch.empty()) ws = kv->Write(batch, options.sync);
   if (!ws.ok()) {
+    // The batch may be durable after all (kv.h): RotateKey must not read
+    // its writer's failure as a refusal.
+    for (size_t i = 0; i < signed_groups; ++i) {
+      if (!groups[i]->write) continue;
+      for (Writer* w : groups[i]->writers) {
+        if (w->status.ok()) w->maybe_written = true;
+      }
+    }
     // Only the first group was built on durable state (the writes before
     // succeeded, or bg would have failed this one whole): its refusals up
     // to its first append stand. Everything after that, and all of the

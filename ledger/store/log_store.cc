@@ -17,6 +17,18 @@ absl::Status AppendHook::Precheck(const AppendRecord&) const {
   return absl::OkStatus();
 }
 
+bool RotateKeyWroteNothing(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::StatusOr<Hash> IndexTxn::LeafHash(uint64_t index) {
   return absl::UnimplementedError(absl::StrCat(
       "this index view cannot look up the leaf hash of entry ", index));
@@ -79,8 +91,16 @@ absl::StatusOr<AppendResult> LogStore::RotateKey(
   w.rotate_reason = std::move(reason);
   w.records.push_back(AppendRecord{std::move(actor), "", v1::Record()});
   impl_->Run(&w);
-  if (!w.status.ok()) return w.status;
-  return w.results.at(0);
+  if (w.status.ok()) return w.results.at(0);
+  if (w.maybe_written && RotateKeyWroteNothing(w.status)) {
+    // A kv may fail a write with any code (RocksDB: INVALID_ARGUMENT): it
+    // must not read as a refusal, the rotation may be durable.
+    return absl::UnknownError(
+        absl::StrCat("the key rotation's synced write failed and it may be "
+                     "durable: ",
+                     w.status.ToString()));
+  }
+  return w.status;
 }
 
 absl::StatusOr<std::string> LogStore::CheckpointNow() {

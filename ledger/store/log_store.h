@@ -140,6 +140,13 @@ struct AppendResult {
   bool replayed = false;  // answered from an earlier append (same request_id)
 };
 
+// True when `s`, an error of LogStore::RotateKey, is one of the refusals
+// decided before any write (INVALID_ARGUMENT, ALREADY_EXISTS,
+// FAILED_PRECONDITION, PERMISSION_DENIED): nothing of the rotation was
+// written, nor ever will be. RotateKey reports a failed synced write of
+// the rotation with none of these codes.
+bool RotateKeyWroteNothing(const absl::Status& s);
+
 class LogStore {
  public:
   // Opens (or creates, when the kv is empty) the log. `signers` are the
@@ -163,8 +170,11 @@ class LogStore {
   // Appends `records` atomically (contiguous indexes, one synced batch) and
   // returns one result per record. INVALID_ARGUMENT for an empty request or a
   // body over 65,535 bytes; hook errors as returned by the hook (Precheck's
-  // before the request is queued); UNAVAILABLE after Close. On error nothing
-  // of the request is written.
+  // before the request is queued); UNAVAILABLE after Close. A refusal
+  // (validation, the hook) writes nothing of the request. Other errors may
+  // come from a synced write that failed: then the request may be durable
+  // all the same and appear after a reopen (kv.h); retry it with the same
+  // request ids.
   absl::StatusOr<std::vector<AppendResult>> Append(
       std::vector<AppendRecord> records);
 
@@ -178,7 +188,13 @@ class LogStore {
 
   // Key rotation: appends a KeyRotation record (signed by the current key,
   // carrying `next`'s possession signature) and makes `next` current for
-  // every later entry. The caller must have saved `next`'s key file first.
+  // every later entry. The caller must have saved `next`'s key file first,
+  // and may remove it again only after an error for which
+  // RotateKeyWroteNothing is true: any other error may follow a synced
+  // write that failed, after which the rotation may be durable (kv.h) and
+  // the log need `next` when reopened. ALREADY_EXISTS when the log has used
+  // `next`'s name; INVALID_ARGUMENT for no key or a reason that makes the
+  // entry too large; hook refusals as the hook returns them.
   absl::StatusOr<AppendResult> RotateKey(std::shared_ptr<const NoteSigner> next,
                                          v1::Actor actor, std::string reason);
 

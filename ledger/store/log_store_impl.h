@@ -39,6 +39,9 @@ struct Writer {
   // Outputs, valid once `done`.
   bool done = false;
   absl::Status status;
+  // Set with a failed `status` when the writer's entries were in a synced
+  // write that failed: they may be durable all the same (kv.h).
+  bool maybe_written = false;
   std::vector<AppendResult> results;
   std::string checkpoint;  // kCheckpoint / kClose: latest note
 };

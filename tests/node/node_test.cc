@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -60,7 +61,7 @@ class NodeTest : public ::testing::Test {
     config.set_listen("127.0.0.1:0");
     config.set_insecure(true);
     config.set_checkpoint_interval_ms(3600 * 1000);  // checkpoints on demand
-    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config, options));
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config, std::move(options)));
     ClientOptions o;
     o.target = node_->address();
     o.insecure = true;
@@ -99,6 +100,74 @@ class NodeTest : public ::testing::Test {
   std::unique_ptr<Node> node_;
   std::unique_ptr<Client> client_;
 };
+
+// Fault injection under the node's store: once armed, the next Write fails
+// with `error`, after applying the batch when `apply` is set (an fsync that
+// failed after the batch reached RocksDB's WAL: kv.h says the state on disk
+// is then unknown) or without it, and so does every later Write (kv.h's
+// rule after a failed synced write).
+struct WriteFault {
+  absl::Mutex mu;
+  bool armed ABSL_GUARDED_BY(mu) = false;
+  bool apply ABSL_GUARDED_BY(mu) = false;
+  absl::Status error ABSL_GUARDED_BY(mu);
+
+  void Arm(bool apply_batch, absl::Status s) {
+    absl::MutexLock lock(&mu);
+    armed = true;
+    apply = apply_batch;
+    error = std::move(s);
+  }
+};
+
+class FaultyKv final : public store::KvStore {
+ public:
+  FaultyKv(std::unique_ptr<store::KvStore> base,
+           std::shared_ptr<WriteFault> fault)
+      : base_(std::move(base)), fault_(std::move(fault)) {}
+  absl::StatusOr<std::string> Get(store::Family f,
+                                  absl::string_view k) override {
+    return base_->Get(f, k);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      store::Family f, absl::Span<const std::string> keys) override {
+    return base_->MultiGet(f, keys);
+  }
+  absl::Status Write(const store::KvBatch& batch, bool sync) override {
+    absl::MutexLock lock(&fault_->mu);
+    if (!fault_->armed) return base_->Write(batch, sync);
+    if (fault_->apply) {
+      absl::Status applied = base_->Write(batch, sync);
+      if (!applied.ok()) return applied;
+      fault_->apply = false;  // the first failed write only
+    }
+    return fault_->error;
+  }
+  absl::Status Scan(store::Family f, absl::string_view b, absl::string_view e,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& fn) override {
+    return base_->Scan(f, b, e, fn);
+  }
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
+      store::Family f) override {
+    return base_->Last(f);
+  }
+  absl::Status Backup(const std::string& dir) override {
+    return base_->Backup(dir);
+  }
+
+ private:
+  std::unique_ptr<store::KvStore> base_;
+  std::shared_ptr<WriteFault> fault_;
+};
+
+NodeOptions WithFault(std::shared_ptr<WriteFault> fault) {
+  NodeOptions o;
+  o.wrap_kv = [fault](std::unique_ptr<store::KvStore> kv) {
+    return std::make_unique<FaultyKv>(std::move(kv), fault);
+  };
+  return o;
+}
 
 Hash ToHash(const std::string& bytes) {
   absl::StatusOr<Hash> h = HashFromBytes(bytes);
@@ -860,6 +929,83 @@ TEST_F(PilotRulesTest, BadValueNamesTheField) {
   pilot.set_min_mah_staff_on_site(101);
   EXPECT_THAT(Start(pilot), StatusIs(absl::StatusCode::kInvalidArgument,
                                      "pilot_rules.min_mah_staff_on_site: "));
+}
+
+// A rotation whose synced write fails after the batch reached the disk is
+// durable once RocksDB replays its WAL: the log then needs the new key.
+// The node used to delete the key file on any RotateKey error, so the
+// restarted log named a current key it did not have and could not open.
+// Now the file stays and the restarted node signs with the new key.
+TEST_F(NodeTest, RotationWhoseWriteFailedKeepsItsKeyFile) {
+  auto fault = std::make_shared<WriteFault>();
+  ASSERT_NO_FATAL_FAILURE(StartInsecure(WithFault(fault)));
+  AppendN("a", 2);
+  fault->Arm(/*apply_batch=*/true,
+             absl::UnavailableError("injected: fsync failed"));
+  v1::RotateKeyRequest rk;
+  rk.set_new_key_name("test.example-key-2");
+  rk.set_reason("scheduled");
+  *rk.mutable_actor() = TestRecord("x").actor();
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kUnavailable, "fsync failed"));
+  const std::string path = KeyFilePath(KeyDir(data_), "test.example-key-2");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  client_.reset();
+  node_->Shutdown().IgnoreError();  // its final checkpoint fails too
+  node_.reset();
+
+  // RocksDB replays the rotation.
+  ASSERT_NO_FATAL_FAILURE(StartInsecure());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::StatusResponse st, client_->GetStatus());
+  EXPECT_EQ(st.current_key_name(), "test.example-key-2");
+  EXPECT_EQ(st.size(), 3u);
+  ASSERT_EQ(AppendN("b", 1).size(), 1u);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryResponse e, client_->GetEntry(3));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryBody body,
+                           ParseEntryBody(e.entry().body()));
+  EXPECT_EQ(body.key_name(), "test.example-key-2");
+}
+
+// The same failure before the batch reached the disk: the rotation never
+// happened and the kept key file is one the log never used. It must not
+// stop the node from opening or signing with its current key, nor a
+// rotation to another name. A rotation refused before any write (here a
+// reason too long for an entry) still removes its key file.
+TEST_F(NodeTest, UnusedKeyFileOfAFailedRotationIsHarmless) {
+  auto fault = std::make_shared<WriteFault>();
+  ASSERT_NO_FATAL_FAILURE(StartInsecure(WithFault(fault)));
+  AppendN("a", 2);
+  v1::RotateKeyRequest rk;
+  rk.set_new_key_name("too-long");
+  rk.set_reason(std::string(70000, 'r'));
+  *rk.mutable_actor() = TestRecord("x").actor();
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_FALSE(std::filesystem::exists(KeyFilePath(KeyDir(data_), "too-long")));
+
+  fault->Arm(/*apply_batch=*/false,
+             absl::UnavailableError("injected: fsync failed"));
+  rk.set_new_key_name("test.example-key-2");
+  rk.set_reason("scheduled");
+  EXPECT_THAT(client_->RotateKey(rk),
+              StatusIs(absl::StatusCode::kUnavailable, "fsync failed"));
+  EXPECT_TRUE(std::filesystem::exists(
+      KeyFilePath(KeyDir(data_), "test.example-key-2")));
+  client_.reset();
+  node_->Shutdown().IgnoreError();
+  node_.reset();
+
+  ASSERT_NO_FATAL_FAILURE(StartInsecure());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::StatusResponse st, client_->GetStatus());
+  EXPECT_EQ(st.current_key_name(), segledger::testing::kTestKeyName);
+  EXPECT_EQ(st.size(), 2u);
+  EXPECT_EQ(st.verifier_keys_size(), 1);
+  ASSERT_EQ(AppendN("b", 1).size(), 1u);
+  SEG_ASSERT_OK(client_->CheckpointNow().status());
+  EXPECT_EQ(LatestCheckpoint().size, 3u);  // opened with the log's key
+  rk.set_new_key_name("test.example-key-3");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::RotateKeyResponse rot, client_->RotateKey(rk));
+  EXPECT_EQ(rot.index(), 3u);
 }
 
 }  // namespace

@@ -623,6 +623,30 @@ TEST_F(LogStoreTest, FailedSyncedWriteFailsEveryLaterAppend) {
   EXPECT_THAT(log->GetEntry(1), StatusIs(absl::StatusCode::kOutOfRange));
 }
 
+// RotateKeyWroteNothing tells the caller whether it may remove the new
+// key's file. Refusals made before the write say so; a failed synced write
+// of the rotation never does, whatever code the kv failed it with (RocksDB
+// maps its InvalidArgument to INVALID_ARGUMENT, a refusal's code).
+TEST_F(LogStoreTest, RotateKeyErrorsSayWhetherNothingWasWritten) {
+  auto kv = std::make_unique<MemoryKv>();
+  MemoryKv* raw = kv.get();
+  SEG_ASSERT_OK_AND_ASSIGN(auto log,
+                           LogStore::Open(std::move(kv), {k1_}, Opts()));
+  v1::Actor qa;
+  qa.set_person_id("qa-1");
+  absl::StatusOr<AppendResult> r = log->RotateKey(k1_, qa, "same name");
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_TRUE(RotateKeyWroteNothing(r.status()));
+  r = log->RotateKey(k2_, qa, std::string(70000, 'r'));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(RotateKeyWroteNothing(r.status()));
+  raw->FailNextWrite(absl::InvalidArgumentError("injected write failure"));
+  r = log->RotateKey(k2_, qa, "scheduled");
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnknown, "injected"));
+  EXPECT_FALSE(RotateKeyWroteNothing(r.status()));
+  EXPECT_EQ(log->Size(), 0u);
+}
+
 TEST_F(LogStoreTest, ReopenRefusesAnotherOriginOrKey) {
   {
     SEG_ASSERT_OK_AND_ASSIGN(auto log, OpenRocks());
