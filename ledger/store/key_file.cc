@@ -58,14 +58,17 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-// Makes the new directory entry durable.
-void SyncParentDir(const std::string& path) {
+// Makes the new directory entry durable: without it a crash can lose the
+// file although its contents were fsynced.
+absl::Status SyncParentDir(const std::string& path) {
   std::string dir = path.substr(0, path.find_last_of('/') + 1);
   if (dir.empty()) dir = ".";
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
+  if (fd < 0) return ErrnoStatus("opening key directory", dir, errno);
+  absl::Status s;
+  if (::fsync(fd) != 0) s = ErrnoStatus("fsync of key directory", dir, errno);
   ::close(fd);
+  return s;
 }
 
 absl::StatusOr<SecretBytes> ReadAll(int fd, const std::string& path) {
@@ -144,11 +147,11 @@ absl::Status WriteKeyFile(const std::string& path, const NoteSigner& signer) {
   if (s.ok()) s = WriteAll(fd, text.view(), path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync", path, errno);
   if (::close(fd) != 0 && s.ok()) s = ErrnoStatus("closing", path, errno);
+  if (s.ok()) s = SyncParentDir(path);
   if (!s.ok()) {
     ::unlink(path.c_str());
     return s;
   }
-  SyncParentDir(path);
   return absl::OkStatus();
 }
 

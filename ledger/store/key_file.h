@@ -27,8 +27,10 @@ namespace segledger::store {
 inline constexpr char kKeyNameHeader[] = "segledger-key-name: ";
 
 // Writes `signer`'s name and seed to a new file at `path` (mode 0600,
-// fsynced). ALREADY_EXISTS if the path exists; INVALID_ARGUMENT for a key
-// name that is not a valid note key name.
+// fsynced, and its directory fsynced). ALREADY_EXISTS if the path exists;
+// INVALID_ARGUMENT for a key name that is not a valid note key name; on
+// any other error (write, fsync, opening or fsync of the directory) the
+// file is removed again.
 absl::Status WriteKeyFile(const std::string& path, const NoteSigner& signer);
 
 // Reads a key file. FAILED_PRECONDITION naming the path and mode when the
