@@ -27,9 +27,12 @@ AuditFinding Make(absl::string_view check, Severity sev, std::string origin,
                       std::move(path),    std::move(detail)};
 }
 
-// MANIFEST, or a listing of log directories when it is missing or broken.
+// MANIFEST (`*from_file`), or a listing of log directories when it is
+// missing or broken.
 absl::StatusOr<Manifest> LoadManifest(const Fetcher& f,
-                                      std::vector<AuditFinding>& findings) {
+                                      std::vector<AuditFinding>& findings,
+                                      bool* from_file) {
+  *from_file = false;
   absl::StatusOr<std::string> text = f.Fetch(kManifestPath);
   if (text.ok()) {
     absl::StatusOr<Manifest> m = ParseManifest(*text);
@@ -43,6 +46,7 @@ absl::StatusOr<Manifest> LoadManifest(const Fetcher& f,
                                 "not in the form the exporter writes (line "
                                 "order, blank lines or final newline)"));
       }
+      *from_file = true;
       return m;
     }
     findings.push_back(Make(
@@ -72,6 +76,35 @@ absl::StatusOr<Manifest> LoadManifest(const Fetcher& f,
                      "checkpoint)"));
   }
   return m;
+}
+
+// The MANIFEST is trusted by no verifier: where the bundle can be listed
+// (a directory), a log directory or a file under cosignatures/ that it does
+// not name is a finding. A MANIFEST cut at a line end would otherwise hide
+// a log, a cosignature or peer evidence from every check.
+void CheckUnlisted(const Fetcher& f, const Manifest& m,
+                   std::vector<AuditFinding>& findings) {
+  std::set<std::string> logs;
+  for (const ManifestLog& ml : m.logs) logs.insert(ml.log_dir);
+  absl::StatusOr<std::vector<std::string>> dirs = f.ListRoot();
+  if (dirs.ok()) {
+    std::sort(dirs->begin(), dirs->end());
+    for (const std::string& d : *dirs) {
+      if (d == "cosignatures" || logs.count(d)) continue;
+      findings.push_back(Make(kCheckManifest, Severity::kMajor, "", -1, d,
+                              "a directory the MANIFEST does not list"));
+    }
+  }
+  absl::StatusOr<std::vector<std::string>> files = f.ListFiles("cosignatures");
+  if (!files.ok()) return;
+  std::set<std::string> listed(m.cosignatures.begin(), m.cosignatures.end());
+  listed.insert(m.evidence.begin(), m.evidence.end());
+  std::sort(files->begin(), files->end());
+  for (const std::string& file : *files) {
+    if (listed.count(file)) continue;
+    findings.push_back(Make(kCheckManifest, Severity::kMajor, "", -1, file,
+                            "a file the MANIFEST does not list"));
+  }
 }
 
 std::vector<NoteVerifier> LoadKeys(const Fetcher& f, AuditReport& report) {
@@ -146,8 +179,11 @@ absl::StatusOr<AuditReport> VerifyBundle(const Fetcher& fetcher,
   absl::Time start = absl::Now();
   AuditReport report;
   report.source = fetcher.Describe();
-  absl::StatusOr<Manifest> manifest = LoadManifest(fetcher, report.findings);
+  bool manifest_file = false;
+  absl::StatusOr<Manifest> manifest =
+      LoadManifest(fetcher, report.findings, &manifest_file);
   if (!manifest.ok()) return manifest.status();
+  if (manifest_file) CheckUnlisted(fetcher, *manifest, report.findings);
   std::vector<NoteVerifier> keys =
       TrustedKeys(options, LoadKeys(fetcher, report), report);
   std::vector<LogCheckResult> logs;

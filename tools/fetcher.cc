@@ -46,6 +46,30 @@ class DirFetcher final : public Fetcher {
     if (ec) return absl::InternalError(absl::StrCat(root_, ": ", ec.message()));
     return out;
   }
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      absl::string_view rel) const override {
+    if (!IsSafeRelativePath(rel)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsafe path '", rel, "'"));
+    }
+    namespace fs = std::filesystem;
+    const fs::path root(root_);
+    const fs::path dir = root / std::string(rel);
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return out;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (it->is_regular_file(ec)) {
+        out.push_back(it->path().lexically_relative(root).generic_string());
+      }
+    }
+    if (ec) {
+      return absl::InternalError(
+          absl::StrCat(dir.string(), ": ", ec.message()));
+    }
+    return out;
+  }
 
  private:
   std::string root_;
@@ -81,6 +105,10 @@ class HttpFetcher final : public Fetcher {
   }
   std::string Describe() const override { return base_; }
   absl::StatusOr<std::vector<std::string>> ListRoot() const override {
+    return absl::UnimplementedError("HTTP bundles cannot be listed");
+  }
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      absl::string_view) const override {
     return absl::UnimplementedError("HTTP bundles cannot be listed");
   }
 

@@ -30,6 +30,11 @@ class Fetcher {
   // Bundle-relative names of the directories directly under the root when
   // the fetcher can list (directories), else UNIMPLEMENTED.
   virtual absl::StatusOr<std::vector<std::string>> ListRoot() const = 0;
+  // Bundle-relative paths of the regular files under the directory `rel`,
+  // at any depth (none when it is absent), when the fetcher can list,
+  // else UNIMPLEMENTED.
+  virtual absl::StatusOr<std::vector<std::string>> ListFiles(
+      absl::string_view rel) const = 0;
 };
 
 // "http://host[:port]/path" -> HttpFetcher; anything else is a directory

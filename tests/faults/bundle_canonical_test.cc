@@ -123,6 +123,24 @@ TEST_F(BundleCanonicalTest, ManifestMustBeInTheExportersForm) {
   }
 }
 
+// A MANIFEST cut at the end of a line still parses: what it no longer
+// lists (the cosignature, then log b) must not escape the check (found by
+// scripts/tamper-loop.sh: "truncate MANIFEST", verify exit 0).
+TEST_F(BundleCanonicalTest, ManifestCutAtALineEndHidesNothing) {
+  const std::string m = ReadAll(tmp_.Sub("bundle") + "/MANIFEST");
+  std::vector<std::string> lines = absl::StrSplit(m, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << m;  // magic, log a, log b, cosignature
+  for (size_t keep : {3u, 2u}) {
+    std::string cut;
+    for (size_t i = 0; i < keep; ++i) absl::StrAppend(&cut, lines[i], "\n");
+    AuditReport r = VerifyDamaged(
+        [&](const std::string& dir) { WriteAll(dir + "/MANIFEST", cut); });
+    EXPECT_GE(r.CountAtLeast(Severity::kMajor), 1u) << cut << Checks(r);
+    EXPECT_NE(Checks(r).find("does not list"), std::string::npos)
+        << cut << Checks(r);
+  }
+}
+
 // A cosignature whose cosigner line no longer names a known key (one byte
 // of the name deleted: found by scripts/tamper-loop.sh) shows nobody else
 // signed: a finding, not an "unknown key" note.
