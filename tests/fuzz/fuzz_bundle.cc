@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tools/bundle_verify.h"
 #include "tools/fetcher.h"
@@ -31,6 +33,16 @@ class MapFetcher final : public segledger::tools::Fetcher {
       if (slash != std::string::npos) dirs.insert(path.substr(0, slash));
     }
     return std::vector<std::string>(dirs.begin(), dirs.end());
+  }
+  absl::StatusOr<std::vector<std::string>> ListFiles(
+      absl::string_view rel) const override {
+    const std::string prefix = absl::StrCat(rel, "/");
+    std::vector<std::string> out;
+    for (auto it = files_.lower_bound(prefix);
+         it != files_.end() && absl::StartsWith(it->first, prefix); ++it) {
+      out.push_back(it->first);
+    }
+    return out;
   }
 
  private:
