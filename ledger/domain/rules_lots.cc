@@ -105,7 +105,10 @@ absl::StatusOr<int> MahStaffOnSite(RuleContext& ctx, absl::string_view site,
     bool role_ok = p.role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
                    p.role() == v1::PERSONNEL_ROLE_TECHNICAL ||
                    p.role() == v1::PERSONNEL_ROLE_QP;
-    if (role_ok && p.employer_party_id() == mah && InPeriod(p.period(), t)) {
+    // The rows are found by key prefix "d/pers/<site>/", which also holds
+    // the rows of a site whose id extends this one's ("<site>/annex").
+    if (role_ok && p.assigned_site_id() == site &&
+        p.employer_party_id() == mah && InPeriod(p.period(), t)) {
       people.insert(p.person_id());
     }
   };

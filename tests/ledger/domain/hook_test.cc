@@ -493,11 +493,15 @@ struct PilotCase {
   std::string rule;
   bool young;
   int staff;
+  // MAH staff assigned to "<site>/annex", another site whose id extends
+  // this one's: they are not on this site.
+  int annex_staff = 0;
 };
 
 class PilotTest : public ::testing::TestWithParam<PilotCase> {};
 
-absl::Status SetUpSite(AdcChain& c, Log& log, bool young, int staff) {
+absl::Status SetUpSite(AdcChain& c, Log& log, bool young, int staff,
+                       int annex_staff) {
   v1::Record reg =
       c.PartyReg(log.party(), v1::PARTY_ROLE_CMO,
                  young ? testing::Date(2023, 6, 1) : testing::Date(2015, 1, 1));
@@ -510,6 +514,12 @@ absl::Status SetUpSite(AdcChain& c, Log& log, bool young, int staff) {
     SEG_RETURN_IF_ERROR(
         log.Append(c.Staff(log.party(), absl::StrCat("qa-", i)), T(2))
             .status());
+  }
+  for (int i = 0; i < annex_staff; ++i) {
+    v1::Record r = c.Staff(log.party(), absl::StrCat("annex-qa-", i));
+    r.mutable_personnel_assignment()->set_assigned_site_id(log.party().site +
+                                                           "/annex");
+    SEG_RETURN_IF_ERROR(log.Append(r, T(2)).status());
   }
   return absl::OkStatus();
 }
@@ -525,7 +535,7 @@ TEST_P(PilotTest, RefuseByDefaultFindingWhenConfigured) {
     cfg.cmo_experience = mode;
     cfg.mah_staff = mode;
     Log log(chain.up().party(), &chain.evidence(), true, cfg);
-    SEG_ASSERT_OK(SetUpSite(chain, log, pc.young, pc.staff));
+    SEG_ASSERT_OK(SetUpSite(chain, log, pc.young, pc.staff, pc.annex_staff));
     v1::Record lot =
         chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
                        testing::Material("mcb"), Q("1", "H87"), T(10));
@@ -548,7 +558,9 @@ TEST_P(PilotTest, RefuseByDefaultFindingWhenConfigured) {
 INSTANTIATE_TEST_SUITE_P(
     Pilot, PilotTest,
     ::testing::Values(PilotCase{"CmoExperience", "R-CMO-EXPERIENCE", true, 2},
-                      PilotCase{"MahStaff", "R-MAH-STAFF", false, 1}),
+                      PilotCase{"MahStaff", "R-MAH-STAFF", false, 1},
+                      PilotCase{"MahStaffOfASiteUnderThisSitesId",
+                                "R-MAH-STAFF", false, 1, 1}),
     [](const auto& info) { return info.param.name; });
 
 // d/staff/<site> (state.h) follows the site's d/pers rows: each personnel
@@ -561,7 +573,7 @@ TEST(MahStaffTest, SummaryRowFollowsThePersonnelRows) {
     AdcChain chain;
     SEG_ASSERT_OK(chain.Build());
     Log log(chain.up().party(), &chain.evidence(), true, DomainConfig());
-    SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/false, staff));
+    SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/false, staff, 0));
     const std::string summary = StaffKey(log.party().site);
     auto assignments = [&]() -> int {
       auto rows = log.index().rows();
@@ -626,7 +638,7 @@ TEST(RebuildTest, PilotFindingRowsAreRebuiltToo) {
   DomainConfig cfg;
   cfg.cmo_experience = PilotMode::kFinding;
   Log log(chain.up().party(), &chain.evidence(), true, cfg);
-  SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/true, 2));
+  SEG_ASSERT_OK(SetUpSite(chain, log, /*young=*/true, 2, 0));
   SEG_ASSERT_OK(
       log.Append(chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
                                 testing::Material("mcb"), Q("1", "H87"), T(10)),
