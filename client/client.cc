@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/idle_watchdog.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -61,6 +62,12 @@ bool Retryable(grpc::StatusCode code) {
 
 }  // namespace
 
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
@@ -108,13 +115,19 @@ void Client::Prepare(grpc::ClientContext& ctx) const {
 absl::Status Client::Retry(
     bool idempotent,
     const std::function<grpc::Status(grpc::ClientContext&)>& call) const {
+  return Retry(idempotent, /*unary=*/true, call);
+}
+
+absl::Status Client::Retry(
+    bool idempotent, bool unary,
+    const std::function<grpc::Status(grpc::ClientContext&)>& call) const {
   thread_local std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
   grpc::Status s;
   int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     grpc::ClientContext ctx;
-    Prepare(ctx);
+    if (unary) Prepare(ctx);  // a stream's call runs an IdleWatchdog
     s = call(ctx);
     if (s.ok() || !Retryable(s.error_code()) || attempt == attempts) break;
     // Full jitter in [backoff/2, backoff].
@@ -158,11 +171,12 @@ absl::Status Client::GetEntries(
   // Retries resume after the last entry delivered.
   uint64_t next = from;
   bool stopped = false;
-  return Retry(true, [&](grpc::ClientContext& ctx) {
+  return Retry(true, /*unary=*/false, [&](grpc::ClientContext& ctx) {
     v1::GetEntriesRequest req;
     req.set_from(next);
     req.set_to(to);
     req.set_origin(origin);
+    IdleWatchdog watchdog(&ctx, options_.timeout);
     std::unique_ptr<grpc::ClientReader<v1::EntryResponse>> reader =
         read_->GetEntries(&ctx, req);
     v1::EntryResponse e;
@@ -172,9 +186,13 @@ absl::Status Client::GetEntries(
         stopped = true;
         ctx.TryCancel();
       }
+      watchdog.Progress();  // after fn: its own time is not the node's
     }
     grpc::Status s = reader->Finish();
-    return stopped ? grpc::Status::OK : s;
+    if (stopped) return grpc::Status::OK;
+    return ToGrpcStatus(watchdog.Explain(
+        FromGrpcStatus(s),
+        absl::StrCat("no entry from the node after entry ", next)));
   });
 }
 
@@ -193,14 +211,20 @@ absl::StatusOr<v1::CheckpointResponse> Client::GetCheckpoint(
 
 absl::StatusOr<std::vector<v1::CheckpointResponse>> Client::ListCheckpoints() {
   std::vector<v1::CheckpointResponse> out;
-  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+  absl::Status s = Retry(true, /*unary=*/false, [&](grpc::ClientContext& ctx) {
     out.clear();
     v1::ListCheckpointsRequest req;
+    IdleWatchdog watchdog(&ctx, options_.timeout);
     std::unique_ptr<grpc::ClientReader<v1::CheckpointResponse>> reader =
         read_->ListCheckpoints(&ctx, req);
     v1::CheckpointResponse r;
-    while (reader->Read(&r)) out.push_back(r);
-    return reader->Finish();
+    while (reader->Read(&r)) {
+      out.push_back(r);
+      watchdog.Progress();
+    }
+    grpc::Status st = reader->Finish();
+    return ToGrpcStatus(
+        watchdog.Explain(FromGrpcStatus(st), "no checkpoint from the node"));
   });
   if (!s.ok()) return s;
   return out;
@@ -388,11 +412,14 @@ absl::StatusOr<std::unique_ptr<AppendStreamWriter>> Client::OpenAppendStream(
   std::unique_ptr<AppendStreamWriter> w(new AppendStreamWriter());
   w->ctx_ = std::make_unique<grpc::ClientContext>();
   w->on_ack_ = std::move(on_ack);
+  w->watchdog_ =
+      std::make_unique<IdleWatchdog>(w->ctx_.get(), options_.timeout);
   w->stream_ = append_->AppendStream(w->ctx_.get());
   AppendStreamWriter* raw = w.get();
   w->reader_ = std::thread([raw] {
     v1::AppendStreamResponse resp;
     while (raw->stream_->Read(&resp)) {
+      raw->watchdog_->Progress();
       for (const v1::StreamAck& ack : resp.acks()) raw->on_ack_(ack);
     }
   });
@@ -402,7 +429,11 @@ absl::StatusOr<std::unique_ptr<AppendStreamWriter>> Client::OpenAppendStream(
 AppendStreamWriter::~AppendStreamWriter() { Finish().IgnoreError(); }
 
 bool AppendStreamWriter::Write(const v1::AppendStreamRequest& request) {
-  return !finished_ && stream_->Write(request);
+  if (finished_) return false;
+  watchdog_->Progress();  // the wait starts now, not at the last ack
+  bool sent = stream_->Write(request);
+  if (sent) watchdog_->Progress();
+  return sent;
 }
 
 absl::Status AppendStreamWriter::Finish() {
@@ -410,7 +441,9 @@ absl::Status AppendStreamWriter::Finish() {
   finished_ = true;
   stream_->WritesDone();
   reader_.join();  // every ack read (or the stream broke)
-  status_ = FromGrpcStatus(stream_->Finish());
+  status_ = watchdog_->Explain(FromGrpcStatus(stream_->Finish()),
+                               "no acknowledgement from the node");
+  watchdog_.reset();  // before ctx_ goes
   return status_;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/idle_watchdog.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "segledger/v1/admin_service.grpc.pb.h"
@@ -35,14 +36,17 @@ struct ClientOptions {
   std::string key_file;   // PEM client private key
   // TLS name to check instead of the target's host (tests, IP targets).
   std::string server_name_override;
-  absl::Duration timeout = absl::Seconds(30);  // per attempt
-  int max_attempts = 4;                        // idempotent calls only
+  // A unary call's deadline per attempt; a stream's longest wait for the
+  // node's next message (IdleWatchdog), however long the whole stream runs.
+  absl::Duration timeout = absl::Seconds(30);
+  int max_attempts = 4;  // idempotent calls only
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);
 };
 
-// grpc::Status -> absl::Status, code for code.
+// grpc::Status <-> absl::Status, code for code.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // True for codes that mean "could not reach or was refused by the node":
 // UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, PERMISSION_DENIED.
@@ -121,8 +125,13 @@ class Client {
   void Prepare(grpc::ClientContext& ctx) const;
   // Runs `call` up to max_attempts times while it fails with UNAVAILABLE
   // or DEADLINE_EXCEEDED, sleeping with jittered exponential backoff.
+  // The context of a unary call gets options_.timeout as its deadline; a
+  // stream's call (`unary` false) watches for progress itself.
   absl::Status Retry(
       bool idempotent,
+      const std::function<grpc::Status(grpc::ClientContext&)>& call) const;
+  absl::Status Retry(
+      bool idempotent, bool unary,
       const std::function<grpc::Status(grpc::ClientContext&)>& call) const;
 
   const ClientOptions options_;
@@ -138,7 +147,9 @@ class Client {
 
 // A bulk append stream: Write() sends records (blocking under the node's
 // flow control); acknowledgements arrive on a reader thread. Finish()
-// half-closes, waits for every ack and returns the stream's status.
+// half-closes, waits for every ack and returns the stream's status. A node
+// that neither takes a record nor acknowledges one for the client's
+// timeout has the stream cancelled: DEADLINE_EXCEEDED.
 class AppendStreamWriter {
  public:
   ~AppendStreamWriter();  // Finish()es if needed
@@ -151,6 +162,7 @@ class AppendStreamWriter {
   AppendStreamWriter() = default;
 
   std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<IdleWatchdog> watchdog_;  // on ctx_
   std::unique_ptr<grpc::ClientReaderWriter<v1::AppendStreamRequest,
                                            v1::AppendStreamResponse>>
       stream_;

@@ -30,7 +30,10 @@ int main(int argc, char** argv) {
   app.add_option("--key", opts.key_file, "client private key (PEM)");
   app.add_option("--server-name", opts.server_name_override,
                  "TLS name expected in the node's certificate");
-  app.add_option("--timeout", timeout_s, "seconds per attempt");
+  app.add_option("--timeout", timeout_s,
+                 "seconds per attempt of a call; for a stream (append, "
+                 "entries, export), the longest wait for the node's next "
+                 "message");
   app.add_option("--format", format, "json or text")
       ->check(CLI::IsMember({"json", "text"}));
 
