@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ledger/base64.h"
 
 namespace segledger::tools {
 
@@ -36,8 +37,18 @@ std::string FindingText(const AuditFinding& f) {
   if (!f.origin.empty()) absl::StrAppend(&line, " log=", f.origin);
   if (f.index >= 0) absl::StrAppend(&line, " index=", f.index);
   if (!f.path.empty()) absl::StrAppend(&line, " file=", f.path);
-  absl::StrAppend(&line, ": ", f.detail, "\n");
+  absl::StrAppend(&line, ": ", f.detail);
+  // The other records involved (the first is log= index= above).
+  for (size_t i = 1; i < f.records.size(); ++i) {
+    absl::StrAppend(&line, i == 1 ? " (also " : ", ", f.records[i].origin,
+                    " index ", f.records[i].index);
+  }
+  absl::StrAppend(&line, f.records.size() > 1 ? ")\n" : "\n");
   return line;
+}
+
+std::string AsOf(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -59,6 +70,10 @@ std::string FormatReportText(const AuditReport& report) {
   }
   for (const KeySummary& k : report.keys) {
     absl::StrAppend(&out, "key ", k.name, " sha256 ", k.fingerprint, "\n");
+  }
+  if (report.domain_as_of != absl::InfinitePast()) {
+    absl::StrAppend(&out, "domain findings as of ", AsOf(report.domain_as_of),
+                    " (the latest record in the bundle)\n");
   }
   for (const AuditFinding& f : report.findings) out += FindingText(f);
   absl::StrAppendFormat(&out, "%d findings (%d major or critical) in %.2f s\n",
@@ -104,9 +119,24 @@ std::string FormatReportJson(const AuditReport& report, Severity fail_at) {
                     ",\"severity\":", Quote(SeverityName(f.severity)),
                     ",\"origin\":", Quote(f.origin), ",\"index\":", f.index,
                     ",\"path\":", Quote(f.path),
-                    ",\"detail\":", Quote(f.detail), "}");
+                    ",\"detail\":", Quote(f.detail), ",\"records\":[");
+    for (size_t j = 0; j < f.records.size(); ++j) {
+      const AuditFinding::Record& r = f.records[j];
+      absl::StrAppend(&out, j ? "," : "", "{\"origin\":", Quote(r.origin),
+                      ",\"index\":", r.index, ",\"leaf_hash\":",
+                      Quote(Base64Encode(absl::string_view(
+                          reinterpret_cast<const char*>(r.leaf_hash.data()),
+                          r.leaf_hash.size()))),
+                      "}");
+    }
+    absl::StrAppend(&out, "]}");
   }
-  absl::StrAppend(&out, "]}\n");
+  absl::StrAppend(&out, "]");
+  if (report.domain_as_of != absl::InfinitePast()) {
+    absl::StrAppend(&out,
+                    ",\"domain_as_of\":", Quote(AsOf(report.domain_as_of)));
+  }
+  absl::StrAppend(&out, "}\n");
   return out;
 }
 

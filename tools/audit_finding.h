@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ledger/hash.h"
 #include "ledger/json_string.h"
 #include "ledger/verifier.h"
 
@@ -39,6 +41,14 @@ struct AuditFinding {
   int64_t index = -1;  // entry index or checkpoint size; -1 when none
   std::string path;    // bundle-relative file, when one is involved
   std::string detail;
+  // Every record involved (domain findings: DOMAIN.md's (origin, index,
+  // leaf hash)); origin/index above repeat the first.
+  struct Record {
+    std::string origin;
+    uint64_t index = 0;
+    Hash leaf_hash{};
+  };
+  std::vector<Record> records;
 };
 
 AuditFinding FromCoreFinding(const Finding& f);
@@ -68,6 +78,9 @@ struct AuditReport {
   std::vector<KeySummary> keys;
   std::vector<AuditFinding> findings;
   double seconds = 0;
+  // The time the domain findings were judged at (the latest recorded_at of
+  // the bundle's logs; InfinitePast when no domain audit ran).
+  absl::Time domain_as_of = absl::InfinitePast();
 
   // Findings at or above `min`.
   size_t CountAtLeast(Severity min) const;
@@ -79,7 +92,9 @@ using ::segledger::JsonEscape;
 // Human-readable report: summary lines then one line per finding.
 std::string FormatReportText(const AuditReport& report);
 // One JSON object: {"source","ok","seconds","logs":[...],"keys":[...],
-// "findings":[{"check","severity","origin","index","path","detail"}]}.
+// "findings":[{"check","severity","origin","index","path","detail",
+// "records":[{"origin","index","leaf_hash"}]}]} (+ "domain_as_of" when a
+// domain audit ran).
 std::string FormatReportJson(const AuditReport& report, Severity fail_at);
 
 }  // namespace segledger::tools

@@ -22,9 +22,9 @@ namespace {
 
 AuditFinding Make(absl::string_view check, Severity sev, std::string origin,
                   int64_t index, std::string path, std::string detail) {
-  return AuditFinding{std::string(check), sev,
-                      std::move(origin),  index,
-                      std::move(path),    std::move(detail)};
+  return AuditFinding{
+      std::string(check), sev, std::move(origin), index, std::move(path),
+      std::move(detail),  {}};
 }
 
 // MANIFEST (`*from_file`), or a listing of log directories when it is

@@ -20,9 +20,12 @@ int RunReport(const ReportFlags& flags) {
   // The exit code follows verification alone, as epcis's does; the domain
   // findings added below are content for the reader.
   const size_t unverified = report.CountAtLeast(Severity::kMajor);
-  std::unique_ptr<domain::DomainGraph> graph = BuildDomainGraph(contents);
+  absl::Time as_of;
+  std::unique_ptr<domain::DomainGraph> graph =
+      BuildDomainGraph(contents, &as_of);
+  report.domain_as_of = as_of;
   std::vector<AuditFinding> df =
-      DomainAuditFindings(*graph, CompleteOrigins(contents));
+      DomainAuditFindings(*graph, CompleteOrigins(contents), as_of);
   report.findings.insert(report.findings.end(), df.begin(), df.end());
   absl::Status s =
       WriteStringToFile(flags.html, HtmlReport(report, contents, *graph), true);

@@ -30,8 +30,13 @@ std::optional<Hash> ProvenRoot(const LogCheckResult& log, uint64_t size) {
 void Add(AuditReport& r, absl::string_view check, Severity sev,
          std::string origin, int64_t index, std::string path,
          std::string detail) {
-  r.findings.push_back(AuditFinding{std::string(check), sev, std::move(origin),
-                                    index, std::move(path), std::move(detail)});
+  r.findings.push_back(AuditFinding{std::string(check),
+                                    sev,
+                                    std::move(origin),
+                                    index,
+                                    std::move(path),
+                                    std::move(detail),
+                                    {}});
 }
 
 void CheckOneCosigned(const std::string& path, const std::string& note,

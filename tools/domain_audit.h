@@ -20,16 +20,31 @@ namespace segledger::tools {
 
 // Entries whose body does not parse are skipped (the LogVerifier reported
 // them). Peer evidence already verified by VerifyBundle is added too.
+// `as_of` (may be null) receives BundleTime of the logs' entries.
 std::unique_ptr<domain::DomainGraph> BuildDomainGraph(
-    const BundleContents& contents);
+    const BundleContents& contents, absl::Time* as_of = nullptr);
 
-// Domain findings as audit findings (check = "domain/<kind>"), each naming
-// the first record involved.
+// The time an offline audit judges deadlines at ("no receipt past its
+// deadline"): the latest recorded_at of the entries of the bundle's own
+// logs, not the reader's clock, so the same bundle gives the same findings
+// on any day. InfinitePast for a bundle without entries.
+class BundleTime {
+ public:
+  void Add(const v1::EntryBody& body);
+  absl::Time Get() const { return latest_; }
+
+ private:
+  absl::Time latest_ = absl::InfinitePast();
+};
+
+// Domain findings as audit findings (check = "domain/<kind>"), each with
+// every record involved (origin, index, leaf hash), judged at `as_of`.
 // Only findings about logs the bundle holds whole (`complete`; see
 // domain::FindingsAbout): evidence entries of other logs inform the
 // cross-log checks but their own history is not in the bundle.
 std::vector<AuditFinding> DomainAuditFindings(
-    const domain::DomainGraph& g, const std::set<std::string>& complete);
+    const domain::DomainGraph& g, const std::set<std::string>& complete,
+    absl::Time as_of);
 // The origins of the logs in `contents` (for DomainAuditFindings).
 std::set<std::string> CompleteOrigins(const BundleContents& contents);
 

@@ -56,9 +56,13 @@ class LogChecker {
  private:
   void Add(absl::string_view check, Severity sev, int64_t index,
            std::string path, std::string detail) {
-    out_.findings.push_back(AuditFinding{std::string(check), sev, origin_,
-                                         index, std::move(path),
-                                         std::move(detail)});
+    out_.findings.push_back(AuditFinding{std::string(check),
+                                         sev,
+                                         origin_,
+                                         index,
+                                         std::move(path),
+                                         std::move(detail),
+                                         {}});
   }
   std::optional<std::string> Get(const std::string& rel, int64_t index);
   // Past a streak of missing files Get fetches nothing more.

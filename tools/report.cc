@@ -79,6 +79,11 @@ std::string FindingsHtml(const AuditReport& r) {
             ? absl::StrCat("<a href=\"#", Anchor(f.origin, f.index), "\">",
                            H(f.origin), " #", f.index, "</a>")
             : H(f.path);
+    for (size_t i = 1; i < f.records.size(); ++i) {
+      const AuditFinding::Record& r = f.records[i];
+      absl::StrAppend(&rec, "<br><a href=\"#", Anchor(r.origin, r.index), "\">",
+                      H(r.origin), " #", r.index, "</a>");
+    }
     absl::StrAppend(&out, "<tr class=\"", SeverityName(f.severity), "\"><td>",
                     SeverityName(f.severity), "</td><td>", H(f.check),
                     "</td><td>", rec, "</td><td>", H(f.detail), "</td></tr>");

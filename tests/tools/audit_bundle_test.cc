@@ -11,7 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/entry_codec.h"
 #include "ledger/thread_pool.h"
+#include "tests/ledger/domain/adc_scenario.h"
 #include "tests/support/test_util.h"
 #include "tests/tools/custody_bundle.h"
 #include "tools/bundle_layout.h"
@@ -33,9 +35,14 @@ std::string Describe(const AuditReport& r) {
   std::string out;
   for (const AuditFinding& f : r.findings) {
     absl::StrAppend(&out, f.check, " ", SeverityName(f.severity), " ", f.origin,
-                    "@", f.index, " ", f.path, ": ", f.detail, "\n");
+                    "@", f.index, " ", f.path, ": ", f.detail);
+    for (const AuditFinding::Record& rec : f.records) {
+      absl::StrAppend(&out, " ", rec.origin, "#", rec.index, "/",
+                      rec.leaf_hash[0]);
+    }
+    absl::StrAppend(&out, "\n");
   }
-  return out;
+  return absl::StrCat(out, "as of ", absl::FormatTime(r.domain_as_of));
 }
 
 // The path segaudit verify took before AuditBundle.
@@ -48,8 +55,11 @@ std::string Reference(const std::string& dir, ThreadPool* pool) {
   BundleContents contents;
   absl::StatusOr<AuditReport> report = VerifyBundle(**fetcher, vo, &contents);
   EXPECT_TRUE(report.ok()) << report.status();
-  std::vector<AuditFinding> df = DomainAuditFindings(
-      *BuildDomainGraph(contents), CompleteOrigins(contents));
+  absl::Time as_of;
+  std::unique_ptr<domain::DomainGraph> g = BuildDomainGraph(contents, &as_of);
+  std::vector<AuditFinding> df =
+      DomainAuditFindings(*g, CompleteOrigins(contents), as_of);
+  report->domain_as_of = as_of;
   report->findings.insert(report->findings.end(), df.begin(), df.end());
   return Describe(*report);
 }
@@ -148,6 +158,55 @@ TEST(AuditBundle, FillsContentsWithoutBodies) {
   std::vector<std::pair<std::string, uint64_t>> want = {
       {kUp, 0}, {kUp, 1}, {kUp, 2}, {kDown, 0}, {kDown, 1}};
   EXPECT_EQ(seen, want);
+}
+
+// segaudit judges deadlines at the latest record of the bundle (not at
+// "never", which hid every dispatch_not_received offline): a dispatch with
+// no receipt past its deadline is reported, with every record involved.
+TEST(DomainAuditFindings, DispatchNeverReceivedIsJudgedAtTheBundlesTime) {
+  domain::testing::AdcChain chain(domain::testing::Defect::kNeverReceived,
+                                  /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  // The MAH's log goes on well past T5's deadline.
+  SEG_ASSERT_OK(
+      chain.mah()
+          .Append(chain.PartyReg(chain.mah().party(), v1::PARTY_ROLE_MAH,
+                                 domain::testing::Date(2020, 1, 1)),
+                  domain::testing::T(400))
+          .status());
+  domain::DomainGraph g = chain.Graph();
+  BundleTime time;
+  std::set<std::string> complete;
+  for (domain::testing::Log* log : chain.logs()) {
+    complete.insert(log->party().origin);
+    for (const auto& e : log->entries()) {
+      SEG_ASSERT_OK_AND_ASSIGN(v1::EntryBody body, ParseEntryBody(e.body));
+      time.Add(body);
+    }
+  }
+  EXPECT_EQ(time.Get(), domain::testing::T(400));
+  std::vector<AuditFinding> found =
+      DomainAuditFindings(g, complete, time.Get());
+  std::vector<const AuditFinding*> missing;
+  for (const AuditFinding& f : found) {
+    if (f.check == "domain/dispatch_not_received") missing.push_back(&f);
+  }
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0]->detail.find("T5"), std::string::npos);
+  ASSERT_EQ(missing[0]->records.size(), 1u);
+  const AuditFinding::Record& r = missing[0]->records[0];
+  EXPECT_EQ(r.origin, missing[0]->origin);
+  EXPECT_EQ(static_cast<int64_t>(r.index), missing[0]->index);
+  const domain::GraphEntry* e = g.Find(r.origin, r.index);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->body.record().has_dispatch());
+  EXPECT_EQ(r.leaf_hash, e->leaf_hash);
+
+  // Judged before the deadline, the same bundle has no such finding.
+  for (const AuditFinding& f :
+       DomainAuditFindings(g, complete, domain::testing::T(70))) {
+    EXPECT_NE(f.check, "domain/dispatch_not_received") << f.detail;
+  }
 }
 
 }  // namespace
