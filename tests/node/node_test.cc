@@ -916,6 +916,14 @@ TEST(ConfigExampleTest, ParsesWithEveryDocumentedSection) {
       ReadConfigFile(absl::StrCat(SEGLEDGER_TESTDATA_DIR,
                                   "/../../node/segledgerd.example.textproto")));
   EXPECT_FALSE(c.principals().empty());
+  // The README's records are those of this party and site.
+  EXPECT_EQ(c.party(), "https://cmo-up.example/party");
+  EXPECT_EQ(c.site_id(), "https://cmo-up.example/site/1");
+  for (const auto& p : c.principals()) {
+    if (p.role() == "operator" || p.role() == "qa") {
+      EXPECT_EQ(p.party(), c.party()) << p.match();
+    }
+  }
   EXPECT_EQ(c.pilot_rules().cmo_min_experience_years(), 3u);
   EXPECT_EQ(c.pilot_rules().mah_staff(), v1::PILOT_RULE_MODE_REFUSE);
 }
