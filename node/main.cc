@@ -13,6 +13,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "node/data_dir.h"
+#include "node/grpc_log.h"
 #include "node/json_log.h"
 #include "node/node.h"
 
@@ -29,7 +30,10 @@ int Fail(int code, const absl::Status& s) {
 // serve errors: one line of the JSON log (docs/operations.md "Monitoring"),
 // which names the problem.
 int ServeFail(int code, absl::string_view what, const absl::Status& s) {
-  LogJson("error", what, {{"status", s.ToString()}});
+  segledger::node::LogFields fields = {{"status", s.ToString()}};
+  std::string grpc = segledger::node::TakeHeldGrpcLog();
+  if (!grpc.empty()) fields.emplace_back("grpc", grpc);
+  LogJson("error", what, fields);
   return code;
 }
 
@@ -52,6 +56,7 @@ int WaitForSignal() {
 }
 
 int Serve(const ServeFlags& f) {
+  segledger::node::RouteGrpcLogToJson();  // held until the node serves
   segledger::v1::NodeConfig config;
   if (!f.config.empty()) {
     absl::StatusOr<segledger::v1::NodeConfig> c =
@@ -79,6 +84,7 @@ int Serve(const ServeFlags& f) {
         f.ready_file, (*node)->address() + "\n");
     if (!s.ok()) return ServeFail(3, "cannot write the ready file", s);
   }
+  segledger::node::ReleaseGrpcLog();
   int sig = WaitForSignal();
   LogJson("info", "shutting down", {{"signal", absl::StrCat(sig)}});
   absl::Status s = (*node)->Shutdown();

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -11,6 +12,7 @@
 #include "node/append_service.h"
 #include "node/data_dir.h"
 #include "node/domain_parts.h"
+#include "node/grpc_log.h"
 #include "node/json_log.h"
 #include "node/peer_layer.h"
 #include "node/peer_service.h"
@@ -21,12 +23,32 @@ namespace segledger::node {
 
 namespace {
 
+// "HOST:PORT" with a port in 0..65535 (0: any free port), checked before
+// anything is opened, so a mistyped address is an input error (exit 2)
+// rather than a failure to bind (exit 3).
+absl::Status CheckListen(absl::string_view field, absl::string_view listen) {
+  if (listen.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": empty"));
+  }
+  const size_t colon = listen.rfind(':');
+  absl::string_view host =
+      colon == absl::string_view::npos ? "" : listen.substr(0, colon);
+  absl::string_view port =
+      colon == absl::string_view::npos ? "" : listen.substr(colon + 1);
+  uint32_t number = 0;
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != absl::string_view::npos ||
+      !absl::SimpleAtoi(port, &number) || number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": \"", listen, "\" is not HOST:PORT (port 0-65535)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const v1::NodeConfig& config) {
   if (config.insecure()) {
-    LogJson("warn", "INSECURE mode: plaintext, every caller is an operator",
-            {{"party", config.party()}});
-    return grpc::InsecureServerCredentials();
+    return grpc::InsecureServerCredentials();  // warned once serving
   }
   if (config.tls_cert().empty() || config.tls_key().empty() ||
       config.tls_ca().empty()) {
@@ -73,13 +95,19 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   if (config.data_dir().empty()) {
     return absl::InvalidArgumentError("data_dir: empty");
   }
-  if (config.listen().empty())
-    return absl::InvalidArgumentError("listen: empty");
+  SEG_RETURN_IF_ERROR(CheckListen("listen", config.listen()));
+  if (!config.metrics_listen().empty()) {
+    SEG_RETURN_IF_ERROR(CheckListen("metrics_listen", config.metrics_listen()));
+  }
   absl::StatusOr<v1::NodeConfig> file =
       ReadConfigFile(NodeFile(config.data_dir()));
   if (!file.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "data_dir: ", file.status().message(), " (run segledgerd init first)"));
+    // No node there: the flag is wrong (exit 2). A node.textproto that is
+    // there but unreadable is a damaged data directory (exit 3).
+    std::string msg = absl::StrCat("data_dir: ", file.status().message(),
+                                   " (run segledgerd init first)");
+    return absl::IsNotFound(file.status()) ? absl::InvalidArgumentError(msg)
+                                           : absl::FailedPreconditionError(msg);
   }
   if (config.origin().empty()) config.set_origin(file->origin());
   if (config.party().empty()) config.set_party(config.origin());
@@ -140,6 +168,10 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
            {"party", config.party()},
            {"size", absl::StrCat(store_->Size())},
            {"metrics_port", absl::StrCat(metrics_port())}});
+  if (config.insecure()) {
+    LogJson("warn", "INSECURE mode: plaintext, every caller is an operator",
+            {{"party", config.party()}});
+  }
   return absl::OkStatus();
 }
 
@@ -166,8 +198,12 @@ absl::Status Node::BuildServer(const v1::NodeConfig& config) {
   if (domain_ != nullptr) domain_->RegisterServices(builder, &ctx_);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("listen: cannot serve on \"", config.listen(), "\""));
+    // segledgerd holds gRPC's own log lines until it serves: its reason
+    // ("Address already in use") belongs in this one error.
+    std::string why = TakeHeldGrpcLog();
+    return absl::UnavailableError(absl::StrCat("listen: cannot serve on \"",
+                                               config.listen(), "\"",
+                                               why.empty() ? "" : ": ", why));
   }
   std::string host = config.listen().substr(0, config.listen().rfind(':'));
   address_ = absl::StrCat(host, ":", port);

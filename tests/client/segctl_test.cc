@@ -2,9 +2,12 @@
 // contract"): init/serve/--ready-file, every segctl command and its exit
 // codes, and durability of acknowledged appends across SIGTERM and SIGKILL
 // under load.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -347,16 +350,37 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
     int code;
     const char* says;
   };
+  // A port taken by a socket without SO_REUSEPORT (gRPC sets it, so two
+  // gRPC servers could share one).
+  int busy = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(busy, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string taken = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  const std::string any = " --listen 127.0.0.1:0";
   const std::vector<Case> cases = {
-      {"--data " + data_ + " --config " + bad_role, 2, "principals[0].role"},
-      {"--data " + data_ + " --config " + tmp_.Sub("none.textproto"), 2,
+      {"--data " + data_ + " --config " + bad_role + any, 2,
+       "principals[0].role"},
+      {"--data " + data_ + " --config " + tmp_.Sub("none.textproto") + any, 2,
        "none.textproto"},
-      {"--data " + tmp_.Sub("no-data"), 3, "segledgerd init"},
+      // A wrong --data is an input error; so is an address that is not one.
+      {"--data " + tmp_.Sub("no-data") + any, 2, "segledgerd init"},
+      {"--data " + data_ + " --listen foo", 2, "listen: \\\"foo\\\" is not"},
+      {"--data " + data_ + " --listen 127.0.0.1:70000", 2, "HOST:PORT"},
+      {"--data " + data_ + any + " --metrics-listen x", 2, "metrics_listen"},
+      // A good address it cannot bind: cannot serve, with gRPC's reason in
+      // the same line rather than a raw gRPC log line before it.
+      {"--data " + data_ + " --listen " + taken, 3, "cannot serve on"},
   };
   for (const Case& tc : cases) {
-    Result r = RunCmd(absl::StrCat(kSegledgerd, " serve ", tc.args,
-                                   " --listen 127.0.0.1:0 --insecure"),
-                      tmp_.Sub("serve.err"));
+    Result r =
+        RunCmd(absl::StrCat(kSegledgerd, " serve ", tc.args, " --insecure"),
+               tmp_.Sub("serve.err"));
     EXPECT_EQ(r.code, tc.code) << tc.args << ": " << r.err;
     std::vector<std::string> lines = Lines(r.err);
     ASSERT_EQ(lines.size(), 1u) << tc.args << ": " << r.err;
@@ -364,6 +388,7 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
     EXPECT_THAT(lines[0], HasSubstr("\"level\":\"error\""));
     EXPECT_THAT(lines[0], HasSubstr(tc.says));
   }
+  close(busy);
 }
 
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
