@@ -1,5 +1,7 @@
 // Traces, balances and the province view of DomainGraph (graph.h).
+#include <algorithm>
 #include <deque>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/domain/graph.h"
@@ -115,7 +117,18 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
   LotBalance b;
   b.lot_id = std::string(lot);
   const std::optional<Decimal> density = Density(lot);
-  Decimal dispatched_total, received_total;
+  // The lot's movements, then applied in log order: a destruction without a
+  // quantity destroys what its site holds at that point (records.proto,
+  // apply.cc), so it needs the site's running balance.
+  using Field = Decimal LotBalance::Site::*;
+  struct Move {
+    const GraphEntry* entry;
+    LotBalance::Site* site;
+    Field field;
+    std::optional<Decimal> amount;  // nullopt with all_on_hand
+    bool all_on_hand = false;
+  };
+  std::vector<Move> moves;
   for (const GraphEntry* e : OfLot(lot)) {
     const v1::Record& r = e->body.record();
     const v1::RecordHeader* h = HeaderOf(r);
@@ -124,38 +137,66 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
       if (b.unit.empty()) b.unit = q.unit();
       return In(q, b.unit, density);
     };
-    LotBalance::Site& s = b.sites[h->site_id()];
+    LotBalance::Site* s = &b.sites[h->site_id()];
+    auto move = [&](Field f, std::optional<Decimal> d) {
+      moves.push_back(Move{e, s, f, d});
+    };
     if (r.has_lot_produced()) {
-      Bump(&s.produced, unit_of(r.lot_produced().quantity()));
+      move(&LotBalance::Site::produced, unit_of(r.lot_produced().quantity()));
     } else if (r.has_transformation()) {
       for (const auto& o : r.transformation().outputs()) {
-        if (o.lot_id() == lot) Bump(&s.produced, unit_of(o.quantity()));
+        if (o.lot_id() == lot)
+          move(&LotBalance::Site::produced, unit_of(o.quantity()));
       }
       for (const auto& i : r.transformation().inputs()) {
-        if (i.lot_id() == lot) Bump(&s.consumed, unit_of(i.quantity()));
+        if (i.lot_id() == lot)
+          move(&LotBalance::Site::consumed, unit_of(i.quantity()));
       }
     } else if (r.has_dispatch()) {
       for (const auto& c : r.dispatch().containers()) {
-        if (c.lot_id() == lot) Bump(&s.dispatched, unit_of(c.quantity()));
+        if (c.lot_id() == lot)
+          move(&LotBalance::Site::dispatched, unit_of(c.quantity()));
       }
     } else if (r.has_receipt()) {
       for (const auto& c : r.receipt().containers()) {
         if (c.lot_id() == lot)
-          Bump(&s.received, unit_of(c.received_quantity()));
+          move(&LotBalance::Site::received, unit_of(c.received_quantity()));
       }
     } else if (r.has_qc_result() && r.qc_result().has_sample_quantity()) {
-      Bump(&s.sampled, unit_of(r.qc_result().sample_quantity()));
+      move(&LotBalance::Site::sampled,
+           unit_of(r.qc_result().sample_quantity()));
     } else if (r.has_status_change() &&
-               r.status_change().action() == v1::STATUS_ACTION_DESTROY &&
-               r.status_change().has_quantity()) {
-      Bump(&s.destroyed, unit_of(r.status_change().quantity()));
+               r.status_change().action() == v1::STATUS_ACTION_DESTROY) {
+      if (r.status_change().has_quantity()) {
+        move(&LotBalance::Site::destroyed,
+             unit_of(r.status_change().quantity()));
+      } else {
+        moves.push_back(
+            Move{e, s, &LotBalance::Site::destroyed, std::nullopt, true});
+      }
     }
   }
+  std::stable_sort(moves.begin(), moves.end(),
+                   [](const Move& x, const Move& y) {
+                     return std::tie(x.entry->origin, x.entry->index) <
+                            std::tie(y.entry->origin, y.entry->index);
+                   });
+  auto on_hand = [](const LotBalance::Site& s) {
+    return Decimal::FromMicros(s.produced.micros() + s.received.micros() -
+                               s.consumed.micros() - s.dispatched.micros() -
+                               s.sampled.micros() - s.destroyed.micros());
+  };
+  for (const Move& m : moves) {
+    std::optional<Decimal> amount = m.amount;
+    if (m.all_on_hand) {
+      Decimal held = on_hand(*m.site);
+      if (!held.is_negative()) amount = held;
+    }
+    Bump(&(m.site->*m.field), amount);
+  }
+  Decimal dispatched_total, received_total;
   for (auto& [site, s] : b.sites) {
-    int64_t on_hand = s.produced.micros() + s.received.micros() -
-                      s.consumed.micros() - s.dispatched.micros() -
-                      s.sampled.micros() - s.destroyed.micros();
-    s.on_hand = Decimal::FromMicros(on_hand);
+    s.on_hand = on_hand(s);
     Bump(&dispatched_total, s.dispatched);
     Bump(&received_total, s.received);
   }

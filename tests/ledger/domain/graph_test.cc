@@ -191,6 +191,26 @@ TEST(AdcChainTest, MassBalancePerLotAndShipment) {
   EXPECT_EQ(t1.units.at(Lot("HV001")), "LTR");
 }
 
+// records.proto: a destruction without a quantity destroys all on hand
+// (apply.cc does); the balance counted only destructions with a quantity,
+// so the fill site still showed 20,000 DP001 on hand after destroying it.
+TEST(AdcChainTest, MassBalanceDestroyWithoutQuantityTakesAllOnHand) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record r;
+  auto* s = r.mutable_status_change();
+  *s->mutable_header() = testing::Header(chain.fill().party(), testing::T(120));
+  s->set_lot_id(Lot("DP001"));
+  s->set_action(v1::STATUS_ACTION_DESTROY);
+  s->set_reason("stability failure");
+  SEG_ASSERT_OK(chain.fill().Append(r, testing::T(120)).status());
+  LotBalance b = chain.Graph().MassBalance(Lot("DP001"));
+  const auto& fill = b.sites.at(chain.fill().party().site);
+  EXPECT_EQ(fill.produced.ToString(), "20000");
+  EXPECT_EQ(fill.destroyed.ToString(), "20000");
+  EXPECT_TRUE(fill.on_hand.is_zero()) << fill.on_hand.ToString();
+}
+
 TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
   AdcChain chain;
   SEG_ASSERT_OK(chain.Build());
