@@ -79,7 +79,10 @@ struct LotBalance {
         on_hand;
   };
   std::map<std::string, Site> sites;  // by site id
-  Decimal in_transit;                 // dispatched minus received (all sites)
+  // The lot's quantity in dispatches whose transfer has no receipt in the
+  // graph. A shipment received short is not in transit: compare its
+  // dispatched and received quantities with Shipment().
+  Decimal in_transit;
 };
 
 struct ShipmentBalance {
@@ -141,6 +144,8 @@ class DomainGraph {
   // catalogue", product registration); zero when unknown.
   Decimal MassBalanceTolerancePercent(absl::string_view lot) const;
   void Trace(absl::string_view lot, bool backward, TraceResult* out) const;
+  // Whether a receipt of the transfer is in the graph.
+  bool HasReceipt(absl::string_view transfer) const;
 
   std::vector<std::unique_ptr<GraphEntry>> entries_;
   std::map<std::pair<std::string, uint64_t>, const GraphEntry*> by_pos_;

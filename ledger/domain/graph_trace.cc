@@ -89,11 +89,7 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
       AddRecord(out, &seen, e);
     }
     for (const auto& t : out->transfers) {
-      bool done = false;
-      for (const GraphEntry* e : OfTransfer(t)) {
-        if (e->body.record().has_receipt()) done = true;
-      }
-      if (!done) out->in_transit.insert(t);
+      if (!HasReceipt(t)) out->in_transit.insert(t);
     }
     for (const auto& s : tl.sites) {
       if (!s.empty()) out->sites.insert(s);
@@ -111,6 +107,13 @@ TraceResult DomainGraph::Forward(absl::string_view lot) const {
   TraceResult out;
   Trace(lot, false, &out);
   return out;
+}
+
+bool DomainGraph::HasReceipt(absl::string_view transfer) const {
+  for (const GraphEntry* e : OfTransfer(transfer)) {
+    if (e->body.record().has_receipt()) return true;
+  }
+  return false;
 }
 
 LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
@@ -153,9 +156,12 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
           move(&LotBalance::Site::consumed, unit_of(i.quantity()));
       }
     } else if (r.has_dispatch()) {
+      const bool received = HasReceipt(r.dispatch().transfer_id());
       for (const auto& c : r.dispatch().containers()) {
-        if (c.lot_id() == lot)
-          move(&LotBalance::Site::dispatched, unit_of(c.quantity()));
+        if (c.lot_id() != lot) continue;
+        std::optional<Decimal> d = unit_of(c.quantity());
+        move(&LotBalance::Site::dispatched, d);
+        if (!received) Bump(&b.in_transit, d);
       }
     } else if (r.has_receipt()) {
       for (const auto& c : r.receipt().containers()) {
@@ -194,14 +200,7 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
     }
     Bump(&(m.site->*m.field), amount);
   }
-  Decimal dispatched_total, received_total;
-  for (auto& [site, s] : b.sites) {
-    s.on_hand = on_hand(s);
-    Bump(&dispatched_total, s.dispatched);
-    Bump(&received_total, s.received);
-  }
-  b.in_transit =
-      Decimal::FromMicros(dispatched_total.micros() - received_total.micros());
+  for (auto& [site, s] : b.sites) s.on_hand = on_hand(s);
   return b;
 }
 

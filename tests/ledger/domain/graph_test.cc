@@ -211,6 +211,29 @@ TEST(AdcChainTest, MassBalanceDestroyWithoutQuantityTakesAllOnHand) {
   EXPECT_TRUE(fill.on_hand.is_zero()) << fill.on_hand.ToString();
 }
 
+// In transit is what was dispatched in a transfer nobody has received yet.
+// It was total dispatched minus total received, so T1 received 0.3 LTR
+// short (within the product's 0.5% tolerance) stayed 0.3 LTR "in transit"
+// for ever; a T5 never received is in transit whatever else arrived.
+TEST(AdcChainTest, MassBalanceInTransitIsWhatNoReceiptTookIn) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  chain.t1_received = testing::Q("199.5", "LTR");
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g = chain.Graph();
+  LotBalance hv = g.MassBalance(Lot("HV001"));
+  EXPECT_TRUE(hv.in_transit.is_zero()) << hv.in_transit.ToString();
+  EXPECT_EQ(hv.sites.at(chain.down().party().site).received.ToString(),
+            "199.5");
+  ShipmentBalance t1 = g.Shipment("T1");
+  EXPECT_EQ(t1.lots.at(Lot("HV001")).first.ToString(), "199.8");
+  EXPECT_EQ(t1.lots.at(Lot("HV001")).second.ToString(), "199.5");
+
+  AdcChain lost(Defect::kNeverReceived, /*enforce=*/false);
+  SEG_ASSERT_OK(lost.Build());
+  LotBalance ds = lost.Graph().MassBalance(Lot("DS001"));
+  EXPECT_EQ(ds.in_transit.ToString(), "1");  // T5; T3's 4 KGM arrived
+}
+
 TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
   AdcChain chain;
   SEG_ASSERT_OK(chain.Build());
