@@ -46,7 +46,6 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
     if (out->lots.count(lot)) continue;
     TracedLot& tl = out->lots[lot];
     tl.lot_id = lot;
-    std::set<std::string> received;
     for (const GraphEntry* e : OfLot(lot)) {
       const v1::Record& r = e->body.record();
       const v1::RecordHeader* h = HeaderOf(r);
@@ -80,7 +79,12 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
         out->sites.insert(r.dispatch().to_site_id());
         tl.sites.insert(site);
       } else if (r.has_receipt()) {
-        received.insert(r.receipt().transfer_id());
+        // A site's own node holds its receipts without the senders'
+        // dispatches: the receipt alone names the transfer and the site that
+        // took the lot in. The dispatching site comes from the dispatch (it
+        // names the lot) when that is in the graph; the receipt's reference
+        // to it gives only the sender's log origin, not a site.
+        out->transfers.insert(r.receipt().transfer_id());
         tl.sites.insert(site);
       } else if (!r.has_qa_release() && !r.has_qc_result() &&
                  !r.has_status_change()) {

@@ -70,6 +70,36 @@ TEST(AdcChainTest, BackwardTraceOfDpReachesEveryInputLotSiteAndTransfer) {
   EXPECT_FALSE(t.records.empty());
 }
 
+// The fill site's own node holds its receipt of T3, not the downstream
+// site's dispatch (LoadLotEntries reads only the own log). The trace took
+// transfers and sites from dispatches only, so the backward trace of DP001
+// named no transfer DS001 came in.
+TEST(AdcChainTest, BackwardTraceOfOneSitesLogNamesTheTransfersItReceived) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g;
+  for (const auto& e : chain.fill().entries()) {
+    SEG_ASSERT_OK(
+        g.AddSigned(chain.fill().party().origin, e.body, e.signature, nullptr));
+  }
+  TraceResult t = g.Backward(Lot("DP001"));
+  EXPECT_TRUE(t.lots.count(Lot("DS001")));
+  EXPECT_EQ(t.transfers, std::set<std::string>{"T3"});
+  EXPECT_TRUE(t.in_transit.empty());
+  EXPECT_EQ(t.sites, std::set<std::string>{chain.fill().party().site});
+  // With the dispatch in the graph, the trace also names where the lot came
+  // from.
+  const auto& d = chain.down().entries()[chain.t3.index()];
+  SEG_ASSERT_OK(
+      g.AddSigned(chain.down().party().origin, d.body, d.signature, nullptr));
+  t = g.Backward(Lot("DP001"));
+  EXPECT_EQ(t.sites, (std::set<std::string>{chain.fill().party().site,
+                                            chain.down().party().site}));
+  EXPECT_EQ(t.lots.at(Lot("DS001")).sites,
+            (std::set<std::string>{chain.fill().party().site,
+                                   chain.down().party().site}));
+}
+
 TEST(AdcChainTest, ForwardTraceIncludesShipmentsInTransit) {
   AdcChain chain(Defect::kNeverReceived, false);
   SEG_ASSERT_OK(chain.Build());
