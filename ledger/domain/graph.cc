@@ -118,16 +118,24 @@ const GraphEntry* DomainGraph::ByRef(const v1::EntryRef& ref) const {
   return e;
 }
 
-std::vector<const GraphEntry*> DomainGraph::OfLot(absl::string_view lot) const {
-  auto it = by_lot_.find(std::string(lot));
-  return it == by_lot_.end() ? std::vector<const GraphEntry*>() : it->second;
+namespace {
+const std::vector<const GraphEntry*>& Entries(
+    const std::map<std::string, std::vector<const GraphEntry*>>& m,
+    absl::string_view key) {
+  static const auto* const kNone = new std::vector<const GraphEntry*>();
+  auto it = m.find(std::string(key));
+  return it == m.end() ? *kNone : it->second;
+}
+}  // namespace
+
+const std::vector<const GraphEntry*>& DomainGraph::OfLot(
+    absl::string_view lot) const {
+  return Entries(by_lot_, lot);
 }
 
-std::vector<const GraphEntry*> DomainGraph::OfTransfer(
+const std::vector<const GraphEntry*>& DomainGraph::OfTransfer(
     absl::string_view transfer) const {
-  auto it = by_transfer_.find(std::string(transfer));
-  return it == by_transfer_.end() ? std::vector<const GraphEntry*>()
-                                  : it->second;
+  return Entries(by_transfer_, transfer);
 }
 
 const v1::ProductRegistration* DomainGraph::Product(

@@ -132,8 +132,10 @@ class DomainGraph {
  private:
   friend class FindingScanner;
   const GraphEntry* ByRef(const v1::EntryRef& ref) const;
-  std::vector<const GraphEntry*> OfLot(absl::string_view lot) const;
-  std::vector<const GraphEntry*> OfTransfer(absl::string_view transfer) const;
+  // The entries naming a lot or a transfer, in the order added.
+  const std::vector<const GraphEntry*>& OfLot(absl::string_view lot) const;
+  const std::vector<const GraphEntry*>& OfTransfer(
+      absl::string_view transfer) const;
   const v1::ProductRegistration* Product(absl::string_view id) const;
   const v1::SiteRegistration* Site(absl::string_view id) const;
   // The registration of the product a lot was produced for (nullptr when

@@ -92,12 +92,13 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
       }
       AddRecord(out, &seen, e);
     }
-    for (const auto& t : out->transfers) {
-      if (!HasReceipt(t)) out->in_transit.insert(t);
-    }
     for (const auto& s : tl.sites) {
       if (!s.empty()) out->sites.insert(s);
     }
+  }
+  // Once, after the walk (per lot it made the trace quadratic).
+  for (const auto& t : out->transfers) {
+    if (!HasReceipt(t)) out->in_transit.insert(t);
   }
 }
 
