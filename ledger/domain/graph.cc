@@ -68,9 +68,12 @@ void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
       personnel_.push_back(p);
       break;
     case v1::Record::kCorrection:
-      corrections_[{r.correction().corrects().origin(),
-                    r.correction().corrects().index()}]
-          .push_back(p);
+      // A log corrects only its own entries (records.proto); the leaf hash
+      // is checked by CorrectionsOf, whichever of the two came in first.
+      if (r.correction().corrects().origin() == p->origin) {
+        corrections_[{p->origin, r.correction().corrects().index()}].push_back(
+            p);
+      }
       break;
     default:
       break;
@@ -116,6 +119,38 @@ const GraphEntry* DomainGraph::ByRef(const v1::EntryRef& ref) const {
   if (e == nullptr || HashBytes(e->leaf_hash) != ref.leaf_hash())
     return nullptr;
   return e;
+}
+
+std::vector<const GraphEntry*> DomainGraph::CorrectionsOf(
+    const GraphEntry& e) const {
+  std::vector<const GraphEntry*> out;
+  auto it = corrections_.find({e.origin, e.index});
+  if (it == corrections_.end()) return out;
+  const std::string leaf(HashBytes(e.leaf_hash));
+  for (const GraphEntry* c : it->second) {
+    if (c->body.record().correction().corrects().leaf_hash() == leaf)
+      out.push_back(c);
+  }
+  return out;
+}
+
+bool DomainGraph::DidNotOccur(const GraphEntry& e) const {
+  return DidNotOccur(e, 0);
+}
+
+bool DomainGraph::DidNotOccur(const GraphEntry& e, int depth) const {
+  // A correction voided in turn voids nothing. Leaf hashes chain a log, so
+  // corrections of corrections cannot loop; the depth bounds a graph whose
+  // entries were added without that check.
+  if (depth > 16) return false;
+  for (const GraphEntry* c : CorrectionsOf(e)) {
+    if (c->body.record().correction().reason() ==
+            v1::CORRECTION_REASON_DID_NOT_OCCUR &&
+        !DidNotOccur(*c, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -208,9 +243,7 @@ std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
   // Corrections of those entries appear too, in event-time order, each
   // linked from what it corrects (corrected_by).
   for (size_t i = 0, n = all.size(); i < n; ++i) {
-    auto it = corrections_.find({all[i].first->origin, all[i].first->index});
-    if (it == corrections_.end()) continue;
-    for (const GraphEntry* c : it->second) {
+    for (const GraphEntry* c : CorrectionsOf(*all[i].first)) {
       if (in.insert(c).second) all.emplace_back(c, all[i].second);
     }
   }
@@ -247,11 +280,8 @@ std::vector<TimelineItem> DomainGraph::Timeline(absl::string_view lot) const {
                              absl::UTCTimeZone())));
       }
     }
-    auto it = corrections_.find({e->origin, e->index});
-    if (it != corrections_.end()) {
-      for (const GraphEntry* c : it->second)
-        item.corrected_by.push_back(c->Ref());
-    }
+    for (const GraphEntry* c : CorrectionsOf(*e))
+      item.corrected_by.push_back(c->Ref());
     out.push_back(std::move(item));
   }
   return out;

@@ -114,9 +114,18 @@ class DomainGraph {
   size_t size() const { return entries_.size(); }
   const GraphEntry* Find(absl::string_view origin, uint64_t index) const;
 
+  // The corrections of `e` in the graph: entries of e's own log whose
+  // `corrects` names e's index and leaf hash (a correction naming another
+  // log's entry, or another leaf hash, corrects nothing).
+  std::vector<const GraphEntry*> CorrectionsOf(const GraphEntry& e) const;
+  // Whether `e` is voided: corrected as "did not occur" by a correction
+  // that is not itself voided. Traces, balances and shipments skip voided
+  // entries; the timeline shows them with their corrections.
+  bool DidNotOccur(const GraphEntry& e) const;
+
   // Every record naming the lot, and every record naming a transfer the
   // lot was dispatched or received in, in event-time order, with the
-  // corrections of each.
+  // corrections of each (CorrectionsOf), voided records included.
   std::vector<TimelineItem> Timeline(absl::string_view lot_id) const;
   // Transfers of the lot's dispatches and receipts.
   std::set<std::string> TransfersOfLot(absl::string_view lot_id) const;
@@ -146,15 +155,16 @@ class DomainGraph {
   // catalogue", product registration); zero when unknown.
   Decimal MassBalanceTolerancePercent(absl::string_view lot) const;
   void Trace(absl::string_view lot, bool backward, TraceResult* out) const;
-  // Whether a receipt of the transfer is in the graph.
+  // Whether a receipt of the transfer, not voided, is in the graph.
   bool HasReceipt(absl::string_view transfer) const;
+  bool DidNotOccur(const GraphEntry& e, int depth) const;
 
   std::vector<std::unique_ptr<GraphEntry>> entries_;
   std::map<std::pair<std::string, uint64_t>, const GraphEntry*> by_pos_;
   std::map<std::string, std::vector<const GraphEntry*>> by_lot_;
   std::map<std::string, std::vector<const GraphEntry*>> by_transfer_;
   std::map<std::pair<std::string, uint64_t>, std::vector<const GraphEntry*>>
-      corrections_;  // corrected (origin, index) -> corrections
+      corrections_;  // corrected (origin, index) -> same-log corrections
   std::map<std::string, const GraphEntry*> products_;  // latest registration
   std::map<std::string, const GraphEntry*> sites_;
   std::map<std::string, const GraphEntry*> parties_;

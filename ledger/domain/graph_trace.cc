@@ -47,6 +47,7 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
     TracedLot& tl = out->lots[lot];
     tl.lot_id = lot;
     for (const GraphEntry* e : OfLot(lot)) {
+      if (DidNotOccur(*e)) continue;
       const v1::Record& r = e->body.record();
       const v1::RecordHeader* h = HeaderOf(r);
       const std::string site = h != nullptr ? h->site_id() : "";
@@ -116,7 +117,7 @@ TraceResult DomainGraph::Forward(absl::string_view lot) const {
 
 bool DomainGraph::HasReceipt(absl::string_view transfer) const {
   for (const GraphEntry* e : OfTransfer(transfer)) {
-    if (e->body.record().has_receipt()) return true;
+    if (e->body.record().has_receipt() && !DidNotOccur(*e)) return true;
   }
   return false;
 }
@@ -140,7 +141,7 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
   for (const GraphEntry* e : OfLot(lot)) {
     const v1::Record& r = e->body.record();
     const v1::RecordHeader* h = HeaderOf(r);
-    if (h == nullptr) continue;
+    if (h == nullptr || DidNotOccur(*e)) continue;
     auto unit_of = [&](const v1::Quantity& q) {
       if (b.unit.empty()) b.unit = q.unit();
       return In(q, b.unit, density);
@@ -215,7 +216,7 @@ ShipmentBalance DomainGraph::Shipment(absl::string_view transfer) const {
   std::map<std::string, std::string> units;
   for (const GraphEntry* e : OfTransfer(transfer)) {
     const v1::Record& r = e->body.record();
-    if (r.has_dispatch()) {
+    if (r.has_dispatch() && !DidNotOccur(*e)) {
       for (const auto& c : r.dispatch().containers()) {
         auto [u, fresh] = units.emplace(c.lot_id(), c.quantity().unit());
         auto d = In(c.quantity(), u->second, Density(c.lot_id()));
@@ -227,7 +228,7 @@ ShipmentBalance DomainGraph::Shipment(absl::string_view transfer) const {
   }
   for (const GraphEntry* e : OfTransfer(transfer)) {
     const v1::Record& r = e->body.record();
-    if (!r.has_receipt()) continue;
+    if (!r.has_receipt() || DidNotOccur(*e)) continue;
     sb.received = true;
     for (const auto& c : r.receipt().containers()) {
       auto [u, fresh] = units.emplace(c.lot_id(), c.received_quantity().unit());

@@ -196,6 +196,106 @@ TEST(AdcChainTest, TimelineShowsSignaturesAndCorrectionsInline) {
   EXPECT_TRUE(saw_correction);
 }
 
+uint64_t DispatchIndex(Log& log, const std::string& transfer) {
+  for (const auto& e : log.entries()) {
+    if (e.parsed.record().has_dispatch() &&
+        e.parsed.record().dispatch().transfer_id() == transfer) {
+      return e.parsed.index();
+    }
+  }
+  ADD_FAILURE() << "no dispatch of " << transfer;
+  return 0;
+}
+
+// Appends to `by` a correction of entry `index` of `of`'s log, naming it
+// with `leaf`.
+absl::StatusOr<v1::EntryRef> Correct(Log& by, Log& of, uint64_t index,
+                                     const Hash& leaf,
+                                     v1::CorrectionReason reason,
+                                     absl::Time t) {
+  v1::Record corr;
+  auto* c = corr.mutable_correction();
+  *c->mutable_header() = testing::Header(by.party(), t);
+  c->mutable_corrects()->set_origin(of.party().origin);
+  c->mutable_corrects()->set_index(index);
+  c->mutable_corrects()->set_leaf_hash(std::string(HashBytes(leaf)));
+  c->set_reason(reason);
+  c->set_explanation("entered by mistake");
+  return by.Append(corr, t);
+}
+
+// A dispatch corrected as "did not occur" is no shipment: the traces, the
+// balance and the shipment counted it, so T5 (never received, then voided
+// by the downstream site) stayed in transit and in DS001's dispatched
+// quantity. A correction voiding that correction revives it.
+TEST(AdcChainTest, DispatchThatDidNotOccurIsNoShipment) {
+  AdcChain chain(Defect::kNeverReceived, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& down = chain.down();
+  const uint64_t t5 = DispatchIndex(down, "T5");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef voiding,
+      Correct(down, down, t5, down.entries()[t5].leaf,
+              v1::CORRECTION_REASON_DID_NOT_OCCUR, testing::T(66)));
+  DomainGraph g = chain.Graph();
+  EXPECT_TRUE(g.DidNotOccur(*g.Find(down.party().origin, t5)));
+  TraceResult fwd = g.Forward(Lot("DS001"));
+  EXPECT_EQ(fwd.transfers, std::set<std::string>{"T3"});
+  EXPECT_TRUE(fwd.in_transit.empty());
+  for (const auto& r : fwd.records) {
+    EXPECT_FALSE(r.origin() == down.party().origin && r.index() == t5);
+  }
+  LotBalance ds = g.MassBalance(Lot("DS001"));
+  EXPECT_EQ(ds.sites.at(down.party().site).dispatched.ToString(), "4");
+  EXPECT_EQ(ds.sites.at(down.party().site).on_hand.ToString(), "1");
+  EXPECT_TRUE(ds.in_transit.is_zero()) << ds.in_transit.ToString();
+  EXPECT_TRUE(g.Shipment("T5").lots.empty());
+  // The timeline still shows the dispatch, with its correction.
+  bool shown = false;
+  for (const auto& item : g.Timeline(Lot("DS001"))) {
+    if (item.ref.origin() == down.party().origin && item.ref.index() == t5) {
+      shown = true;
+      ASSERT_EQ(item.corrected_by.size(), 1u);
+      EXPECT_EQ(item.corrected_by[0].index(), voiding.index());
+    }
+  }
+  EXPECT_TRUE(shown);
+
+  SEG_ASSERT_OK(Correct(down, down, voiding.index(),
+                        down.entries()[voiding.index()].leaf,
+                        v1::CORRECTION_REASON_DID_NOT_OCCUR, testing::T(67))
+                    .status());
+  g = chain.Graph();
+  EXPECT_FALSE(g.DidNotOccur(*g.Find(down.party().origin, t5)));
+  EXPECT_EQ(g.Forward(Lot("DS001")).in_transit, std::set<std::string>{"T5"});
+}
+
+// A log corrects only its own entries, and a correction names the entry by
+// its leaf hash too. Any correction naming (origin, index) was filed: one
+// in the fill site's log, or one with another entry's leaf hash, showed as
+// a correction of the T5 dispatch.
+TEST(AdcChainTest, CorrectionOfAnotherLogOrAnotherEntryCorrectsNothing) {
+  AdcChain chain(Defect::kNeverReceived, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& down = chain.down();
+  const uint64_t t5 = DispatchIndex(down, "T5");
+  SEG_ASSERT_OK(Correct(chain.fill(), down, t5, down.entries()[t5].leaf,
+                        v1::CORRECTION_REASON_DID_NOT_OCCUR, testing::T(66))
+                    .status());
+  SEG_ASSERT_OK(Correct(down, down, t5, down.entries()[0].leaf,
+                        v1::CORRECTION_REASON_DID_NOT_OCCUR, testing::T(66))
+                    .status());
+  DomainGraph g = chain.Graph();
+  const GraphEntry* dispatch = g.Find(down.party().origin, t5);
+  ASSERT_NE(dispatch, nullptr);
+  EXPECT_TRUE(g.CorrectionsOf(*dispatch).empty());
+  EXPECT_FALSE(g.DidNotOccur(*dispatch));
+  EXPECT_EQ(g.Forward(Lot("DS001")).in_transit, std::set<std::string>{"T5"});
+  for (const auto& item : g.Timeline(Lot("DS001"))) {
+    EXPECT_TRUE(item.corrected_by.empty()) << item.kind;
+  }
+}
+
 // A closed minor deviation DEV-T1 on transfer T1, recorded upstream.
 absl::Status AddClosedT1Deviation(AdcChain& chain,
                                   const std::string& description) {
