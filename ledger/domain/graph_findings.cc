@@ -55,12 +55,19 @@ class FindingScanner {
     out_.push_back(std::move(f));
   }
 
-  // Broken chain and key validity, per log in index order.
+  // Broken chain and key validity, per log in index order. As
+  // ledger/verifier.cc: a key is invalid for entries recorded at or after
+  // its revocation's effective_at (which may lie in the past: entries the
+  // key signed before the revocation was recorded are findings too) and
+  // for entries after the rotation that retired it.
   void ChainAndKeys() {
     std::map<std::string, std::map<uint64_t, const E*>> logs;
     for (const auto& [pos, e] : g_.by_pos_) logs[pos.first][pos.second] = e;
     for (const auto& [origin, log] : logs) {
       std::map<std::string, absl::Time> retired;  // key -> first invalid time
+      // key -> the entries it validly signed so far, for a revocation
+      // reaching back.
+      std::map<std::string, std::vector<const E*>> uses;
       const E* prev = nullptr;
       for (const auto& [index, e] : log) {
         const v1::EntryBody& b = e->body;
@@ -76,24 +83,46 @@ class FindingScanner {
         }
         auto k = retired.find(b.key_name());
         if (k != retired.end() && FromProtoTime(b.recorded_at()) >= k->second) {
-          Report(DomainFindingKind::kKeyOutsideValidity,
-                 absl::StrCat(origin, " index ", index, " is signed by key ",
-                              b.key_name(), " after it stopped being valid"),
-                 {e});
+          ReportKeyUse(*e);
+        } else {
+          uses[b.key_name()].push_back(e);
         }
         const v1::Record& r = b.record();
         if (r.has_key_revocation()) {
-          retired[r.key_revocation().key_name()] =
+          const std::string& key = r.key_revocation().key_name();
+          const absl::Time from =
               r.key_revocation().has_effective_at()
                   ? FromProtoTime(r.key_revocation().effective_at())
                   : FromProtoTime(b.recorded_at());
+          Retire(retired, key, from);
+          std::vector<const E*>& used = uses[key];
+          auto reached = [&](const E* x) {
+            if (FromProtoTime(x->body.recorded_at()) < from) return false;
+            ReportKeyUse(*x);
+            return true;
+          };
+          used.erase(std::remove_if(used.begin(), used.end(), reached),
+                     used.end());
         } else if (r.has_key_rotation()) {
-          retired[r.key_rotation().old_key_name()] =
-              FromProtoTime(b.recorded_at()) + absl::Nanoseconds(1);
+          Retire(retired, r.key_rotation().old_key_name(),
+                 FromProtoTime(b.recorded_at()) + absl::Nanoseconds(1));
         }
         prev = e;
       }
     }
+  }
+
+  static void Retire(std::map<std::string, absl::Time>& retired,
+                     const std::string& key, absl::Time from) {
+    auto [it, fresh] = retired.emplace(key, from);
+    if (!fresh) it->second = std::min(it->second, from);
+  }
+
+  void ReportKeyUse(const E& e) {
+    Report(DomainFindingKind::kKeyOutsideValidity,
+           absl::StrCat(e.origin, " index ", e.index, " is signed by key ",
+                        e.body.key_name(), " after it stopped being valid"),
+           {&e});
   }
 
   const E* DispatchOf(const E& receipt) {

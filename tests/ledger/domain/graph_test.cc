@@ -546,5 +546,39 @@ TEST(QuantityToleranceTest, MillilitresConvertBeforeTheTolerance) {
   EXPECT_TRUE(findings.empty()) << Describe(findings);
 }
 
+// A revocation whose effective_at lies in the past (entry.proto: entries
+// recorded at or after it and signed by the key are findings), as
+// ledger/verifier.cc reports: the upstream entries signed by k1 from T(20)
+// on, recorded before the revocation was, are findings too - the
+// transformation, QC result, release, dispatch, condition report and the
+// revocation itself - and those before T(20) are not.
+TEST(KeyValidityTest, RetroactiveRevocationFlagsEarlierEntries) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record rev;
+  rev.mutable_key_revocation()->set_key_name("k1");
+  rev.mutable_key_revocation()->set_reason("key found on a stolen laptop");
+  *rev.mutable_key_revocation()->mutable_effective_at() =
+      testing::Ts(testing::T(20));
+  SEG_ASSERT_OK(chain.up().Append(rev, testing::T(150)).status());
+  auto findings = chain.Graph().Findings(chain.Options());
+  std::set<uint64_t> flagged;
+  for (const auto& f : findings) {
+    ASSERT_EQ(f.kind, DomainFindingKind::kKeyOutsideValidity)
+        << Describe(findings);
+    ASSERT_EQ(f.records.size(), 1u);
+    EXPECT_EQ(f.records[0].origin(), chain.up().party().origin);
+    flagged.insert(f.records[0].index());
+  }
+  std::set<uint64_t> want;
+  for (const auto& e : chain.up().entries()) {
+    if (FromProtoTime(e.parsed.recorded_at()) >= testing::T(20)) {
+      want.insert(e.parsed.index());
+    }
+  }
+  EXPECT_EQ(want.size(), 6u);
+  EXPECT_EQ(flagged, want) << Describe(findings);
+}
+
 }  // namespace
 }  // namespace segledger::domain
