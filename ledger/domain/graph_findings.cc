@@ -33,6 +33,7 @@ class FindingScanner {
   std::vector<DomainFinding> Run() {
     out_ = g_.add_findings_;
     ChainAndKeys();
+    IndexDeviations();
     for (const auto& e : g_.entries_) {
       const v1::Record& r = e->body.record();
       if (r.has_dispatch()) Dispatch(*e);
@@ -48,6 +49,24 @@ class FindingScanner {
 
  private:
   using E = GraphEntry;
+
+  // The records of each deviation. A deviation id is its party's: it is
+  // raised and updated only by records of one log, so the key is (log
+  // origin, deviation id) - the same id in another log is another
+  // deviation. Each list is in log order.
+  void IndexDeviations() {
+    for (const auto& x : g_.entries_) {
+      const v1::Record& r = x->body.record();
+      if (r.has_deviation()) {
+        deviations_[{x->origin, r.deviation().deviation_id()}].push_back(
+            x.get());
+      }
+    }
+    for (auto& [key, xs] : deviations_) {
+      std::sort(xs.begin(), xs.end(),
+                [](const E* a, const E* b) { return a->index < b->index; });
+    }
+  }
 
   void Report(DomainFindingKind k, std::string msg, std::vector<const E*> es) {
     DomainFinding f{k, DefaultSeverityOf(k), std::move(msg), {}};
@@ -214,6 +233,9 @@ class FindingScanner {
   const DomainGraph& g_;
   const FindingOptions& o_;
   std::vector<DomainFinding> out_;
+  // (origin, deviation id) -> its records in log order.
+  std::map<std::pair<std::string, std::string>, std::vector<const E*>>
+      deviations_;
 };
 
 void FindingScanner::Receipt(const E& e) {
@@ -422,16 +444,14 @@ void FindingScanner::MarketRelease(const E& e) {
     return;
   }
   TraceResult trace = g_.Backward(rel.lot_id());
-  // Latest state of each deviation up to the release.
-  std::map<std::string, const E*> latest;
-  for (const auto& x : g_.entries_) {
-    const v1::Record& r = x->body.record();
-    if (!r.has_deviation() || x->EventTime() > e.EventTime()) continue;
-    auto [it, fresh] = latest.emplace(r.deviation().deviation_id(), x.get());
-    if (!fresh && it->second->EventTime() <= x->EventTime())
-      it->second = x.get();
-  }
-  for (const auto& [id, x] : latest) {
+  // Each deviation's state at the release: its last record (in log order)
+  // with an event time not after the release's.
+  for (const auto& [key, xs] : deviations_) {
+    const E* x = nullptr;
+    for (const E* d : xs) {
+      if (d->EventTime() <= e.EventTime()) x = d;
+    }
+    if (x == nullptr) continue;
     const v1::Deviation& d = x->body.record().deviation();
     if (d.status() == v1::DEVIATION_STATUS_CLOSED) continue;
     bool upstream = false;
@@ -443,7 +463,8 @@ void FindingScanner::MarketRelease(const E& e) {
     if (upstream) {
       Report(DomainFindingKind::kReleaseWithOpenDeviation,
              absl::StrCat("DP lot ", rel.lot_id(),
-                          " released to market with deviation ", id, " open"),
+                          " released to market with deviation ", key.second,
+                          " of ", key.first, " open"),
              {x, &e});
     }
   }

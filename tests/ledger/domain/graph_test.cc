@@ -580,5 +580,37 @@ TEST(KeyValidityTest, RetroactiveRevocationFlagsEarlierEntries) {
   EXPECT_EQ(flagged, want) << Describe(findings);
 }
 
+// A deviation DEV-1 of `log`, of status `status`, at hour `t`.
+absl::Status AddDeviation(Log& log, double t, v1::DeviationStatus status) {
+  v1::Record dev;
+  auto* x = dev.mutable_deviation();
+  *x->mutable_header() = testing::Header(log.party(), testing::T(t));
+  x->set_deviation_id("DEV-1");
+  x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
+  x->set_status(status);
+  x->set_description("status update");
+  return log.Append(dev, testing::T(t)).status();
+}
+
+// Deviation ids are each party's own: the fill site closing its DEV-1
+// (about nothing upstream of DP001) does not close the downstream site's
+// open DEV-1 on MAB001, so the market release of DP001 is still a
+// release with an open deviation; the downstream site closing its own
+// DEV-1 does close it.
+TEST(OpenDeviationTest, DeviationIdsOfOtherLogsDoNotMask) {
+  AdcChain chain(Defect::kOpenDeviation, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  SEG_ASSERT_OK(AddDeviation(chain.fill(), 70, v1::DEVIATION_STATUS_CLOSED));
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_EQ(
+      Kinds(findings),
+      std::set<DomainFindingKind>{DomainFindingKind::kReleaseWithOpenDeviation})
+      << Describe(findings);
+
+  SEG_ASSERT_OK(AddDeviation(chain.down(), 70, v1::DEVIATION_STATUS_CLOSED));
+  findings = chain.Graph().Findings(chain.Options());
+  EXPECT_TRUE(findings.empty()) << Describe(findings);
+}
+
 }  // namespace
 }  // namespace segledger::domain
