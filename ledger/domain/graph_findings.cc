@@ -199,18 +199,36 @@ class FindingScanner {
     return absl::ZeroDuration();
   }
 
-  // A released QA release of `kind` for `lot` in e's log before e.
+  // Whether `lot` has, in e's log before e, a RELEASED QA release of
+  // `kind` given since the lot last arrived there and not followed by a
+  // REJECTED one (docs/rules.md lot lifecycle: a lot received again, e.g.
+  // a return, needs a new acceptance and a new site release).
   bool ReleasedBefore(const E& e, const std::string& lot,
                       v1::ReleaseKind kind) {
+    const E* arrival = nullptr;   // latest receipt of the lot
+    const E* decision = nullptr;  // latest released or rejected decision
+    auto later = [](const E* a, const E* b) {
+      return a == nullptr || a->index < b->index;
+    };
     for (const E* x : g_.OfLot(lot)) {
+      if (x->origin != e.origin || x->index >= e.index) continue;
       const v1::Record& r = x->body.record();
-      if (x->origin == e.origin && x->index < e.index && r.has_qa_release() &&
-          r.qa_release().kind() == kind &&
-          r.qa_release().decision() == v1::RELEASE_DECISION_RELEASED) {
-        return true;
+      if (r.has_receipt()) {
+        for (const auto& c : r.receipt().containers()) {
+          if (c.lot_id() == lot && later(arrival, x)) arrival = x;
+        }
+      } else if (r.has_qa_release() && r.qa_release().lot_id() == lot &&
+                 r.qa_release().kind() == kind &&
+                 (r.qa_release().decision() == v1::RELEASE_DECISION_RELEASED ||
+                  r.qa_release().decision() == v1::RELEASE_DECISION_REJECTED) &&
+                 later(decision, x)) {
+        decision = x;
       }
     }
-    return false;
+    return decision != nullptr &&
+           decision->body.record().qa_release().decision() ==
+               v1::RELEASE_DECISION_RELEASED &&
+           (arrival == nullptr || arrival->index < decision->index);
   }
 
   void Receipt(const E& e);

@@ -2,6 +2,7 @@
 // seeded defect produces exactly its finding (issue 4 "Tests").
 #include "ledger/domain/graph.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -22,6 +23,11 @@ std::set<DomainFindingKind> Kinds(const std::vector<DomainFinding>& fs) {
   std::set<DomainFindingKind> out;
   for (const auto& f : fs) out.insert(f.kind);
   return out;
+}
+
+size_t Count(const std::vector<DomainFinding>& fs, DomainFindingKind k) {
+  return std::count_if(fs.begin(), fs.end(),
+                       [k](const DomainFinding& f) { return f.kind == k; });
 }
 
 std::string Describe(const std::vector<DomainFinding>& fs) {
@@ -610,6 +616,129 @@ TEST(OpenDeviationTest, DeviationIdsOfOtherLogsDoNotMask) {
   SEG_ASSERT_OK(AddDeviation(chain.down(), 70, v1::DEVIATION_STATUS_CLOSED));
   findings = chain.Graph().Findings(chain.Options());
   EXPECT_TRUE(findings.empty()) << Describe(findings);
+}
+
+// A lot arriving again needs its own incoming acceptance (docs/rules.md lot
+// lifecycle; ApplyReceipt resets incoming_accepted): DL001 arrives at the
+// downstream site a second time (T2b) and is consumed before the new
+// arrival is accepted. The acceptance of the first arrival does not cover
+// it; one given after the second arrival does.
+TEST(QaSequenceTest, SecondArrivalNeedsItsOwnAcceptance) {
+  for (bool accept_again : {false, true}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    SEG_ASSERT_OK(chain.Build());
+    Log& chem = chain.chem();
+    Log& down = chain.down();
+    v1::Record ship =
+        chain.Ship(chem.party(), down.party(), "T2b", "C2b", Lot("DL001"),
+                   testing::Q("0.1", "KGM"), testing::Range(-2500, -1500),
+                   testing::T(100), testing::T(110));
+    SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef d,
+                             chem.Append(ship, testing::T(100)));
+    SEG_ASSERT_OK(
+        down.Append(chain.Receive(down.party(), d, "T2b", "C2b", Lot("DL001"),
+                                  testing::Q("0.1", "KGM"), "SEAL-C2b",
+                                  testing::T(110)),
+                    testing::T(110))
+            .status());
+    if (accept_again) {
+      SEG_ASSERT_OK(
+          down.Append(chain.Release(down.party(), Lot("DL001"),
+                                    v1::RELEASE_KIND_INCOMING_ACCEPTANCE,
+                                    testing::T(111)),
+                      testing::T(111))
+              .status());
+    }
+    SEG_ASSERT_OK(
+        down.Append(chain.Transform(down.party(), "conjugation",
+                                    {{Lot("DL001"), testing::Q("0.1", "KGM")},
+                                     {Lot("MAB001"), testing::Q("0", "KGM")}},
+                                    Lot("DS003"), testing::Material("ds"),
+                                    testing::Q("1", "KGM"), testing::T(112),
+                                    testing::T(115)),
+                    testing::T(115))
+            .status());
+    auto findings = chain.Graph().Findings(chain.Options());
+    EXPECT_EQ(Count(findings, DomainFindingKind::kUsedBeforeAcceptance),
+              accept_again ? 0u : 1u)
+        << accept_again << "\n"
+        << Describe(findings);
+  }
+}
+
+// A lot that comes back (a return) needs a new site release before it is
+// dispatched again: the downstream site returns DL001 to the drug-linker
+// site, which ships it out again (T2c) with only the release it gave
+// before it first left.
+TEST(QaSequenceTest, DispatchAfterReturnNeedsANewRelease) {
+  for (bool release_again : {false, true}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    SEG_ASSERT_OK(chain.Build());
+    Log& chem = chain.chem();
+    Log& down = chain.down();
+    SEG_ASSERT_OK(down.Append(chain.Release(down.party(), Lot("DL001"),
+                                            v1::RELEASE_KIND_SITE_RELEASE,
+                                            testing::T(100)),
+                              testing::T(100))
+                      .status());
+    v1::Record back =
+        chain.Ship(down.party(), chem.party(), "T2r", "C2r", Lot("DL001"),
+                   testing::Q("0.1", "KGM"), testing::Range(-2500, -1500),
+                   testing::T(101), testing::T(110));
+    SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef d,
+                             down.Append(back, testing::T(101)));
+    SEG_ASSERT_OK(
+        chem.Append(chain.Receive(chem.party(), d, "T2r", "C2r", Lot("DL001"),
+                                  testing::Q("0.1", "KGM"), "SEAL-C2r",
+                                  testing::T(110)),
+                    testing::T(110))
+            .status());
+    if (release_again) {
+      SEG_ASSERT_OK(chem.Append(chain.Release(chem.party(), Lot("DL001"),
+                                              v1::RELEASE_KIND_SITE_RELEASE,
+                                              testing::T(115)),
+                                testing::T(115))
+                        .status());
+    }
+    SEG_ASSERT_OK(
+        chem.Append(chain.Ship(chem.party(), down.party(), "T2c", "C2c",
+                               Lot("DL001"), testing::Q("0.1", "KGM"),
+                               testing::Range(-2500, -1500), testing::T(120),
+                               testing::T(300)),
+                    testing::T(120))
+            .status());
+    auto findings = chain.Graph().Findings(chain.Options());
+    EXPECT_EQ(Count(findings, DomainFindingKind::kDispatchBeforeRelease),
+              release_again ? 0u : 1u)
+        << release_again << "\n"
+        << Describe(findings);
+  }
+}
+
+// A rejection after the release withdraws it: the drug-linker site rejects
+// DL001 and ships it anyway.
+TEST(QaSequenceTest, DispatchAfterRejectionIsNotReleased) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& chem = chain.chem();
+  v1::Record reject =
+      chain.Release(chem.party(), Lot("DL001"), v1::RELEASE_KIND_SITE_RELEASE,
+                    testing::T(100));
+  reject.mutable_qa_release()->set_decision(v1::RELEASE_DECISION_REJECTED);
+  SEG_ASSERT_OK(chem.Append(reject, testing::T(100)).status());
+  SEG_ASSERT_OK(
+      chem.Append(chain.Ship(chem.party(), chain.down().party(), "T2c", "C2c",
+                             Lot("DL001"), testing::Q("0.1", "KGM"),
+                             testing::Range(-2500, -1500), testing::T(120),
+                             testing::T(300)),
+                  testing::T(120))
+          .status());
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_EQ(
+      Kinds(findings),
+      std::set<DomainFindingKind>{DomainFindingKind::kDispatchBeforeRelease})
+      << Describe(findings);
+  EXPECT_EQ(Count(findings, DomainFindingKind::kDispatchBeforeRelease), 1u);
 }
 
 }  // namespace
