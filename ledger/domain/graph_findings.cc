@@ -234,6 +234,12 @@ class FindingScanner {
   void Receipt(const E& e);
   void Excursion(const E& e);
   void Production(const E& e);
+  struct HoldLimit {
+    absl::Time at = absl::InfiniteFuture();
+    const E* maker = nullptr;  // the record the limit comes from
+    std::string what;          // "hold-until", "expiry" or the stage's
+  };
+  HoldLimit HoldLimitOf(const std::string& lot);
   void Inputs(const E& e);
   void MarketRelease(const E& e);
   void Late(const E& e) {
@@ -413,29 +419,67 @@ void FindingScanner::Production(const E& e) {
   }
 }
 
+// The time after which `lot` may no longer be used: the earliest of its
+// hold-until, its expiry, and its end (production end, or the end of the
+// transformation that made it) plus its stage's hold time (records.proto
+// Stage.hold_time_hours: max time from lot end to use; 0: none).
+FindingScanner::HoldLimit FindingScanner::HoldLimitOf(const std::string& lot) {
+  HoldLimit out;
+  auto tighten = [&](absl::Time t, const E* x, std::string what) {
+    if (t < out.at) out = HoldLimit{t, x, std::move(what)};
+  };
+  auto apply = [&](const E* x, const std::string& product,
+                   const std::string& stage, absl::Time end,
+                   const google::protobuf::Timestamp* hold_until,
+                   const google::protobuf::Timestamp* expiry) {
+    if (hold_until != nullptr) {
+      tighten(FromProtoTime(*hold_until), x, "hold-until");
+    }
+    if (expiry != nullptr) tighten(FromProtoTime(*expiry), x, "expiry");
+    const v1::ProductRegistration* p = g_.Product(product);
+    const v1::Stage* s = p == nullptr ? nullptr : FindStage(*p, stage);
+    if (s != nullptr && s->hold_time_hours() > 0) {
+      tighten(end + absl::Hours(s->hold_time_hours()), x,
+              absl::StrCat("stage ", stage, " hold time of ",
+                           s->hold_time_hours(), " h"));
+    }
+  };
+  for (const E* x : g_.OfLot(lot)) {
+    const v1::Record& r = x->body.record();
+    if (r.has_lot_produced() && r.lot_produced().lot_id() == lot) {
+      const v1::LotProduced& lp = r.lot_produced();
+      absl::Time end = lp.production().has_until()
+                           ? FromProtoTime(lp.production().until())
+                           : x->EventTime();
+      apply(x, lp.product_id(), lp.stage_id(), end,
+            lp.has_hold_until() ? &lp.hold_until() : nullptr,
+            lp.has_expiry() ? &lp.expiry() : nullptr);
+    }
+    if (r.has_transformation()) {
+      const v1::Transformation& t = r.transformation();
+      absl::Time end = t.period().has_until()
+                           ? FromProtoTime(t.period().until())
+                           : x->EventTime();
+      for (const auto& o : t.outputs()) {
+        if (o.lot_id() != lot) continue;
+        apply(x, t.product_id(), t.stage_id(), end,
+              o.has_hold_until() ? &o.hold_until() : nullptr,
+              o.has_expiry() ? &o.expiry() : nullptr);
+      }
+    }
+  }
+  return out;
+}
+
 void FindingScanner::Inputs(const E& e) {
   const v1::Transformation& t = e.body.record().transformation();
   const absl::Time used = FromProtoTime(t.period().from());
   for (const auto& in : t.inputs()) {
     bool received_here = false;
-    absl::Time limit = absl::InfiniteFuture();
-    const E* maker = nullptr;
     for (const E* x : g_.OfLot(in.lot_id())) {
-      const v1::Record& r = x->body.record();
-      if (r.has_receipt() && x->origin == e.origin && x->index < e.index) {
+      if (x->body.record().has_receipt() && x->origin == e.origin &&
+          x->index < e.index) {
         received_here = true;
-      }
-      if (r.has_lot_produced() && r.lot_produced().has_hold_until()) {
-        limit = FromProtoTime(r.lot_produced().hold_until());
-        maker = x;
-      }
-      if (r.has_transformation()) {
-        for (const auto& o : r.transformation().outputs()) {
-          if (o.lot_id() == in.lot_id() && o.has_hold_until()) {
-            limit = FromProtoTime(o.hold_until());
-            maker = x;
-          }
-        }
       }
     }
     if (received_here &&
@@ -445,12 +489,13 @@ void FindingScanner::Inputs(const E& e) {
                           t.transformation_id(), " before incoming acceptance"),
              {&e});
     }
-    if (used > limit) {
+    const HoldLimit limit = HoldLimitOf(in.lot_id());
+    if (used > limit.at) {
       Report(DomainFindingKind::kInputPastHoldTime,
              absl::StrCat("lot ", in.lot_id(), " used ",
-                          absl::FormatDuration(used - limit),
-                          " past its hold time"),
-             {maker, &e});
+                          absl::FormatDuration(used - limit.at),
+                          " past its hold time (", limit.what, ")"),
+             {limit.maker, &e});
     }
   }
 }

@@ -741,5 +741,64 @@ TEST(QaSequenceTest, DispatchAfterRejectionIsNotReleased) {
   EXPECT_EQ(Count(findings, DomainFindingKind::kDispatchBeforeRelease), 1u);
 }
 
+// The stage's hold time (records.proto Stage.hold_time_hours, 240 h for the
+// drug-linker) limits a lot recorded without a hold-until: DL001, made at
+// T(10), is consumed 230 h later (within) or 390 h later (past it).
+TEST(HoldTimeTest, StageHoldTimeApplies) {
+  for (double start : {240.0, 400.0}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    SEG_ASSERT_OK(chain.Build());
+    Log& down = chain.down();
+    SEG_ASSERT_OK(
+        down.Append(chain.Transform(down.party(), "conjugation",
+                                    {{Lot("DL001"), testing::Q("0.1", "KGM")}},
+                                    Lot("DS002"), testing::Material("ds"),
+                                    testing::Q("1", "KGM"), testing::T(start),
+                                    testing::T(start + 10)),
+                    testing::T(start + 10))
+            .status());
+    auto findings = chain.Graph().Findings(chain.Options());
+    if (start < 250) {
+      EXPECT_TRUE(findings.empty()) << Describe(findings);
+      continue;
+    }
+    ASSERT_EQ(
+        Kinds(findings),
+        std::set<DomainFindingKind>{DomainFindingKind::kInputPastHoldTime})
+        << Describe(findings);
+    EXPECT_EQ(findings[0].message,
+              absl::StrCat("lot ", Lot("DL001"),
+                           " used 150h past its hold time (stage drug-linker "
+                           "hold time of 240 h)"));
+  }
+}
+
+// A lot's expiry limits its use as its hold-until does.
+TEST(HoldTimeTest, ExpiryApplies) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  v1::Record mcb = chain.Produced(up.party(), Lot("MCB002"), "cell-bank",
+                                  testing::Material("mcb"),
+                                  testing::Q("10", "H87"), testing::T(100));
+  *mcb.mutable_lot_produced()->mutable_expiry() = testing::Ts(testing::T(110));
+  SEG_ASSERT_OK(up.Append(mcb, testing::T(100)).status());
+  SEG_ASSERT_OK(
+      up.Append(chain.Transform(up.party(), "upstream",
+                                {{Lot("MCB002"), testing::Q("1", "H87")}},
+                                Lot("HV002"), testing::Material("harvest"),
+                                testing::Q("200", "LTR"), testing::T(120),
+                                testing::T(130)),
+                testing::T(130))
+          .status());
+  auto findings = chain.Graph().Findings(chain.Options());
+  ASSERT_EQ(Kinds(findings),
+            std::set<DomainFindingKind>{DomainFindingKind::kInputPastHoldTime})
+      << Describe(findings);
+  EXPECT_EQ(findings[0].message,
+            absl::StrCat("lot ", Lot("MCB002"),
+                         " used 10h past its hold time (expiry)"));
+}
+
 }  // namespace
 }  // namespace segledger::domain
