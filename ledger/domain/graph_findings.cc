@@ -234,6 +234,7 @@ class FindingScanner {
   void Receipt(const E& e);
   void Excursion(const E& e);
   void Production(const E& e);
+  void MahStaff(const E& e, const std::string& mah, absl::Time t);
   struct HoldLimit {
     absl::Time at = absl::InfiniteFuture();
     const E* maker = nullptr;  // the record the limit comes from
@@ -386,33 +387,59 @@ void FindingScanner::Production(const E& e) {
     }
   }
   auto party = g_.parties_.find(h.party_id());
-  if (party == g_.parties_.end()) return;
-  const auto& reg = party->second->body.record().party_registration();
-  if (reg.role() != v1::PARTY_ROLE_CMO) return;
-  absl::CivilSecond first = absl::ToCivilSecond(
-      FromProtoTime(reg.first_commercial_production()), absl::UTCTimeZone());
-  absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
-                         first.month(), first.day(), first.hour(),
-                         first.minute(), first.second());
-  if (absl::FromCivil(need, absl::UTCTimeZone()) > t) {
-    Report(DomainFindingKind::kCmoExperience,
-           absl::StrCat("CMO ", h.party_id(), " has under ",
-                        o_.cmo_min_experience_years, " years of production"),
-           {party->second, &e});
-  }
-  if (p == nullptr) return;
-  std::set<std::string> staff;
-  for (const E* x : g_.personnel_) {
-    const auto& a = x->body.record().personnel_assignment();
-    if (a.assigned_site_id() == h.site_id() &&
-        a.employer_party_id() == p->header().party_id() &&
-        a.role() != v1::PERSONNEL_ROLE_OPERATOR && InPeriod(a.period(), t)) {
-      staff.insert(a.person_id());
+  if (party != g_.parties_.end()) {
+    const auto& reg = party->second->body.record().party_registration();
+    if (reg.role() == v1::PARTY_ROLE_CMO) {
+      absl::CivilSecond first =
+          absl::ToCivilSecond(FromProtoTime(reg.first_commercial_production()),
+                              absl::UTCTimeZone());
+      absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
+                             first.month(), first.day(), first.hour(),
+                             first.minute(), first.second());
+      if (absl::FromCivil(need, absl::UTCTimeZone()) > t) {
+        Report(
+            DomainFindingKind::kCmoExperience,
+            absl::StrCat("CMO ", h.party_id(), " has under ",
+                         o_.cmo_min_experience_years, " years of production"),
+            {party->second, &e});
+      }
     }
   }
-  if (static_cast<int>(staff.size()) < o_.min_mah_staff_on_site) {
+  if (p != nullptr) MahStaff(e, p->header().party_id(), t);
+}
+
+// R-MAH-STAFF (rules.cc MahStaff, rules_lots.cc MahStaffOnSite): at a site
+// not of the MAH's own party, the MAH's on-site QA, technical and QP staff
+// assigned to the site at the event time, from the assignments the rule
+// saw - those of the record's own log before it, the latest per (site,
+// person) superseding the earlier ones.
+void FindingScanner::MahStaff(const E& e, const std::string& mah,
+                              absl::Time t) {
+  const v1::RecordHeader& h = *HeaderOf(e.body.record());
+  if (mah == h.party_id()) return;
+  std::map<std::string, const E*> latest;  // person -> latest assignment
+  for (const E* x : g_.personnel_) {
+    const auto& a = x->body.record().personnel_assignment();
+    if (x->origin != e.origin || x->index >= e.index ||
+        a.assigned_site_id() != h.site_id()) {
+      continue;
+    }
+    auto [it, fresh] = latest.emplace(a.person_id(), x);
+    if (!fresh && it->second->index < x->index) it->second = x;
+  }
+  int staff = 0;
+  for (const auto& [person, x] : latest) {
+    const auto& a = x->body.record().personnel_assignment();
+    bool role_ok = a.role() == v1::PERSONNEL_ROLE_ON_SITE_QA ||
+                   a.role() == v1::PERSONNEL_ROLE_TECHNICAL ||
+                   a.role() == v1::PERSONNEL_ROLE_QP;
+    if (role_ok && a.employer_party_id() == mah && InPeriod(a.period(), t)) {
+      ++staff;
+    }
+  }
+  if (staff < o_.min_mah_staff_on_site) {
     Report(DomainFindingKind::kInsufficientMahStaff,
-           absl::StrCat(staff.size(), " MAH staff on site ", h.site_id(),
+           absl::StrCat(staff, " MAH staff on site ", h.site_id(),
                         " during production; ", o_.min_mah_staff_on_site,
                         " required"),
            {&e});

@@ -800,5 +800,100 @@ TEST(HoldTimeTest, ExpiryApplies) {
                          " used 10h past its hold time (expiry)"));
 }
 
+// Another fill run at the fill-finish site, at hour `t`; its log index.
+absl::StatusOr<uint64_t> AddFillRun(AdcChain& chain, double t) {
+  Log& fill = chain.fill();
+  SEG_ASSIGN_OR_RETURN(
+      v1::EntryRef ref,
+      fill.Append(chain.Transform(fill.party(), "fill",
+                                  {{Lot("DS001"), testing::Q("0", "KGM")}},
+                                  Lot("DP002"), testing::Material("dp"),
+                                  testing::Q("1", "H87"), testing::T(t - 5),
+                                  testing::T(t)),
+                  testing::T(t)));
+  return ref.index();
+}
+
+// The fill-site records the insufficient_mah_staff findings name.
+std::set<uint64_t> MahStaffFindings(AdcChain& chain,
+                                    const std::vector<DomainFinding>& fs) {
+  std::set<uint64_t> out;
+  for (const auto& f : fs) {
+    if (f.kind != DomainFindingKind::kInsufficientMahStaff) continue;
+    for (const auto& r : f.records) {
+      if (r.origin() == chain.fill().party().origin) out.insert(r.index());
+    }
+  }
+  return out;
+}
+
+// The finding counts staff as R-MAH-STAFF does (rules_lots.cc
+// MahStaffOnSite): a later assignment of a person to the site supersedes
+// the earlier one - here mah-qa-2's assignment ends before the second fill
+// run - so that run has one MAH staff on site, not two.
+TEST(MahStaffTest, SupersededAssignmentDoesNotCount) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& fill = chain.fill();
+  v1::Record ended = chain.Staff(fill.party(), "mah-qa-2");
+  *ended.mutable_personnel_assignment()->mutable_period() =
+      testing::Span(testing::Date(2025, 1, 1), testing::T(100));
+  *ended.mutable_personnel_assignment()->mutable_header() = testing::Header(
+      fill.party(), testing::T(101), v1::SIGNATURE_MEANING_APPROVED);
+  SEG_ASSERT_OK(fill.Append(ended, testing::T(101)).status());
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t run, AddFillRun(chain, 120));
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_EQ(
+      Kinds(findings),
+      std::set<DomainFindingKind>{DomainFindingKind::kInsufficientMahStaff})
+      << Describe(findings);
+  EXPECT_EQ(MahStaffFindings(chain, findings), std::set<uint64_t>{run})
+      << Describe(findings);
+}
+
+// Only on-site QA, technical and QP staff count (an assignment of
+// unspecified role does not), as for R-MAH-STAFF.
+TEST(MahStaffTest, OnlyQaTechnicalAndQpStaffCount) {
+  AdcChain chain(Defect::kMahStaff, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  Log& fill = chain.fill();
+  v1::Record other = chain.Staff(fill.party(), "mah-qa-3");
+  other.mutable_personnel_assignment()->set_role(
+      v1::PERSONNEL_ROLE_UNSPECIFIED);
+  *other.mutable_personnel_assignment()->mutable_header() = testing::Header(
+      fill.party(), testing::T(101), v1::SIGNATURE_MEANING_APPROVED);
+  SEG_ASSERT_OK(fill.Append(other, testing::T(101)).status());
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t run, AddFillRun(chain, 120));
+  auto findings = chain.Graph().Findings(chain.Options());
+  EXPECT_EQ(
+      Kinds(findings),
+      std::set<DomainFindingKind>{DomainFindingKind::kInsufficientMahStaff})
+      << Describe(findings);
+  EXPECT_EQ(MahStaffFindings(chain, findings).count(run), 1u)
+      << Describe(findings);
+}
+
+// R-MAH-STAFF exempts only sites of the MAH's own party: a site whose
+// party registration the view does not hold is still checked.
+TEST(MahStaffTest, SiteWithoutPartyRegistrationIsChecked) {
+  AdcChain chain(Defect::kMahStaff, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g;
+  for (Log* log : chain.logs()) {
+    for (const auto& e : log->entries()) {
+      if (log == &chain.fill() && e.parsed.record().has_party_registration()) {
+        continue;
+      }
+      SEG_ASSERT_OK(
+          g.AddSigned(log->party().origin, e.body, e.signature, nullptr));
+    }
+  }
+  auto findings = g.Findings(chain.Options());
+  EXPECT_EQ(
+      Kinds(findings),
+      std::set<DomainFindingKind>{DomainFindingKind::kInsufficientMahStaff})
+      << Describe(findings);
+}
+
 }  // namespace
 }  // namespace segledger::domain
