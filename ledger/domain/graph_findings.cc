@@ -35,6 +35,9 @@ class FindingScanner {
     ChainAndKeys();
     IndexDeviations();
     for (const auto& e : g_.entries_) {
+      // A record corrected as "did not occur" is judged by nothing but the
+      // chain and key checks above (its correction is in the timeline).
+      if (g_.DidNotOccur(*e)) continue;
       const v1::Record& r = e->body.record();
       if (r.has_dispatch()) Dispatch(*e);
       if (r.has_receipt()) Receipt(*e);
@@ -57,7 +60,7 @@ class FindingScanner {
   void IndexDeviations() {
     for (const auto& x : g_.entries_) {
       const v1::Record& r = x->body.record();
-      if (r.has_deviation()) {
+      if (r.has_deviation() && !g_.DidNotOccur(*x)) {
         deviations_[{x->origin, r.deviation().deviation_id()}].push_back(
             x.get());
       }
@@ -152,6 +155,7 @@ class FindingScanner {
     const v1::Dispatch& d = e.body.record().dispatch();
     bool received = false;
     for (const E* x : g_.OfTransfer(d.transfer_id())) {
+      if (g_.DidNotOccur(*x)) continue;  // voided by a correction
       received =
           received || (x->body.record().has_receipt() && DispatchOf(*x) == &e);
     }
@@ -181,6 +185,7 @@ class FindingScanner {
 
   absl::Duration MaxTransit(const std::string& lot) {
     for (const E* x : g_.OfLot(lot)) {
+      if (g_.DidNotOccur(*x)) continue;  // voided by a correction
       const v1::Record& r = x->body.record();
       std::string product, stage;
       if (r.has_lot_produced()) {
@@ -211,6 +216,7 @@ class FindingScanner {
       return a == nullptr || a->index < b->index;
     };
     for (const E* x : g_.OfLot(lot)) {
+      if (g_.DidNotOccur(*x)) continue;  // voided by a correction
       if (x->origin != e.origin || x->index >= e.index) continue;
       const v1::Record& r = x->body.record();
       if (r.has_receipt()) {
@@ -334,6 +340,7 @@ void FindingScanner::Excursion(const E& e) {
       e.body.record().transport_condition_report();
   const E* de = nullptr;
   for (const E* x : g_.OfTransfer(t.transfer_id())) {
+    if (g_.DidNotOccur(*x)) continue;  // voided by a correction
     if (x->body.record().has_dispatch()) de = x;
   }
   bool excursion = t.seconds_out_of_range() > 0 || t.alarms_size() > 0;
@@ -345,6 +352,7 @@ void FindingScanner::Excursion(const E& e) {
   }
   if (!excursion) return;
   for (const E* x : g_.OfTransfer(t.transfer_id())) {
+    if (g_.DidNotOccur(*x)) continue;              // voided by a correction
     if (x->body.record().has_deviation()) return;  // handled
   }
   std::vector<const E*> es{&e};
@@ -419,6 +427,7 @@ void FindingScanner::MahStaff(const E& e, const std::string& mah,
   if (mah == h.party_id()) return;
   std::map<std::string, const E*> latest;  // person -> latest assignment
   for (const E* x : g_.personnel_) {
+    if (g_.DidNotOccur(*x)) continue;  // voided by a correction
     const auto& a = x->body.record().personnel_assignment();
     if (x->origin != e.origin || x->index >= e.index ||
         a.assigned_site_id() != h.site_id()) {
@@ -472,6 +481,7 @@ FindingScanner::HoldLimit FindingScanner::HoldLimitOf(const std::string& lot) {
     }
   };
   for (const E* x : g_.OfLot(lot)) {
+    if (g_.DidNotOccur(*x)) continue;  // voided by a correction
     const v1::Record& r = x->body.record();
     if (r.has_lot_produced() && r.lot_produced().lot_id() == lot) {
       const v1::LotProduced& lp = r.lot_produced();
@@ -504,6 +514,7 @@ void FindingScanner::Inputs(const E& e) {
   for (const auto& in : t.inputs()) {
     bool received_here = false;
     for (const E* x : g_.OfLot(in.lot_id())) {
+      if (g_.DidNotOccur(*x)) continue;  // voided by a correction
       if (x->body.record().has_receipt() && x->origin == e.origin &&
           x->index < e.index) {
         received_here = true;

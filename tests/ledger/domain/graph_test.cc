@@ -256,6 +256,10 @@ TEST(AdcChainTest, DispatchThatDidNotOccurIsNoShipment) {
   EXPECT_EQ(ds.sites.at(down.party().site).on_hand.ToString(), "1");
   EXPECT_TRUE(ds.in_transit.is_zero()) << ds.in_transit.ToString();
   EXPECT_TRUE(g.Shipment("T5").lots.empty());
+  // Nor is it a dispatch never received (the seeded defect's only finding).
+  for (const auto& f : g.Findings(chain.Options())) {
+    EXPECT_NE(f.kind, DomainFindingKind::kDispatchNotReceived) << f.message;
+  }
   // The timeline still shows the dispatch, with its correction.
   bool shown = false;
   for (const auto& item : g.Timeline(Lot("DS001"))) {
@@ -274,6 +278,11 @@ TEST(AdcChainTest, DispatchThatDidNotOccurIsNoShipment) {
   g = chain.Graph();
   EXPECT_FALSE(g.DidNotOccur(*g.Find(down.party().origin, t5)));
   EXPECT_EQ(g.Forward(Lot("DS001")).in_transit, std::set<std::string>{"T5"});
+  int not_received = 0;
+  for (const auto& f : g.Findings(chain.Options())) {
+    not_received += f.kind == DomainFindingKind::kDispatchNotReceived;
+  }
+  EXPECT_EQ(not_received, 1);
 }
 
 // A log corrects only its own entries, and a correction names the entry by
