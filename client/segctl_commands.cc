@@ -277,6 +277,10 @@ int PrintMessage(const CommandEnv& env, const google::protobuf::Message& m) {
   std::string json;
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
+  // Zero counts and empty lists are printed, not left out (proto3 JSON's
+  // default): a monitoring script reading status' outbox_pending or
+  // equivocations, or a finding's index 0, gets 0 rather than nothing.
+  opts.always_print_primitive_fields = true;
   opts.add_whitespace = env.format == Format::kText;
   google::protobuf::util::MessageToJsonString(m, &json, opts).ok();
   *env.out << json << (env.format == Format::kJson ? "\n" : "");

@@ -243,6 +243,8 @@ TEST_F(SegctlTest, EndToEndWithExitCodes) {
   Result st = Ctl(node, "status");
   EXPECT_EQ(st.code, 0);
   EXPECT_THAT(st.out, HasSubstr("\"size\":\"3\""));
+  // Empty and zero fields are printed too (a script reads 0, not nothing).
+  EXPECT_THAT(st.out, HasSubstr("\"peers\":[]"));
   Result text = Ctl(node, "--format=text prove inclusion 0 --size 3");
   EXPECT_EQ(text.code, 0);
   EXPECT_THAT(text.out, HasSubstr("inclusion of 0 in 3"));

@@ -105,7 +105,7 @@ PY
 import json, sys
 ships = json.load(open(sys.argv[1]))["shipments"]
 want = [{"transfer_id": "T-HV-001", "received": True, "dispatched": "199.8",
-         "received_quantity": "196", "unit": "LTR"}]
+         "received_quantity": "196", "unit": "LTR", "unit_note": ""}]
 assert ships == want, ships
 PY
 rec='{"requestId":"x","record":{"keyRevocation":{"keyName":"k","reason":"r"}}}'
