@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "client/segctl_commands.h"
+#include "tools/cli_error.h"
 
 namespace {
 using segledger::client::CommandEnv;
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    return Usage(e.what());
+    return Usage(segledger::tools::CliErrorMessage(app, e, argc, argv));
   }
   opts.timeout = absl::Seconds(timeout_s);
   auto client = segledger::client::Client::Connect(opts);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "tools/cli_error.h"
 #include "tools/commands.h"
 
 int main(int argc, char** argv) {
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
 
   VerifyFlags vf;
   CLI::App* verify = app.add_subcommand("verify", "verify a bundle (DIR|URL)");
-  verify->add_option("where", vf.where, "bundle directory or http:// URL")
+  verify->add_option("BUNDLE", vf.where, "bundle directory or http:// URL")
       ->required();
   verify->add_option("--format", vf.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   VerifyProofFlags pf;
   CLI::App* vproof = app.add_subcommand(
       "verify-proof", "verify a C2SP tlog-proof file for one entry");
-  vproof->add_option("file", pf.file, "proof file")->required();
+  vproof->add_option("PROOF_FILE", pf.file, "proof file")->required();
   vproof->add_option("--key", pf.keys, "verifier key (repeatable)")->required();
   vproof->add_option("--origin", pf.origin, "expected log origin");
   vproof->add_option("--format", pf.format, "text or json")
@@ -47,13 +48,13 @@ int main(int argc, char** argv) {
   EpcisFlags xf;
   CLI::App* epcis = app.add_subcommand(
       "epcis", "EPCIS 2.0 JSON-LD document of every event in a bundle");
-  epcis->add_option("where", xf.where, "bundle directory or URL")->required();
+  epcis->add_option("BUNDLE", xf.where, "bundle directory or URL")->required();
   epcis->add_option("--out", xf.out, "output file (default: stdout)");
 
   ReportFlags rf;
   CLI::App* report =
       app.add_subcommand("report", "self-contained HTML audit report");
-  report->add_option("where", rf.where, "bundle directory or URL")->required();
+  report->add_option("BUNDLE", rf.where, "bundle directory or URL")->required();
   report->add_option("--html", rf.html, "output HTML file")->required();
 
   try {
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "segaudit: %s\n", e.what());
+    std::fprintf(stderr, "segaudit: %s\n",
+                 segledger::tools::CliErrorMessage(app, e, argc, argv).c_str());
     return kExitUsage;
   }
   if (verify->parsed()) return RunVerify(vf);

@@ -263,6 +263,17 @@ TEST_F(SegctlTest, EndToEndWithExitCodes) {
   EXPECT_EQ(r.code, 2);
   r = RunCmd(kSegctl + " checkpoint", tmp_.Sub("x.err"));  // no --node
   EXPECT_EQ(r.code, 2);
+  // A misspelt command is named, with the commands there are.
+  r = RunCmd(kSegctl + " --node 127.0.0.1:1 --insecure chekpoint",
+             tmp_.Sub("x.err"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command \"chekpoint\" (commands: "
+                               "append, checkpoint,"));
+  EXPECT_EQ(Lines(r.err).size(), 1u);
+  r = RunCmd(kSegctl + " --node 127.0.0.1:1 --insecure prove inclsion 1",
+             tmp_.Sub("x.err"));
+  EXPECT_THAT(r.err, HasSubstr("unknown command \"inclsion\" (commands: "
+                               "inclusion, consistency)"));
   r = RunCmd(kSegctl + " --node 127.0.0.1:1 --insecure --timeout 2 checkpoint",
              tmp_.Sub("x.err"));
   EXPECT_EQ(r.code, 3) << r.err;

@@ -111,6 +111,19 @@ TEST_F(BundleCliTest, VerifiesCleanBundle) {
   EXPECT_TRUE(absl::StrContains(r.out, "\"ok\":true")) << r.out;
 }
 
+// Usage errors name what is wrong: the missing argument by its name, a
+// misspelt command with the commands there are.
+TEST_F(BundleCliTest, UsageErrorsNameTheProblem) {
+  RunResult r = RunSegaudit("verify", tmp_->path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "BUNDLE is required")) << r.err;
+  r = RunSegaudit("verfy " + tmp_->Sub("bundle"), tmp_->path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "unknown command \"verfy\" (commands: verify, verify-proof"))
+      << r.err;
+}
+
 TEST_F(BundleCliTest, OneByteInEntryBundle) {
   ExpectFinding(DamagedCopy("e",
                             [](const std::string& d) {
