@@ -58,9 +58,10 @@ std::string FormatReportText(const AuditReport& report) {
   for (const LogSummary& log : report.logs) {
     absl::StrAppendFormat(
         &out,
-        "log %s: size %d, root %s, %d checkpoints, %d entries, "
+        "log %s: size %d, root %s (base64 %s), %d checkpoints, %d entries, "
         "%d tiles checked, checkpoint sha256 %s\n",
-        log.origin, log.size, log.root_hex, log.checkpoint_sizes.size(),
+        log.origin, log.size, log.root_hex, log.root_base64,
+        log.checkpoint_sizes.size(),
         log.entries_verified, log.tiles_checked, log.checkpoint_sha256);
     if (!log.cosigners.empty()) {
       absl::StrAppend(&out, "  cosigned by:");
@@ -92,6 +93,7 @@ std::string FormatReportJson(const AuditReport& report, Severity fail_at) {
     absl::StrAppend(&out, i ? "," : "", "{\"origin\":", Quote(l.origin),
                     ",\"log_dir\":", Quote(l.log_dir), ",\"size\":", l.size,
                     ",\"root_hex\":", Quote(l.root_hex),
+                    ",\"root_base64\":", Quote(l.root_base64),
                     ",\"checkpoint_sha256\":", Quote(l.checkpoint_sha256),
                     ",\"entries_verified\":", l.entries_verified,
                     ",\"tiles_checked\":", l.tiles_checked,

@@ -59,6 +59,7 @@ struct LogSummary {
   std::string log_dir;
   uint64_t size = 0;              // latest checkpoint size
   std::string root_hex;           // root recomputed from the entries
+  std::string root_base64;        // the same, as checkpoints write it
   std::string checkpoint_sha256;  // hex SHA-256 of the checkpoint file
   std::vector<uint64_t> checkpoint_sizes;
   uint64_t entries_verified = 0;

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/base64.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
@@ -366,6 +367,8 @@ LogCheckResult LogChecker::Run() {
   out_.summary.checkpoint_sizes = sizes_;
   std::optional<Hash> root = out_.tree->RootAt(size_);
   out_.summary.root_hex = root.has_value() ? HashHex(*root) : "unknown";
+  out_.summary.root_base64 =
+      root.has_value() ? Base64Encode(HashBytes(*root)) : "unknown";
   absl::StatusOr<std::string> cp =
       in_.fetcher->Fetch(CheckpointPath(in_.log_dir));
   if (cp.ok()) out_.summary.checkpoint_sha256 = HashHex(Sha256(*cp));
