@@ -194,27 +194,7 @@ BENCHMARK(BM_ForwardTrace)->Unit(benchmark::kMicrosecond);
 // in-transit set per lot: 5.9 s at n = 4,000).
 void BM_ForwardTraceLongChain(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  DomainGraph g;
-  uint64_t index = 0;
-  auto add = [&](v1::Record r) {
-    v1::EntryBody b;
-    b.set_log_origin("x/log");
-    b.set_index(index);
-    *b.mutable_record() = std::move(r);
-    g.Add("x/log", index, Sha256(absl::StrCat("e", index)), std::move(b));
-    ++index;
-  };
-  for (int i = 0; i < n; ++i) {
-    v1::Record t;
-    t.mutable_transformation()->add_inputs()->set_lot_id(absl::StrCat("L", i));
-    t.mutable_transformation()->add_outputs()->set_lot_id(
-        absl::StrCat("L", i + 1));
-    add(t);
-    v1::Record d;
-    d.mutable_dispatch()->set_transfer_id(absl::StrCat("T", i));
-    d.mutable_dispatch()->add_containers()->set_lot_id(absl::StrCat("L", i));
-    add(d);
-  }
+  DomainGraph g = testing::LongChain(n);
   for (auto _ : state) {
     TraceResult t = g.Forward("L0");
     if (t.lots.size() != static_cast<size_t>(n + 1) ||

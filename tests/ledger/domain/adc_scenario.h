@@ -623,6 +623,33 @@ inline DomainGraph AdcChain::Graph() {
   return g;
 }
 
+// A chain of `n` transformations L0 -> L1 -> ... -> Ln in one log, each
+// lot Li (i < n) also dispatched in transfer Ti that nobody received.
+inline DomainGraph LongChain(int n) {
+  DomainGraph g;
+  uint64_t index = 0;
+  auto add = [&](v1::Record r) {
+    v1::EntryBody b;
+    b.set_log_origin("x/log");
+    b.set_index(index);
+    *b.mutable_record() = std::move(r);
+    g.Add("x/log", index, Sha256(absl::StrCat("e", index)), std::move(b));
+    ++index;
+  };
+  for (int i = 0; i < n; ++i) {
+    v1::Record t;
+    t.mutable_transformation()->add_inputs()->set_lot_id(absl::StrCat("L", i));
+    t.mutable_transformation()->add_outputs()->set_lot_id(
+        absl::StrCat("L", i + 1));
+    add(t);
+    v1::Record d;
+    d.mutable_dispatch()->set_transfer_id(absl::StrCat("T", i));
+    d.mutable_dispatch()->add_containers()->set_lot_id(absl::StrCat("L", i));
+    add(d);
+  }
+  return g;
+}
+
 }  // namespace segledger::domain::testing
 
 #endif  // SEGLEDGER_TESTS_LEDGER_DOMAIN_ADC_SCENARIO_H_

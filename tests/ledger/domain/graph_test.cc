@@ -17,6 +17,7 @@ namespace {
 using testing::AdcChain;
 using testing::Defect;
 using testing::Log;
+using testing::LongChain;
 using testing::Lot;
 
 std::set<DomainFindingKind> Kinds(const std::vector<DomainFinding>& fs) {
@@ -115,33 +116,6 @@ TEST(AdcChainTest, ForwardTraceIncludesShipmentsInTransit) {
   EXPECT_TRUE(t.lots.count(Lot("DS001")));
   EXPECT_FALSE(t.lots.count(Lot("DL001")));  // an input, not downstream
   EXPECT_EQ(t.in_transit, (std::set<std::string>{"T5"}));
-}
-
-// A chain of `n` transformations L0 -> L1 -> ... -> Ln in one log, each
-// lot Li (i < n) also dispatched in transfer Ti that nobody received.
-DomainGraph LongChain(int n) {
-  DomainGraph g;
-  uint64_t index = 0;
-  auto add = [&](v1::Record r) {
-    v1::EntryBody b;
-    b.set_log_origin("x/log");
-    b.set_index(index);
-    *b.mutable_record() = std::move(r);
-    g.Add("x/log", index, Sha256(absl::StrCat("e", index)), std::move(b));
-    ++index;
-  };
-  for (int i = 0; i < n; ++i) {
-    v1::Record t;
-    t.mutable_transformation()->add_inputs()->set_lot_id(absl::StrCat("L", i));
-    t.mutable_transformation()->add_outputs()->set_lot_id(
-        absl::StrCat("L", i + 1));
-    add(t);
-    v1::Record d;
-    d.mutable_dispatch()->set_transfer_id(absl::StrCat("T", i));
-    d.mutable_dispatch()->add_containers()->set_lot_id(absl::StrCat("L", i));
-    add(d);
-  }
-  return g;
 }
 
 // The trace recomputed in_transit over every transfer found so far for
