@@ -149,9 +149,13 @@ absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
     if (reg.has_valid_until()) key.revoked = FromProtoTime(reg.valid_until());
     keys_.push_back(std::move(key));
   } else if (r.has_key_revocation()) {
-    const absl::Time at = FromProtoTime(r.key_revocation().effective_at());
+    // No effective_at: revoked from the revocation's own recorded_at, as in
+    // LogVerifier and the domain (an unset field is not 1970).
+    const v1::KeyRevocation& rev = r.key_revocation();
+    const absl::Time at = FromProtoTime(
+        rev.has_effective_at() ? rev.effective_at() : body.recorded_at());
     for (Key& k : keys_) {
-      if (k.verifier.name() == r.key_revocation().key_name()) k.revoked = at;
+      if (k.verifier.name() == rev.key_name()) k.revoked = at;
     }
   }
   learned_through_ = index + 1;

@@ -4,7 +4,8 @@
 // verified, extend or limit the set: KeyRegistration at i adds a key for
 // entries after i, KeyRotation at i (possession signature checked) ends
 // the old key after i and starts the new one, KeyRevocation makes the key
-// invalid for entries recorded at or after its effective time.
+// invalid for entries recorded at or after its effective time (without one:
+// the revocation entry's own recorded_at).
 //
 // Checkpoints of size n are accepted when signed by a key valid for entry
 // n-1 or n (the checkpoint written in a rotation's batch may be signed by

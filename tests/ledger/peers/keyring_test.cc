@@ -1,6 +1,7 @@
 // PeerKeyring (entry.proto key records as learned by a peer): configured
 // keys valid from index 0, rotation with its possession proof, registration,
-// revocation by time, checkpoint keys around a rotation, proto round trip.
+// revocation by time (from recorded_at without effective_at), checkpoint keys
+// around a rotation, proto round trip.
 #include "ledger/peers/keyring.h"
 
 #include <string>
@@ -121,6 +122,21 @@ TEST(KeyringTest, RegistrationAndRevocation) {
   bad.mutable_record()->mutable_key_registration()->set_key_name("k4");
   bad.mutable_record()->mutable_key_registration()->set_public_key("short");
   EXPECT_THAT(ring.Apply(bad, 7), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// A revocation without effective_at revokes from its own recorded_at (as
+// LogVerifier and the domain read it), not from the epoch: entries the key
+// signed before the revocation was recorded stay valid.
+TEST(KeyringTest, RevocationWithoutEffectiveTimeIsFromItsRecordTime) {
+  auto k1 = NewKey("k1");
+  PeerKeyring ring = PeerKeyring::FromConfig({k1->Verifier()});
+  const absl::Time t = testing::T0();
+  v1::EntryBody rev = Body("k1", t);
+  rev.mutable_record()->mutable_key_revocation()->set_key_name("k1");
+  SEG_ASSERT_OK(ring.Apply(rev, 10));
+  EXPECT_THAT(ring.EntryKey(Body("k1", t - absl::Hours(24)), 5), IsOk());
+  EXPECT_THAT(ring.EntryKey(Body("k1", t), 11),
+              StatusIs(absl::StatusCode::kInvalidArgument, "revoked"));
 }
 
 }  // namespace
