@@ -126,6 +126,7 @@ absl::Status PeerLayer::Attach(store::LogStore* store) {
   for (const v1::PeerNode& p : config_.peers()) {
     peers::PeerConfig pc;
     pc.origin = p.origin();
+    pc.party = p.party();
     for (const std::string& k : p.verifier_keys()) {
       SEG_ASSIGN_OR_RETURN(NoteVerifier v, NoteVerifier::FromVerifierKey(k));
       pc.keys.push_back(std::move(v));

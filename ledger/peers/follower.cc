@@ -182,10 +182,11 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
         absl::StrCat("equivocation: ", r.detail()));
   }
   KvBatch batch;
+  PendingIndex pending;
   for (size_t i = 0; i < entries.size(); ++i) {
     batch.Put(Family::kPeers, PositionKey('v', origin, b.entries[i].index),
               entries[i].SerializeAsString());
-    IndexRegistrations(b.entries[i], batch);
+    SEG_RETURN_IF_ERROR(IndexRegistrations(b.entries[i], batch, pending));
   }
   v1::FollowState next = NextState(state, b);
   next.set_checkpoint(cp.note);

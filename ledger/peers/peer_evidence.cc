@@ -56,26 +56,47 @@ absl::StatusOr<domain::VerifiedDispatch> PeerEvidence::FindDispatch(
   return v;
 }
 
-absl::StatusOr<v1::EntryBody> PeerEvidence::ByIndex(
+absl::StatusOr<v1::EntryBody> PeerEvidence::RegistrationBody(
     absl::string_view key) const {
-  SEG_ASSIGN_OR_RETURN(std::string ref,
-                       peers_.kv().Get(store::Family::kPeers, key));
-  SEG_ASSIGN_OR_RETURN(auto pos, ParseRef(ref));
+  absl::StatusOr<std::string> ref = peers_.kv().Get(store::Family::kPeers, key);
+  if (!ref.ok()) return ref.status();
+  SEG_ASSIGN_OR_RETURN(auto pos, ParseRef(*ref));
   SEG_ASSIGN_OR_RETURN(auto held, Load(pos.first, pos.second));
+  const v1::Record& r = held.second.record();
+  const std::string& party = r.has_product_registration()
+                                 ? r.product_registration().header().party_id()
+                                 : r.party_registration().header().party_id();
+  // Rows written before registrations were bound to their party's origin
+  // may point anywhere: check again on every read.
+  if (peers_.OriginOfParty(party) != pos.first) {
+    return absl::NotFoundError(absl::StrFormat(
+        "%s: registration at %s index %d is not from the origin configured "
+        "for party \"%s\"",
+        key, pos.first, pos.second, party));
+  }
   return std::move(held.second);
 }
 
 absl::StatusOr<v1::ProductRegistration> PeerEvidence::FindProduct(
     absl::string_view product_id) {
-  SEG_ASSIGN_OR_RETURN(v1::EntryBody body,
-                       ByIndex(absl::StrCat("x/product/", product_id)));
+  SEG_ASSIGN_OR_RETURN(v1::EntryBody body, RegistrationBody(absl::StrCat(
+                                               "x/product/", product_id)));
+  const std::string& party =
+      body.record().product_registration().header().party_id();
+  absl::StatusOr<v1::PartyRegistration> owner = FindParty(party);
+  if (!owner.ok() && !absl::IsNotFound(owner.status())) return owner.status();
+  if (!owner.ok() || owner->role() != v1::PARTY_ROLE_MAH) {
+    return absl::NotFoundError(absl::StrFormat(
+        "product %s: registered by party \"%s\", which is not a verified MAH",
+        product_id, party));
+  }
   return body.record().product_registration();
 }
 
 absl::StatusOr<v1::PartyRegistration> PeerEvidence::FindParty(
     absl::string_view party_id) {
   SEG_ASSIGN_OR_RETURN(v1::EntryBody body,
-                       ByIndex(absl::StrCat("x/party/", party_id)));
+                       RegistrationBody(absl::StrCat("x/party/", party_id)));
   return body.record().party_registration();
 }
 

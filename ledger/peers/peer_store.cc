@@ -63,6 +63,13 @@ absl::Status PeerStore::AddPeer(PeerConfig config) {
         config.origin, config.keys.size()));
   }
   absl::MutexLock l(&config_mu_);
+  for (const auto& [origin, c] : configs_) {
+    if (!config.party.empty() && c.party == config.party &&
+        origin != config.origin) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "peer config: party \"%s\" is already %s", config.party, origin));
+    }
+  }
   std::string origin = config.origin;
   configs_[origin] = std::move(config);
   return absl::OkStatus();
@@ -73,6 +80,15 @@ std::vector<std::string> PeerStore::Origins() const {
   std::vector<std::string> out;
   for (const auto& [origin, c] : configs_) out.push_back(origin);
   return out;
+}
+
+std::optional<std::string> PeerStore::OriginOfParty(
+    absl::string_view party) const {
+  absl::MutexLock l(&config_mu_);
+  for (const auto& [origin, c] : configs_) {
+    if (!c.party.empty() && c.party == party) return origin;
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<PeerKeyring> PeerStore::KeyringLocked(
@@ -119,27 +135,64 @@ absl::Status PeerStore::Persist(const v1::EquivocationRecord& record,
   return kv_.Write(own, /*sync=*/true);
 }
 
-void PeerStore::IndexRegistrations(const VerifiedEntry& v,
-                                   KvBatch& batch) const {
+absl::Status PeerStore::IndexRegistrations(const VerifiedEntry& v,
+                                           KvBatch& batch,
+                                           PendingIndex& pending) const {
   const v1::Record& r = v.body.record();
-  const std::string ref = RefValue(v.body.log_origin(), v.index);
-  if (r.has_product_registration()) {
-    batch.Put(Family::kPeers,
-              absl::StrCat("x/product/", r.product_registration().product_id()),
-              ref);
-  } else if (r.has_party_registration()) {
-    batch.Put(
-        Family::kPeers,
-        absl::StrCat("x/party/", r.party_registration().header().party_id()),
-        ref);
+  const bool product = r.has_product_registration();
+  if (!product && !r.has_party_registration()) return absl::OkStatus();
+  const std::string& party = product
+                                 ? r.product_registration().header().party_id()
+                                 : r.party_registration().header().party_id();
+  const std::string& origin = v.body.log_origin();
+  // Only the log of the party's configured origin speaks for the party:
+  // any other peer could otherwise write "the MAH's" segmentation plan.
+  if (party.empty() || OriginOfParty(party) != origin) return absl::OkStatus();
+  PeerEvidence held(*this);
+  if (product) {
+    // The MAH registers products: the party's own registration (earlier in
+    // this batch, or held and speaking for it) must name it MAH.
+    std::optional<v1::PartyRole> role;
+    if (auto it = pending.roles.find(party); it != pending.roles.end()) {
+      role = it->second;
+    } else {
+      absl::StatusOr<v1::PartyRegistration> reg = held.FindParty(party);
+      if (reg.ok()) {
+        role = reg->role();
+      } else if (!absl::IsNotFound(reg.status())) {
+        return reg.status();
+      }
+    }
+    if (role != v1::PARTY_ROLE_MAH) return absl::OkStatus();
   }
+  const std::string key =
+      product
+          ? absl::StrCat("x/product/", r.product_registration().product_id())
+          : absl::StrCat("x/party/", party);
+  // Forward only: a replayed older registration (or another MAH's of the
+  // same product id) never replaces the one held.
+  if (auto it = pending.index.find(key); it != pending.index.end()) {
+    if (it->second >= v.index) return absl::OkStatus();
+  } else {
+    absl::StatusOr<v1::EntryBody> cur = held.RegistrationBody(key);
+    if (cur.ok()) {
+      if (cur->log_origin() != origin || cur->index() >= v.index) {
+        return absl::OkStatus();
+      }
+    } else if (!absl::IsNotFound(cur.status())) {
+      return cur.status();
+    }
+  }
+  pending.index[key] = v.index;
+  if (!product) pending.roles[party] = r.party_registration().role();
+  batch.Put(Family::kPeers, key, RefValue(origin, v.index));
+  return absl::OkStatus();
 }
 
-void PeerStore::AddEvidenceRows(const v1::HandoffEvidence& evidence,
-                                const Hash& leaf, const HandoffResult& res,
-                                const std::optional<HeldCheckpoint>& held,
-                                const PeerKeyring& before,
-                                KvBatch& batch) const {
+absl::Status PeerStore::AddEvidenceRows(
+    const v1::HandoffEvidence& evidence, const Hash& leaf,
+    const HandoffResult& res, const std::optional<HeldCheckpoint>& held,
+    const PeerKeyring& before, KvBatch& batch) const {
   const std::string& origin = evidence.origin();
   v1::StoredEvidence stored;
   *stored.mutable_evidence() = evidence;
@@ -155,7 +208,8 @@ void PeerStore::AddEvidenceRows(const v1::HandoffEvidence& evidence,
     batch.Put(Family::kPeers, OriginKey('k', origin),
               res.keyring.ToProto().SerializeAsString());
   }
-  IndexRegistrations(res.entry, batch);
+  PendingIndex pending;
+  return IndexRegistrations(res.entry, batch, pending);
 }
 
 absl::Mutex& PeerStore::OriginMutex(absl::string_view origin) const {
@@ -202,7 +256,8 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
   }
   KvBatch batch;
   const uint64_t size = res->checkpoint.checkpoint.size;
-  AddEvidenceRows(evidence, leaf, *res, held, keyring, batch);
+  SEG_RETURN_IF_ERROR(
+      AddEvidenceRows(evidence, leaf, *res, held, keyring, batch));
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
   generation_.fetch_add(1);
   return AcceptResult{leaf, false, size};

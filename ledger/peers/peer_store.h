@@ -47,6 +47,9 @@ namespace segledger::peers {
 struct PeerConfig {
   std::string origin;
   std::vector<NoteVerifier> keys;  // trusted from index 0
+  // The party this log speaks for: only its registrations (header.party_id)
+  // found in this log are indexed for PeerEvidence. Empty: none.
+  std::string party = {};
 };
 
 struct AcceptResult {
@@ -67,6 +70,8 @@ class PeerStore {
   // INVALID_ARGUMENT for an empty origin or no keys.
   absl::Status AddPeer(PeerConfig config);
   std::vector<std::string> Origins() const;
+  // The configured origin of `party` (nullopt: no peer speaks for it).
+  std::optional<std::string> OriginOfParty(absl::string_view party) const;
 
   // The keys trusted now for `origin`: learned keyring, else configured.
   // NOT_FOUND for an origin that is not a configured peer.
@@ -135,11 +140,21 @@ class PeerStore {
   absl::StatusOr<PeerKeyring> KeyringLocked(absl::string_view origin) const;
   absl::Status Persist(const v1::EquivocationRecord& record,
                        store::KvBatch* batch = nullptr);
-  void IndexRegistrations(const VerifiedEntry& v, store::KvBatch& batch) const;
-  void AddEvidenceRows(const v1::HandoffEvidence& evidence, const Hash& leaf,
-                       const HandoffResult& res,
-                       const std::optional<HeldCheckpoint>& held,
-                       const PeerKeyring& before, store::KvBatch& batch) const;
+  // x/ rows already put in the batch being built (a product registration
+  // and its party's registration may be verified in one Follow batch).
+  struct PendingIndex {
+    std::map<std::string, uint64_t, std::less<>> index;       // x/ key -> index
+    std::map<std::string, v1::PartyRole, std::less<>> roles;  // party -> role
+  };
+  // Points x/ at the registration in `v` when it speaks for its party (see
+  // PeerEvidence) and is newer than the one held for that party.
+  absl::Status IndexRegistrations(const VerifiedEntry& v, store::KvBatch& batch,
+                                  PendingIndex& pending) const;
+  absl::Status AddEvidenceRows(const v1::HandoffEvidence& evidence,
+                               const Hash& leaf, const HandoffResult& res,
+                               const std::optional<HeldCheckpoint>& held,
+                               const PeerKeyring& before,
+                               store::KvBatch& batch) const;
 
   store::KvStore& kv_;
   const Clock* clock_;
@@ -150,9 +165,9 @@ class PeerStore {
       ABSL_GUARDED_BY(config_mu_);
   // Every read-verify-write of one origin's rows holds that origin's
   // mutex, so logs are verified in parallel (the MAH follows each site on
-  // its own thread). Rows of different origins never overlap, except the
-  // x/ pointers to the latest registration, where the last verified
-  // writer wins.
+  // its own thread). Rows of different origins never overlap: an x/
+  // pointer is moved only by the origin configured for the registering
+  // party, and only forward (higher index).
   absl::Mutex& OriginMutex(absl::string_view origin) const;
   mutable std::map<std::string, std::unique_ptr<absl::Mutex>, std::less<>>
       origin_mu_ ABSL_GUARDED_BY(config_mu_);
@@ -166,7 +181,11 @@ std::vector<domain::DomainFinding> EquivocationDomainFindings(
     absl::Span<const v1::EquivocationRecord> records);
 
 // The domain's Evidence over a PeerStore: a dispatch counts only when its
-// evidence (or a followed copy) is stored verified. Thread-safe.
+// evidence (or a followed copy) is stored verified. A registration counts
+// only when it speaks for its party: it was verified in the log of the
+// origin configured for header.party_id, and for a product that party is
+// registered (the same way) with role MAH. Otherwise NOT_FOUND.
+// Thread-safe.
 class PeerEvidence : public domain::Evidence {
  public:
   explicit PeerEvidence(const PeerStore& peers) : peers_(peers) {}
@@ -183,7 +202,10 @@ class PeerEvidence : public domain::Evidence {
   // The verified entry body at (origin, index), from evidence or follower.
   absl::StatusOr<std::pair<v1::SignedEntry, v1::EntryBody>> Load(
       absl::string_view origin, uint64_t index) const;
-  absl::StatusOr<v1::EntryBody> ByIndex(absl::string_view key) const;
+  // The verified body x/ `key` points at, when it speaks for its party
+  // (see above); NOT_FOUND otherwise.
+  absl::StatusOr<v1::EntryBody> RegistrationBody(absl::string_view key) const;
+  friend class PeerStore;  // IndexRegistrations compares with what is held
   const PeerStore& peers_;
 };
 

@@ -238,5 +238,37 @@ TEST_F(FollowerTest, ParallelBatchVerification) {
       n, secs, n / secs, pool.parallelism());
 }
 
+// A followed MAH's party and product registrations verified in one batch:
+// the product is indexed (its party's MAH role is in the same batch), and
+// only for the party the followed origin is configured for.
+TEST_F(FollowerTest, RegistrationsInOneBatchServeTheDomain) {
+  store::MemoryKv kv;
+  PeerStore peers(kv);
+  SEG_ASSERT_OK(peers.AddPeer({kUp, {key_->Verifier()}, "mah-party"}));
+  for (const char* party : {"mah-party", "other-party"}) {
+    v1::Record reg;
+    reg.mutable_party_registration()->mutable_header()->set_party_id(party);
+    reg.mutable_party_registration()->set_role(v1::PARTY_ROLE_MAH);
+    SEG_ASSERT_OK(AppendOne(*up_.log, reg).status());
+    v1::Record product;
+    auto* p = product.mutable_product_registration();
+    p->mutable_header()->set_party_id(party);
+    p->set_product_id(absl::StrCat("P-", party));
+    p->add_stages()->add_approved_site_ids("site-1");
+    SEG_ASSERT_OK(AppendOne(*up_.log, product).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string note, up_.log->CheckpointNow());
+  SEG_ASSERT_OK(
+      peers.Follow(kUp, Entries(*up_.log, 0, up_.log->Size()), note).status());
+  PeerEvidence ev(peers);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::ProductRegistration p,
+                           ev.FindProduct("P-mah-party"));
+  EXPECT_EQ(p.stages(0).approved_site_ids(0), "site-1");
+  EXPECT_THAT(ev.FindProduct("P-other-party"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ev.FindParty("other-party"),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace segledger::peers

@@ -31,6 +31,28 @@ using testing::OpenSite;
 using testing::Site;
 
 constexpr char kUp[] = "cmo-up.example/segledger";
+constexpr char kMah[] = "mah.example/segledger";
+
+// A product registration by `party` approving `site` for its only stage.
+v1::Record Product(const std::string& id, const std::string& party,
+                   const std::string& site) {
+  v1::Record r;
+  auto* p = r.mutable_product_registration();
+  p->mutable_header()->set_party_id(party);
+  p->set_product_id(id);
+  p->set_name("ADC");
+  p->add_stages()->add_approved_site_ids(site);
+  return r;
+}
+
+v1::Record Party(const std::string& party, v1::PartyRole role) {
+  v1::Record r;
+  auto* p = r.mutable_party_registration();
+  p->mutable_header()->set_party_id(party);
+  p->set_legal_name(party);
+  p->set_role(role);
+  return r;
+}
 
 class PeerStoreTest : public ::testing::Test {
  protected:
@@ -41,7 +63,7 @@ class PeerStoreTest : public ::testing::Test {
     up_ = *std::move(site);
     outbox_ = std::make_unique<Outbox>(*up_.log);
     peers_ = std::make_unique<PeerStore>(receiver_kv_);
-    SEG_ASSERT_OK(peers_->AddPeer({kUp, {key_->Verifier()}}));
+    SEG_ASSERT_OK(peers_->AddPeer({kUp, {key_->Verifier()}, "up-party"}));
   }
 
   // Appends `notes` plain records then a dispatch; returns its index.
@@ -337,6 +359,100 @@ TEST_F(PeerStoreTest, SurvivesReopenOnRocksDb) {
   SEG_ASSERT_OK_AND_ASSIGN(AcceptResult again, peers.AcceptEvidence(ev));
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ((*peers.Latest(kUp))->size, 2u);
+}
+
+// ---- x/ registrations: only the party's own configured origin speaks for
+// it, products only from a MAH, and a pointer only moves forward.
+
+class RegistrationTest : public PeerStoreTest {
+ protected:
+  void SetUp() override {
+    PeerStoreTest::SetUp();
+    mkey_ = NewKey("mah-k1");
+    SEG_ASSERT_OK_AND_ASSIGN(mah_, OpenSite(kMah, mkey_, nullptr, &hook_));
+    mah_out_ = std::make_unique<Outbox>(*mah_.log);
+    SEG_ASSERT_OK(peers_->AddPeer({kMah, {mkey_->Verifier()}, "mah-party"}));
+  }
+  // Appends `r` to the MAH's log and delivers it as evidence.
+  uint64_t MahDelivers(v1::Record r) {
+    auto i = AppendOne(*mah_.log, std::move(r));
+    EXPECT_THAT(i, IsOk());
+    if (!i.ok()) return 0;
+    auto held = peers_->Latest(kMah);
+    const uint64_t size = held.ok() && held->has_value() ? (*held)->size : 0;
+    auto ev = mah_out_->BuildEvidence(*i, size);
+    EXPECT_THAT(ev, IsOk());
+    if (ev.ok()) {
+      EXPECT_THAT(peers_->AcceptEvidence(*ev), IsOk());
+    }
+    return *i;
+  }
+  std::string ApprovedSite(const std::string& product) {
+    PeerEvidence ev(*peers_);
+    auto p = ev.FindProduct(product);
+    if (!p.ok()) return p.status().ToString();
+    return p->stages(0).approved_site_ids(0);
+  }
+
+  std::shared_ptr<const NoteSigner> mkey_;
+  Site mah_;
+  std::unique_ptr<Outbox> mah_out_;
+};
+
+TEST_F(RegistrationTest, RegistrationOfAnotherOriginCannotOverrideTheMahs) {
+  MahDelivers(Party("mah-party", v1::PARTY_ROLE_MAH));
+  MahDelivers(Product("P1", "mah-party", "site-ok"));
+  ASSERT_EQ(ApprovedSite("P1"), "site-ok");
+  // The upstream CMO writes "the MAH's" registrations into its own log and
+  // delivers them as hand-off evidence: verified, stored, never indexed.
+  for (v1::Record r : {Party("mah-party", v1::PARTY_ROLE_MAH),
+                       Product("P1", "mah-party", "site-evil")}) {
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t j, AppendOne(*up_.log, r));
+    EXPECT_THAT(peers_->AcceptEvidence(Build(j)), IsOk());
+  }
+  EXPECT_EQ(ApprovedSite("P1"), "site-ok");
+  PeerEvidence ev(*peers_);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::PartyRegistration mah,
+                           ev.FindParty("mah-party"));
+  EXPECT_EQ(mah.legal_name(), "mah-party");
+  EXPECT_THAT(ev.FindParty("up-party"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RegistrationTest, ProductOfAPartyNotRegisteredAsMahIsNotServed) {
+  // The CMO registers a product in its own name: its party is a CMO.
+  for (v1::Record r : {Party("up-party", v1::PARTY_ROLE_CMO),
+                       Product("P2", "up-party", "site-evil")}) {
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t j, AppendOne(*up_.log, r));
+    SEG_ASSERT_OK(peers_->AcceptEvidence(Build(j)));
+  }
+  PeerEvidence ev(*peers_);
+  EXPECT_THAT(ev.FindProduct("P2"), StatusIs(absl::StatusCode::kNotFound));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::PartyRegistration up, ev.FindParty("up-party"));
+  EXPECT_EQ(up.role(), v1::PARTY_ROLE_CMO);
+  // Nor the MAH's product before the MAH's own party registration is held.
+  MahDelivers(Product("P3", "mah-party", "site-ok"));
+  EXPECT_THAT(ev.FindProduct("P3"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RegistrationTest, ReplayedOlderRegistrationDoesNotRollBack) {
+  MahDelivers(Party("mah-party", v1::PARTY_ROLE_MAH));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      uint64_t old_i,
+      AppendOne(*mah_.log, Product("P1", "mah-party", "site-old")));
+  MahDelivers(Product("P1", "mah-party", "site-new"));
+  ASSERT_EQ(ApprovedSite("P1"), "site-new");
+  // Anyone holding the older, genuine entry replays it as evidence.
+  auto held = peers_->Latest(kMah);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence replay,
+                           mah_out_->BuildEvidence(old_i, (*held)->size));
+  EXPECT_THAT(peers_->AcceptEvidence(replay), IsOk());
+  EXPECT_EQ(ApprovedSite("P1"), "site-new");
+}
+
+TEST_F(PeerStoreTest, ConfiguringOnePartyForTwoOriginsIsRefused) {
+  EXPECT_THAT(
+      peers_->AddPeer({"other.example/l", {key_->Verifier()}, "up-party"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, "up-party"));
 }
 
 }  // namespace
