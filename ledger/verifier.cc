@@ -120,7 +120,9 @@ struct LogVerifier::Pending {
 // A signing key. Validity (entry.proto key records): trusted keys from the
 // start; registered keys after their registration, within valid_from /
 // valid_until; a rotated-out key no longer after the rotation entry; a
-// revoked key not for entries recorded at or after effective_at.
+// revoked key not for entries recorded at or after effective_at, nor for
+// any entry after the revocation entry (whatever its recorded_at: a key
+// thief could otherwise backdate entries appended after the revocation).
 struct LogVerifier::KeyState {
   explicit KeyState(NoteVerifier n) : note(std::move(n)) {}
 
@@ -129,6 +131,11 @@ struct LogVerifier::KeyState {
     if (retired_at >= 0 && index > static_cast<uint64_t>(retired_at)) {
       return absl::StrFormat("retired by the key rotation at entry %d",
                              retired_at);
+    }
+    if (first_revocation >= 0 &&
+        index > static_cast<uint64_t>(first_revocation)) {
+      return absl::StrFormat("revoked by entry %d (signs nothing after it)",
+                             first_revocation);
     }
     if (revoked_by >= 0 && t >= revoked_from) {
       return absl::StrFormat("revoked from %s by entry %d",
@@ -150,8 +157,9 @@ struct LogVerifier::KeyState {
   NoteVerifier note;  // immutable: read by all threads of the pool
   std::optional<absl::Time> valid_from;
   std::optional<absl::Time> valid_until;
-  int64_t retired_at = -1;  // index of the rotation that retired it
-  int64_t revoked_by = -1;  // index of the revocation
+  int64_t retired_at = -1;        // index of the rotation that retired it
+  int64_t revoked_by = -1;        // index of the revocation
+  int64_t first_revocation = -1;  // index of the first revocation
   absl::Time revoked_from;
   // Entries it validly signed, for revocations that reach into the past.
   std::vector<Use> uses;
@@ -572,6 +580,7 @@ void LogVerifier::ApplyRevocation(const Pending& p) {
   const absl::Time from = r.has_effective_at()
                               ? FromProtoTime(r.effective_at())
                               : FromProtoTime(p.parsed.recorded_at());
+  if (key.first_revocation < 0) key.first_revocation = i;
   if (key.revoked_by < 0 || from < key.revoked_from) {
     key.revoked_by = i;
     key.revoked_from = from;

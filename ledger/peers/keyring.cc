@@ -49,6 +49,7 @@ absl::StatusOr<PeerKeyring> PeerKeyring::FromProto(const v1::PeerKeyring& p) {
                          NoteVerifier::FromVerifierKey(k.verifier_key()));
     Key key{std::move(v), k.valid_from_index(), k.valid_until_index(), {}};
     if (k.has_revoked_at()) key.revoked = FromProtoTime(k.revoked_at());
+    if (k.has_revoked_index()) key.revoked_index = k.revoked_index();
     ring.keys_.push_back(std::move(key));
   }
   return ring;
@@ -63,6 +64,7 @@ v1::PeerKeyring PeerKeyring::ToProto() const {
     out->set_valid_from_index(k.from);
     out->set_valid_until_index(k.until);
     if (k.revoked) *out->mutable_revoked_at() = ToProtoTime(*k.revoked);
+    if (k.revoked_index) out->set_revoked_index(*k.revoked_index);
   }
   return p;
 }
@@ -77,6 +79,10 @@ absl::StatusOr<NoteVerifier> PeerKeyring::EntryKey(const v1::EntryBody& body,
     absl::StrAppend(&windows, " [", k.from, ", ",
                     k.until == 0 ? "end" : absl::StrCat(k.until), ")");
     if (!ValidAt(k, index)) continue;
+    if (k.revoked_index && index > *k.revoked_index) {
+      absl::StrAppend(&windows, " revoked by entry ", *k.revoked_index);
+      continue;
+    }
     if (k.revoked && FromProtoTime(body.recorded_at()) >= *k.revoked) {
       absl::StrAppend(&windows, " revoked");
       continue;
@@ -96,6 +102,7 @@ absl::StatusOr<NoteVerifier> PeerKeyring::EntryKey(const v1::EntryBody& body,
 std::vector<NoteVerifier> PeerKeyring::CheckpointKeys(uint64_t size) const {
   std::vector<NoteVerifier> out;
   for (const Key& k : keys_) {
+    if (k.revoked_index && size > *k.revoked_index + 1) continue;
     if (ValidAt(k, size) || (size > 0 && ValidAt(k, size - 1))) {
       out.push_back(k.verifier);
     }
@@ -155,7 +162,12 @@ absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
     const absl::Time at = FromProtoTime(
         rev.has_effective_at() ? rev.effective_at() : body.recorded_at());
     for (Key& k : keys_) {
-      if (k.verifier.name() == rev.key_name()) k.revoked = at;
+      if (k.verifier.name() != rev.key_name()) continue;
+      // A second revocation never gives a key back time or entries.
+      if (!k.revoked || at < *k.revoked) k.revoked = at;
+      if (!k.revoked_index || index < *k.revoked_index) {
+        k.revoked_index = index;
+      }
     }
   }
   learned_through_ = index + 1;

@@ -3,13 +3,16 @@
 // configuration are valid from index 0; key records of that log, once
 // verified, extend or limit the set: KeyRegistration at i adds a key for
 // entries after i, KeyRotation at i (possession signature checked) ends
-// the old key after i and starts the new one, KeyRevocation makes the key
-// invalid for entries recorded at or after its effective time (without one:
-// the revocation entry's own recorded_at).
+// the old key after i and starts the new one, KeyRevocation at i makes the
+// key invalid for entries recorded at or after its effective time (without
+// one: the revocation entry's own recorded_at) and for every entry after i
+// whatever its recorded_at (a key thief cannot append backdated entries
+// after the revocation). Of several revocations of one key the earliest
+// time and the earliest index count.
 //
 // Checkpoints of size n are accepted when signed by a key valid for entry
 // n-1 or n (the checkpoint written in a rotation's batch may be signed by
-// either key).
+// either key); a key revoked at i signs no checkpoint larger than i + 1.
 //
 // Value type; thread-compatible.
 #ifndef SEGLEDGER_LEDGER_PEERS_KEYRING_H_
@@ -38,6 +41,10 @@ class PeerKeyring {
     uint64_t from = 0;                  // first entry index it may sign
     uint64_t until = 0;                 // first index it may not; 0: none
     std::optional<absl::Time> revoked;  // entries recorded at/after: invalid
+    // Index of the (first) revocation record: the key signs no entry after
+    // it, whatever the entry's recorded_at, and no checkpoint larger than
+    // it + 1. Unset in keyrings stored before it was kept.
+    std::optional<uint64_t> revoked_index = {};
   };
 
   // Configured keys, valid from index 0.

@@ -319,6 +319,16 @@ std::vector<Case> Cases() {
                    },
                    as_is,
                    {{K::kKeyOutsideValidity, 18}}});
+  // A thief of B appends after the revocation with recorded_at before its
+  // effective time: the index, not the claimed time, decides.
+  cases.push_back({"backdated_entry_after_revocation",
+                   [](const Keys& k, LogModel* m) {
+                     m->bodies[18].set_key_name("cmo-b");
+                     SetTime(m->bodies[18].mutable_recorded_at(), At(10));
+                     m->signers[18] = k.b.get();
+                   },
+                   as_is,
+                   {{K::kKeyOutsideValidity, 18}}});
   cases.push_back(
       {"revocation_reaches_back",
        [](const Keys&, LogModel* m) {

@@ -114,9 +114,14 @@ TEST(KeyringTest, RegistrationAndRevocation) {
       ->mutable_effective_at()
       ->set_seconds(absl::ToUnixSeconds(t + absl::Hours(1)));
   SEG_ASSERT_OK(ring.Apply(rev, 4));
-  EXPECT_THAT(ring.EntryKey(Body("k3", t + absl::Minutes(59)), 9), IsOk());
-  EXPECT_THAT(ring.EntryKey(Body("k3", t + absl::Hours(1)), 9),
+  // Before the revocation's index the time rule decides; after it the key
+  // signs nothing (see RevokedKeyCannotBackdateAfterTheRevocationIndex).
+  EXPECT_THAT(ring.EntryKey(Body("k3", t + absl::Minutes(59)), 3), IsOk());
+  EXPECT_THAT(ring.EntryKey(Body("k3", t + absl::Hours(1)), 3),
               StatusIs(absl::StatusCode::kInvalidArgument, "revoked"));
+  EXPECT_THAT(
+      ring.EntryKey(Body("k3", t + absl::Minutes(59)), 9),
+      StatusIs(absl::StatusCode::kInvalidArgument, "revoked by entry 4"));
 
   v1::EntryBody bad = Body("k1", t);
   bad.mutable_record()->mutable_key_registration()->set_key_name("k4");
@@ -137,6 +142,42 @@ TEST(KeyringTest, RevocationWithoutEffectiveTimeIsFromItsRecordTime) {
   EXPECT_THAT(ring.EntryKey(Body("k1", t - absl::Hours(24)), 5), IsOk());
   EXPECT_THAT(ring.EntryKey(Body("k1", t), 11),
               StatusIs(absl::StatusCode::kInvalidArgument, "revoked"));
+}
+
+// A thief holding a revoked key appends entries after the revocation record
+// with recorded_at before its effective time, and signs checkpoints over
+// them: from the revocation's index on the key signs no entry, and no
+// checkpoint covering more than the log up to the revocation. The index
+// survives the stored form.
+TEST(KeyringTest, RevokedKeyCannotBackdateAfterTheRevocationIndex) {
+  auto k1 = NewKey("k1");
+  PeerKeyring ring = PeerKeyring::FromConfig({k1->Verifier()});
+  const absl::Time t = testing::T0();
+  v1::EntryBody rev = Body("k1", t);
+  auto* r = rev.mutable_record()->mutable_key_revocation();
+  r->set_key_name("k1");
+  r->mutable_effective_at()->set_seconds(absl::ToUnixSeconds(t));
+  SEG_ASSERT_OK(ring.Apply(rev, 10));
+  SEG_ASSERT_OK_AND_ASSIGN(PeerKeyring stored,
+                           PeerKeyring::FromProto(ring.ToProto()));
+  for (const PeerKeyring* k : {&ring, &stored}) {
+    EXPECT_THAT(k->EntryKey(Body("k1", t - absl::Hours(1)), 9), IsOk());
+    EXPECT_THAT(k->EntryKey(Body("k1", t - absl::Hours(1)), 20),
+                StatusIs(absl::StatusCode::kInvalidArgument, "revoked"));
+    EXPECT_EQ(k->CheckpointKeys(11).size(), 1u);
+    EXPECT_TRUE(k->CheckpointKeys(12).empty());
+    EXPECT_TRUE(k->CheckpointKeys(25).empty());
+  }
+  // A later revocation of the same key gives it nothing back.
+  v1::EntryBody again = rev;
+  again.mutable_record()
+      ->mutable_key_revocation()
+      ->mutable_effective_at()
+      ->set_seconds(absl::ToUnixSeconds(t + absl::Hours(5)));
+  SEG_ASSERT_OK(ring.Apply(again, 30));
+  EXPECT_THAT(ring.EntryKey(Body("k1", t + absl::Hours(1)), 9),
+              StatusIs(absl::StatusCode::kInvalidArgument, "revoked"));
+  EXPECT_TRUE(ring.CheckpointKeys(25).empty());
 }
 
 }  // namespace
