@@ -223,6 +223,25 @@ absl::Mutex& PeerStore::OriginMutex(absl::string_view origin) const {
   return *it->second;
 }
 
+absl::Status PeerStore::CheckResentCheckpoint(
+    const v1::HandoffEvidence& evidence, const PeerKeyring& keyring,
+    const std::optional<HeldCheckpoint>& held) {
+  if (!held.has_value()) return absl::OkStatus();
+  // A checkpoint that does not open with the keys held, or whose proof is
+  // from another size than held, proves nothing either way: the entry is
+  // held, so the delivery stays a duplicate.
+  absl::StatusOr<SignedCheckpoint> cp =
+      OpenPeerCheckpoint(evidence.checkpoint(), evidence.origin(), keyring);
+  if (!cp.ok()) return absl::OkStatus();
+  std::optional<v1::EquivocationRecord> eq;
+  absl::Status c =
+      CheckConsistent(*held, *cp, evidence.consistency_size(),
+                      evidence.consistency_proof(), "evidence", &eq);
+  if (!eq.has_value()) return absl::OkStatus();
+  SEG_RETURN_IF_ERROR(Persist(*eq));
+  return c;
+}
+
 absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
     const v1::HandoffEvidence& evidence) {
   absl::MutexLock l(&OriginMutex(evidence.origin()));
@@ -233,10 +252,11 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
                        ReadPeerRow<v1::StoredEvidence>(
                            kv_, ekey, absl::StrCat("evidence of ", origin)));
   const Hash leaf = LeafHash(evidence.entry().entry().body());
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
   if (existing.has_value() && existing->leaf_hash() == HashBytes(leaf)) {
+    SEG_RETURN_IF_ERROR(CheckResentCheckpoint(evidence, keyring, held));
     return AcceptResult{leaf, true, 0};
   }
-  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
   std::optional<v1::EquivocationRecord> eq;
   absl::StatusOr<HandoffResult> res =
       VerifyHandoff(evidence, keyring, held, &eq);

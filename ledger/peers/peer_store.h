@@ -8,7 +8,8 @@
 // equivocation (two signed roots for one size, a failed consistency proof)
 // is persisted with both notes and the offered view is refused, never
 // adopted. Evidence is idempotent by (origin, index): delivering it again
-// changes nothing (exactly-once effect).
+// changes nothing (exactly-once effect), except that a checkpoint it
+// carries contradicting the held one is still an equivocation.
 //
 // PeerEvidence implements the domain's Evidence over this store, so a
 // Receipt is accepted only when the dispatch it cites is held verified.
@@ -140,6 +141,12 @@ class PeerStore {
   absl::StatusOr<PeerKeyring> KeyringLocked(absl::string_view origin) const;
   absl::Status Persist(const v1::EquivocationRecord& record,
                        store::KvBatch* batch = nullptr);
+  // Evidence of an entry already held writes nothing, but the signed
+  // checkpoint it carries is still compared with the held one: an
+  // equivocation is persisted and returned (FAILED_PRECONDITION).
+  absl::Status CheckResentCheckpoint(const v1::HandoffEvidence& evidence,
+                                     const PeerKeyring& keyring,
+                                     const std::optional<HeldCheckpoint>& held);
   // x/ rows already put in the batch being built (a product registration
   // and its party's registration may be verified in one Follow batch).
   struct PendingIndex {

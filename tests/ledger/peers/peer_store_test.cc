@@ -306,6 +306,38 @@ TEST_F(PeerStoreTest, ForkIsEquivocationWithBothCheckpoints) {
   EXPECT_EQ(domain_findings[0].kind, domain::DomainFindingKind::kEquivocation);
 }
 
+// A re-sent entry (already held: a duplicate) carrying a forked checkpoint
+// of the same key: nothing else is written, but the contradiction is an
+// equivocation, as it would be on a new entry.
+TEST_F(PeerStoreTest, ResentEntryWithForkedCheckpointIsEquivocation) {
+  v1::HandoffEvidence good = Build(AppendDispatch(2, "T1"));
+  SEG_ASSERT_OK(peers_->AcceptEvidence(good));
+  const auto held = *peers_->Latest(kUp);
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_));
+  for (int k = 0; k < 6; ++k) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("fork")).status());
+  }
+  Outbox fork_outbox(*fork.log);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence bad,
+                           fork_outbox.BuildEvidence(5, held->size));
+  v1::HandoffEvidence resent = good;
+  resent.set_checkpoint(bad.checkpoint());
+  resent.set_consistency_size(bad.consistency_size());
+  *resent.mutable_consistency_proof() = bad.consistency_proof();
+  auto before = Dump(receiver_kv_, Family::kPeers);
+  EXPECT_THAT(peers_->AcceptEvidence(resent),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(eq[0].offered_note(), bad.checkpoint());
+  EXPECT_EQ((*peers_->Latest(kUp))->note, held->note);
+  EXPECT_EQ(Dump(receiver_kv_, Family::kPeers).size(), before.size() + 1);
+  // The honest re-send is still a plain duplicate.
+  SEG_ASSERT_OK_AND_ASSIGN(AcceptResult r, peers_->AcceptEvidence(good));
+  EXPECT_TRUE(r.duplicate);
+}
+
 TEST_F(PeerStoreTest, CosignChecksConsistencyWithLastCosigned) {
   auto me = NewKey("mah-witness");
   SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("a")).status());
