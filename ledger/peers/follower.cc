@@ -158,7 +158,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
   absl::MutexLock l(&OriginMutex(origin));
   FollowBatch b;
   SEG_ASSIGN_OR_RETURN(b.keyring, Keyring(origin));
-  const uint64_t learned = b.keyring.learned_through();
+  const size_t learned = b.keyring.applied_count();
   SEG_ASSIGN_OR_RETURN(v1::FollowState state, FollowStateOf(origin));
   SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
   SEG_RETURN_IF_ERROR(CheckBatch(origin, state, entries, held, b));
@@ -198,7 +198,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
     row.set_root(std::string(HashBytes(cp.checkpoint.root)));
     batch.Put(Family::kPeers, OriginKey('c', origin), row.SerializeAsString());
   }
-  if (b.keyring.learned_through() != learned) {
+  if (b.keyring.applied_count() != learned) {
     batch.Put(Family::kPeers, OriginKey('k', origin),
               b.keyring.ToProto().SerializeAsString());
   }

@@ -29,7 +29,7 @@ absl::Status LearnKeyRecords(const v1::HandoffEvidence& ev,
                           rec.index(), next - 1));
     }
     next = rec.index() + 1;
-    if (rec.index() < keyring.learned_through()) continue;
+    if (keyring.Applied(rec.index())) continue;
     absl::StatusOr<VerifiedEntry> v =
         VerifyProvenEntry(rec, ev.origin(), cp.size, cp.root, keyring);
     if (!v.ok()) return Prefix(v.status(), "key_records");

@@ -44,6 +44,9 @@ PeerKeyring PeerKeyring::FromConfig(absl::Span<const NoteVerifier> keys) {
 absl::StatusOr<PeerKeyring> PeerKeyring::FromProto(const v1::PeerKeyring& p) {
   PeerKeyring ring;
   ring.learned_through_ = p.learned_through();
+  ring.applied_below_ =
+      p.has_applied_below() ? p.applied_below() : p.learned_through();
+  ring.applied_.insert(p.applied_indexes().begin(), p.applied_indexes().end());
   for (const v1::PeerKey& k : p.keys()) {
     SEG_ASSIGN_OR_RETURN(NoteVerifier v,
                          NoteVerifier::FromVerifierKey(k.verifier_key()));
@@ -58,6 +61,8 @@ absl::StatusOr<PeerKeyring> PeerKeyring::FromProto(const v1::PeerKeyring& p) {
 v1::PeerKeyring PeerKeyring::ToProto() const {
   v1::PeerKeyring p;
   p.set_learned_through(learned_through_);
+  p.set_applied_below(applied_below_);
+  for (uint64_t i : applied_) p.add_applied_indexes(i);
   for (const Key& k : keys_) {
     v1::PeerKey* out = p.add_keys();
     out->set_verifier_key(k.verifier.VerifierKey());
@@ -144,7 +149,7 @@ absl::Status PeerKeyring::ApplyRotation(const v1::EntryBody& body,
 }
 
 absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
-  if (index < learned_through_) return absl::OkStatus();
+  if (Applied(index)) return absl::OkStatus();
   const v1::Record& r = body.record();
   if (r.has_key_rotation()) {
     SEG_RETURN_IF_ERROR(ApplyRotation(body, index));
@@ -170,7 +175,8 @@ absl::Status PeerKeyring::Apply(const v1::EntryBody& body, uint64_t index) {
       }
     }
   }
-  learned_through_ = index + 1;
+  applied_.insert(index);
+  learned_through_ = std::max(learned_through_, index + 1);
   return absl::OkStatus();
 }
 

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,11 +62,22 @@ class PeerKeyring {
   std::vector<NoteVerifier> CheckpointKeys(uint64_t size) const;
 
   // Applies the key record in `body` (entry `index`, whose signature the
-  // caller verified with EntryKey). Records below learned_through() are
-  // skipped. INVALID_ARGUMENT for a malformed record or a bad possession
+  // caller verified with EntryKey). A record already applied (Applied) is
+  // skipped; any other is applied, also below learned_through(), so a
+  // record a relaying peer left out of one delivery is learned from a
+  // later one. INVALID_ARGUMENT for a malformed record or a bad possession
   // signature (the record is then not applied).
   absl::Status Apply(const v1::EntryBody& body, uint64_t index);
+  // True when the key record at `index` has been applied (in a keyring
+  // stored before applied indexes were kept: every index below its
+  // learned_through).
+  bool Applied(uint64_t index) const {
+    return index < applied_below_ || applied_.count(index) > 0;
+  }
+  // One past the highest key record applied.
   uint64_t learned_through() const { return learned_through_; }
+  // Changes whenever a record is applied (to tell whether to store it).
+  size_t applied_count() const { return applied_.size(); }
 
   const std::vector<Key>& keys() const { return keys_; }
 
@@ -75,6 +87,8 @@ class PeerKeyring {
 
   std::vector<Key> keys_;
   uint64_t learned_through_ = 0;
+  uint64_t applied_below_ = 0;  // legacy rows: all below count as applied
+  std::set<uint64_t> applied_;  // applied at or above applied_below_
 };
 
 // True for key registration, rotation and revocation records.

@@ -204,7 +204,7 @@ absl::Status PeerStore::AddEvidenceRows(
     batch.Put(Family::kPeers, OriginKey('c', origin),
               ToRow(res.checkpoint).SerializeAsString());
   }
-  if (res.keyring.learned_through() != before.learned_through()) {
+  if (res.keyring.applied_count() != before.applied_count()) {
     batch.Put(Family::kPeers, OriginKey('k', origin),
               res.keyring.ToProto().SerializeAsString());
   }

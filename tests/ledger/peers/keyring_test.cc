@@ -180,5 +180,29 @@ TEST(KeyringTest, RevokedKeyCannotBackdateAfterTheRevocationIndex) {
   EXPECT_TRUE(ring.CheckpointKeys(25).empty());
 }
 
+// A keyring stored before applied indexes were kept (learned_through only)
+// still reads: every record below it counts as applied; records above it
+// are tracked one by one from then on, also across the stored form.
+TEST(KeyringTest, LegacyStoredKeyringStillReads) {
+  auto k1 = NewKey("k1");
+  auto k2 = NewKey("k2");
+  v1::PeerKeyring old = PeerKeyring::FromConfig({k1->Verifier()}).ToProto();
+  old.clear_applied_below();
+  old.clear_applied_indexes();
+  old.set_learned_through(6);
+  SEG_ASSERT_OK_AND_ASSIGN(PeerKeyring ring, PeerKeyring::FromProto(old));
+  EXPECT_TRUE(ring.Applied(3));
+  EXPECT_FALSE(ring.Applied(6));
+  SEG_ASSERT_OK(ring.Apply(Rotation(*k1, *k2, true), 3));  // skipped
+  EXPECT_EQ(ring.keys().size(), 1u);
+  SEG_ASSERT_OK(ring.Apply(Rotation(*k1, *k2, true), 9));
+  EXPECT_EQ(ring.learned_through(), 10u);
+  SEG_ASSERT_OK_AND_ASSIGN(PeerKeyring back,
+                           PeerKeyring::FromProto(ring.ToProto()));
+  EXPECT_TRUE(back.Applied(5));
+  EXPECT_FALSE(back.Applied(7));  // not hidden by the new learned_through
+  EXPECT_TRUE(back.Applied(9));
+}
+
 }  // namespace
 }  // namespace segledger::peers

@@ -13,6 +13,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
 #include "ledger/peers/outbox.h"
+#include "ledger/proto_time.h"
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/support/test_util.h"
 
@@ -336,6 +337,46 @@ TEST_F(PeerStoreTest, ResentEntryWithForkedCheckpointIsEquivocation) {
   // The honest re-send is still a plain duplicate.
   SEG_ASSERT_OK_AND_ASSIGN(AcceptResult r, peers_->AcceptEvidence(good));
   EXPECT_TRUE(r.duplicate);
+}
+
+// A relaying peer strips one key record (the revocation of a registered
+// key) from the evidence while a later key record is applied: the complete
+// evidence delivered afterwards still teaches the revocation.
+TEST_F(PeerStoreTest, OmittedKeyRecordIsLearnedFromLaterCompleteEvidence) {
+  SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("n")).status());
+  auto k3 = NewKey("up-k3");
+  const auto& pk = k3->signer().public_key();
+  v1::Record reg;
+  reg.mutable_key_registration()->set_key_name("up-k3");
+  reg.mutable_key_registration()->set_public_key(
+      std::string(reinterpret_cast<const char*>(pk.data()), pk.size()));
+  SEG_ASSERT_OK(AppendOne(*up_.log, reg).status());  // index 1
+  v1::Record rv;
+  rv.mutable_key_revocation()->set_key_name("up-k3");
+  *rv.mutable_key_revocation()->mutable_effective_at() =
+      ToProtoTime(testing::T0());
+  SEG_ASSERT_OK(AppendOne(*up_.log, rv).status());  // index 2
+  SEG_ASSERT_OK(
+      up_.log->RotateKey(NewKey("up-k2"), testing::Operator(), "scheduled")
+          .status());  // index 3
+  v1::HandoffEvidence full = Build(AppendDispatch(0, "T1"));
+  ASSERT_EQ(full.key_records_size(), 3);
+  v1::HandoffEvidence stripped = full;
+  stripped.mutable_key_records()->DeleteSubrange(1, 1);  // the revocation
+  SEG_ASSERT_OK(peers_->AcceptEvidence(stripped));
+  auto revoked = [&]() -> bool {
+    auto ring = peers_->Keyring(kUp);
+    EXPECT_THAT(ring, IsOk());
+    if (!ring.ok()) return false;
+    for (const auto& k : ring->keys()) {
+      if (k.verifier.name() == "up-k3") return k.revoked.has_value();
+    }
+    return false;
+  };
+  ASSERT_FALSE(revoked());
+  // The honest sender's next, complete delivery.
+  SEG_ASSERT_OK(peers_->AcceptEvidence(Build(AppendDispatch(0, "T2"))));
+  EXPECT_TRUE(revoked()) << "the revocation of up-k3 is never learned";
 }
 
 TEST_F(PeerStoreTest, CosignChecksConsistencyWithLastCosigned) {
