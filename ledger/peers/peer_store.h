@@ -172,9 +172,10 @@ class PeerStore {
       ABSL_GUARDED_BY(config_mu_);
   // Every read-verify-write of one origin's rows holds that origin's
   // mutex, so logs are verified in parallel (the MAH follows each site on
-  // its own thread). Rows of different origins never overlap: an x/
-  // pointer is moved only by the origin configured for the registering
-  // party, and only forward (higher index).
+  // its own thread). Rows of different origins never overlap, except an
+  // x/product/ id registered by two MAH parties (each from its own origin):
+  // the first held stays. An x/ pointer is moved only by the origin
+  // configured for the registering party, and only forward (higher index).
   absl::Mutex& OriginMutex(absl::string_view origin) const;
   mutable std::map<std::string, std::unique_ptr<absl::Mutex>, std::less<>>
       origin_mu_ ABSL_GUARDED_BY(config_mu_);
