@@ -87,6 +87,9 @@ class FindingScanner {
     for (const auto& [pos, e] : g_.by_pos_) logs[pos.first][pos.second] = e;
     for (const auto& [origin, log] : logs) {
       std::map<std::string, absl::Time> retired;  // key -> first invalid time
+      // key -> index of its first revocation: it signs nothing after that
+      // entry, whatever recorded_at a thief writes (verifier.cc agrees).
+      std::map<std::string, uint64_t> revoked_by;
       // key -> the entries it validly signed so far, for a revocation
       // reaching back.
       std::map<std::string, std::vector<const E*>> uses;
@@ -104,7 +107,10 @@ class FindingScanner {
                  es);
         }
         auto k = retired.find(b.key_name());
-        if (k != retired.end() && FromProtoTime(b.recorded_at()) >= k->second) {
+        auto by = revoked_by.find(b.key_name());
+        if ((k != retired.end() &&
+             FromProtoTime(b.recorded_at()) >= k->second) ||
+            (by != revoked_by.end() && index > by->second)) {
           ReportKeyUse(*e);
         } else {
           uses[b.key_name()].push_back(e);
@@ -117,6 +123,7 @@ class FindingScanner {
                   ? FromProtoTime(r.key_revocation().effective_at())
                   : FromProtoTime(b.recorded_at());
           Retire(retired, key, from);
+          revoked_by.emplace(key, index);  // the first revocation counts
           std::vector<const E*>& used = uses[key];
           auto reached = [&](const E* x) {
             if (FromProtoTime(x->body.recorded_at()) < from) return false;

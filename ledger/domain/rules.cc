@@ -34,10 +34,14 @@ absl::Status KeyValidity(RuleContext& ctx) {
         absl::StrCat("key ", name, " expired at ",
                      absl::FormatTime(FromProtoTime(ks->valid_until()))));
   }
-  if (ks->has_revoked_at() && t >= FromProtoTime(ks->revoked_at())) {
+  // A revoked key signs nothing after its revocation entry, even when the
+  // revocation's effective_at lies ahead (the verifier and peers refuse such
+  // entries: a thief could otherwise backdate around a revocation).
+  if (ks->has_revoked_at()) {
     return Refuse(
-        absl::StrCat("key ", name, " is revoked since ",
-                     absl::FormatTime(FromProtoTime(ks->revoked_at()))));
+        absl::StrCat("key ", name, " is revoked (from ",
+                     absl::FormatTime(FromProtoTime(ks->revoked_at())),
+                     "): it signs nothing after its revocation"));
   }
   if (ks->has_retired_at() && t >= FromProtoTime(ks->retired_at())) {
     return Refuse(

@@ -569,6 +569,36 @@ TEST(KeyValidityTest, RetroactiveRevocationFlagsEarlierEntries) {
   EXPECT_EQ(flagged, want) << Describe(findings);
 }
 
+// A revoked key signs nothing after the revocation entry, whatever
+// recorded_at its entries claim: a thief holding the key cannot backdate
+// entries around a revocation (peers' keyring and verifier.cc agree).
+TEST(KeyValidityTest, NoEntryAfterTheRevocationEvenBackdated) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  v1::Record rev;
+  rev.mutable_key_revocation()->set_key_name("k1");
+  rev.mutable_key_revocation()->set_reason("key found on a stolen laptop");
+  *rev.mutable_key_revocation()->mutable_effective_at() =
+      testing::Ts(testing::T(500));
+  SEG_ASSERT_OK(chain.up().Append(rev, testing::T(150)).status());
+  auto clean = chain.Graph().Findings(chain.Options());
+  EXPECT_TRUE(clean.empty()) << Describe(clean);  // the future is not yet
+  // An entry after it, signed by k1, recorded "before" the revocation.
+  v1::Record dev;
+  auto* x = dev.mutable_deviation();
+  *x->mutable_header() = testing::Header(chain.up().party(), testing::T(140));
+  x->set_deviation_id("DEV-9");
+  x->set_deviation_class(v1::DEVIATION_CLASS_MINOR);
+  x->set_status(v1::DEVIATION_STATUS_OPEN);
+  x->set_description("backdated");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef forged,
+                           chain.up().Append(dev, testing::T(140)));
+  auto findings = chain.Graph().Findings(chain.Options());
+  ASSERT_EQ(findings.size(), 1u) << Describe(findings);
+  EXPECT_EQ(findings[0].kind, DomainFindingKind::kKeyOutsideValidity);
+  EXPECT_EQ(findings[0].records[0].index(), forged.index());
+}
+
 // A deviation DEV-1 of `log`, of status `status`, at hour `t`.
 absl::Status AddDeviation(Log& log, double t, v1::DeviationStatus status) {
   v1::Record dev;

@@ -399,6 +399,16 @@ std::vector<RuleCase> Cases() {
                  MustAppend(c.up(), rev, t - absl::Hours(2));
                  return up_lot(c, "cell-bank", "mcb", "MCB005");
                }});
+  // A revocation dated ahead stops the key at once all the same.
+  v.push_back({"KeyRevokedAhead", "R-KEY-VALIDITY", [=](AdcChain& c) {
+                 v1::Record rev;
+                 rev.mutable_key_revocation()->set_key_name("k1");
+                 rev.mutable_key_revocation()->set_reason("retiring");
+                 *rev.mutable_key_revocation()->mutable_effective_at() =
+                     testing::Ts(t + absl::Hours(100));
+                 MustAppend(c.up(), rev, t - absl::Hours(2));
+                 return up_lot(c, "cell-bank", "mcb", "MCB015");
+               }});
   v.push_back(
       {"OtherPartysRecord", "R-OWN-PARTY", [=](AdcChain& c) {
          auto p = up_lot(c, "cell-bank", "mcb", "MCB006");
