@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
+#include "ledger/peers/handoff.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::peers {
@@ -76,6 +77,21 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
           " entries behind the source's checkpoint of size ", latest,
           ", and it has no checkpoint within ", limits.max_step, " entries of ",
           state.size(), " to verify a step against"));
+    }
+  }
+  if (target - state.size() > limits.max_step) {
+    // A gap beyond one step is fetched whole on this note's word: take it
+    // only from a note the origin's keys sign (a forged size would have
+    // the node hold up to max_gap unverified entries). Within one step the
+    // note may be signed by a key the batch itself introduces (a
+    // rotation), and Follow verifies both.
+    SEG_ASSIGN_OR_RETURN(PeerKeyring keyring, peers.Keyring(origin));
+    absl::Status signed_by = OpenPeerCheckpoint(note, origin, keyring).status();
+    if (!signed_by.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "follow ", origin, ": will not fetch ", target - state.size(),
+          " entries for a checkpoint of size ", target,
+          " that the keys held do not verify (", signed_by.message(), ")"));
     }
   }
   SEG_ASSIGN_OR_RETURN(std::vector<v1::SignedEntry> entries,

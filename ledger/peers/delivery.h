@@ -78,7 +78,8 @@ struct FollowLimits {
   // entries or every second by default).
   uint64_t max_step = 65536;
   // Without such a checkpoint, a gap up to this size is fetched whole (to
-  // the latest checkpoint); a larger one is UNAVAILABLE until the source
+  // the latest checkpoint, and only when the keys held verify that
+  // checkpoint's signature); a larger one is UNAVAILABLE until the source
   // signs a checkpoint within max_step.
   uint64_t max_gap = uint64_t{1} << 20;
 };

@@ -276,6 +276,29 @@ TEST_F(DeliveryTest, FollowOnceRefusesAGapNoStepCanVerify) {
   EXPECT_EQ(state.size(), 0u);
 }
 
+// A gap beyond one step with no step checkpoint is fetched whole only for
+// a checkpoint the origin's keys sign: a forged size (here 4 instead of 2,
+// the signature no longer matching) asks the source for nothing.
+TEST_F(DeliveryTest, FollowOnceFetchesAWholeGapOnlyForASignedCheckpoint) {
+  Dispatch(1);
+  SEG_ASSERT_OK_AND_ASSIGN(std::string real, up_.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t real_size, CheckpointNoteSize(real));
+  LyingSource source;
+  const FollowLimits limits{/*max_step=*/1, /*max_gap=*/1000};
+  source.latest = WithSize(real, real_size + 2);
+  absl::StatusOr<uint64_t> r = FollowOnce(*down_, kUp, source, limits);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "do not verify"))
+      << r.status();
+  EXPECT_TRUE(source.asked.empty());
+  // The genuine checkpoint is fetched (this source then has no entries).
+  source.latest = real;
+  r = FollowOnce(*down_, kUp, source, limits);
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(source.asked.size(), 1u);
+  EXPECT_EQ(source.asked[0].second, real_size);
+}
+
 TEST_F(DeliveryTest, FollowOnceNeverTrustsAClaimedSize) {
   // A source (or anyone between) claiming 2^62 entries: nothing is asked
   // for beyond one step, and the claim is never an allocation.
