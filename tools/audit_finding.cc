@@ -61,8 +61,8 @@ std::string FormatReportText(const AuditReport& report) {
         "log %s: size %d, root %s (base64 %s), %d checkpoints, %d entries, "
         "%d tiles checked, checkpoint sha256 %s\n",
         log.origin, log.size, log.root_hex, log.root_base64,
-        log.checkpoint_sizes.size(),
-        log.entries_verified, log.tiles_checked, log.checkpoint_sha256);
+        log.checkpoint_sizes.size(), log.entries_verified, log.tiles_checked,
+        log.checkpoint_sha256);
     if (!log.cosigners.empty()) {
       absl::StrAppend(&out, "  cosigned by:");
       for (const std::string& c : log.cosigners) absl::StrAppend(&out, " ", c);
