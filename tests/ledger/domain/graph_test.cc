@@ -631,6 +631,43 @@ TEST(OpenDeviationTest, DeviationIdsOfOtherLogsDoNotMask) {
   EXPECT_TRUE(findings.empty()) << Describe(findings);
 }
 
+// 0.1 KGM of DL001 shipped from `from` to `to` in `transfer` (container
+// C<transfer without "T">) at hour `t`, planned to arrive at `arrive`.
+absl::StatusOr<v1::EntryRef> ShipDl001(AdcChain& chain, Log& from, Log& to,
+                                       const std::string& transfer, double t,
+                                       double arrive) {
+  return from.Append(
+      chain.Ship(from.party(), to.party(), transfer, "C" + transfer.substr(1),
+                 Lot("DL001"), testing::Q("0.1", "KGM"),
+                 testing::Range(-2500, -1500), testing::T(t),
+                 testing::T(arrive)),
+      testing::T(t));
+}
+
+// ShipDl001, then `to` receives it (seals intact) at `arrive`.
+absl::Status HandDl001(AdcChain& chain, Log& from, Log& to,
+                       const std::string& transfer, double t, double arrive) {
+  absl::StatusOr<v1::EntryRef> d =
+      ShipDl001(chain, from, to, transfer, t, arrive);
+  if (!d.ok()) return d.status();
+  const std::string c = "C" + transfer.substr(1);
+  return to
+      .Append(chain.Receive(to.party(), *d, transfer, c, Lot("DL001"),
+                            testing::Q("0.1", "KGM"), "SEAL-" + c,
+                            testing::T(arrive)),
+              testing::T(arrive))
+      .status();
+}
+
+// `log` releases DL001 (`kind`, decision RELEASED) at hour `t`.
+absl::Status ReleaseDl001(AdcChain& chain, Log& log, v1::ReleaseKind kind,
+                          double t) {
+  return log
+      .Append(chain.Release(log.party(), Lot("DL001"), kind, testing::T(t)),
+              testing::T(t))
+      .status();
+}
+
 // A lot arriving again needs its own incoming acceptance (docs/rules.md lot
 // lifecycle; ApplyReceipt resets incoming_accepted): DL001 arrives at the
 // downstream site a second time (T2b) and is consumed before the new
@@ -642,25 +679,10 @@ TEST(QaSequenceTest, SecondArrivalNeedsItsOwnAcceptance) {
     SEG_ASSERT_OK(chain.Build());
     Log& chem = chain.chem();
     Log& down = chain.down();
-    v1::Record ship =
-        chain.Ship(chem.party(), down.party(), "T2b", "C2b", Lot("DL001"),
-                   testing::Q("0.1", "KGM"), testing::Range(-2500, -1500),
-                   testing::T(100), testing::T(110));
-    SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef d,
-                             chem.Append(ship, testing::T(100)));
-    SEG_ASSERT_OK(
-        down.Append(chain.Receive(down.party(), d, "T2b", "C2b", Lot("DL001"),
-                                  testing::Q("0.1", "KGM"), "SEAL-C2b",
-                                  testing::T(110)),
-                    testing::T(110))
-            .status());
+    SEG_ASSERT_OK(HandDl001(chain, chem, down, "T2b", 100, 110));
     if (accept_again) {
       SEG_ASSERT_OK(
-          down.Append(chain.Release(down.party(), Lot("DL001"),
-                                    v1::RELEASE_KIND_INCOMING_ACCEPTANCE,
-                                    testing::T(111)),
-                      testing::T(111))
-              .status());
+          ReleaseDl001(chain, down, v1::RELEASE_KIND_INCOMING_ACCEPTANCE, 111));
     }
     SEG_ASSERT_OK(
         down.Append(chain.Transform(down.party(), "conjugation",
@@ -689,37 +711,14 @@ TEST(QaSequenceTest, DispatchAfterReturnNeedsANewRelease) {
     SEG_ASSERT_OK(chain.Build());
     Log& chem = chain.chem();
     Log& down = chain.down();
-    SEG_ASSERT_OK(down.Append(chain.Release(down.party(), Lot("DL001"),
-                                            v1::RELEASE_KIND_SITE_RELEASE,
-                                            testing::T(100)),
-                              testing::T(100))
-                      .status());
-    v1::Record back =
-        chain.Ship(down.party(), chem.party(), "T2r", "C2r", Lot("DL001"),
-                   testing::Q("0.1", "KGM"), testing::Range(-2500, -1500),
-                   testing::T(101), testing::T(110));
-    SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef d,
-                             down.Append(back, testing::T(101)));
     SEG_ASSERT_OK(
-        chem.Append(chain.Receive(chem.party(), d, "T2r", "C2r", Lot("DL001"),
-                                  testing::Q("0.1", "KGM"), "SEAL-C2r",
-                                  testing::T(110)),
-                    testing::T(110))
-            .status());
+        ReleaseDl001(chain, down, v1::RELEASE_KIND_SITE_RELEASE, 100));
+    SEG_ASSERT_OK(HandDl001(chain, down, chem, "T2r", 101, 110));
     if (release_again) {
-      SEG_ASSERT_OK(chem.Append(chain.Release(chem.party(), Lot("DL001"),
-                                              v1::RELEASE_KIND_SITE_RELEASE,
-                                              testing::T(115)),
-                                testing::T(115))
-                        .status());
+      SEG_ASSERT_OK(
+          ReleaseDl001(chain, chem, v1::RELEASE_KIND_SITE_RELEASE, 115));
     }
-    SEG_ASSERT_OK(
-        chem.Append(chain.Ship(chem.party(), down.party(), "T2c", "C2c",
-                               Lot("DL001"), testing::Q("0.1", "KGM"),
-                               testing::Range(-2500, -1500), testing::T(120),
-                               testing::T(300)),
-                    testing::T(120))
-            .status());
+    SEG_ASSERT_OK(ShipDl001(chain, chem, down, "T2c", 120, 300).status());
     auto findings = chain.Graph().Findings(chain.Options());
     EXPECT_EQ(Count(findings, DomainFindingKind::kDispatchBeforeRelease),
               release_again ? 0u : 1u)
@@ -739,13 +738,7 @@ TEST(QaSequenceTest, DispatchAfterRejectionIsNotReleased) {
                     testing::T(100));
   reject.mutable_qa_release()->set_decision(v1::RELEASE_DECISION_REJECTED);
   SEG_ASSERT_OK(chem.Append(reject, testing::T(100)).status());
-  SEG_ASSERT_OK(
-      chem.Append(chain.Ship(chem.party(), chain.down().party(), "T2c", "C2c",
-                             Lot("DL001"), testing::Q("0.1", "KGM"),
-                             testing::Range(-2500, -1500), testing::T(120),
-                             testing::T(300)),
-                  testing::T(120))
-          .status());
+  SEG_ASSERT_OK(ShipDl001(chain, chem, chain.down(), "T2c", 120, 300).status());
   auto findings = chain.Graph().Findings(chain.Options());
   EXPECT_EQ(
       Kinds(findings),
