@@ -187,6 +187,10 @@ absl::Status Node::BuildServer(const v1::NodeConfig& config) {
   admin_ = std::make_unique<AdminServiceImpl>(&ctx_);
   peer_service_ = std::make_unique<PeerServiceImpl>(&ctx_, peers_.get());
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, so a second node (or any server
+  // that also sets it) could bind the same port and take part of the
+  // connections meant for this one. A node owns its port or fails to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(config.listen(), creds, &port);
   builder.RegisterService(append_.get());

@@ -363,18 +363,32 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
     int code;
     const char* says;
   };
-  // A port taken by a socket without SO_REUSEPORT (gRPC sets it, so two
-  // gRPC servers could share one).
-  int busy = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(busy, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(busy, 1), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string taken = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  // Ports taken by listening sockets, one of them with SO_REUSEPORT (as
+  // another gRPC server's would have by default): segledgerd must not share
+  // a port with another node, which would take half its connections.
+  auto listen_on_free_port = [](bool reuse_port, int* fd) {
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (*fd < 0) return std::string();
+    int one = 1;
+    if (reuse_port)
+      setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(*fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(*fd, 1) != 0 ||
+        getsockname(*fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return std::string();
+    }
+    return absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  };
+  int busy = -1;
+  int shared = -1;
+  const std::string taken = listen_on_free_port(false, &busy);
+  const std::string taken_reusable = listen_on_free_port(true, &shared);
+  ASSERT_FALSE(taken.empty());
+  ASSERT_FALSE(taken_reusable.empty());
   const std::string any = " --listen 127.0.0.1:0";
   const std::vector<Case> cases = {
       {"--data " + data_ + " --config " + bad_role + any, 2,
@@ -389,10 +403,13 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
       // A good address it cannot bind: cannot serve, with gRPC's reason in
       // the same line rather than a raw gRPC log line before it.
       {"--data " + data_ + " --listen " + taken, 3, "cannot serve on"},
+      {"--data " + data_ + " --listen " + taken_reusable, 3, "cannot serve on"},
   };
   for (const Case& tc : cases) {
     Result r =
-        RunCmd(absl::StrCat(kSegledgerd, " serve ", tc.args, " --insecure"),
+        // A node that serves when it should not is stopped (exit 124).
+        RunCmd(absl::StrCat("timeout 30 ", kSegledgerd, " serve ", tc.args,
+                            " --insecure"),
                tmp_.Sub("serve.err"));
     EXPECT_EQ(r.code, tc.code) << tc.args << ": " << r.err;
     std::vector<std::string> lines = Lines(r.err);
@@ -402,6 +419,7 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
     EXPECT_THAT(lines[0], HasSubstr(tc.says));
   }
   close(busy);
+  close(shared);
 }
 
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
