@@ -110,9 +110,13 @@ struct LogStore::Impl {
   absl::StatusOr<Hash> RootAtUnchecked(uint64_t size) const;
 
   // --- log_store_proofs.cc ---
+  // FetchNodes, except that leaves sharing an aligned run of 16 are read
+  // with one iterator over the run rather than one lookup each.
+  absl::StatusOr<std::vector<Hash>> FetchLeafRuns(
+      const std::vector<NodeId>& ids) const;
   // Hashes of a proof's `ids`: upper levels from tree_cache, levels 1..3
   // hashed from their stored leaves, the rest (and every miss) from the
-  // tree family in one MultiGet. DATA_LOSS naming a missing node or leaf.
+  // tree family (FetchLeafRuns). DATA_LOSS naming a missing node or leaf.
   absl::StatusOr<std::vector<Hash>> FetchProofNodes(
       const std::vector<NodeId>& ids) const;
   std::vector<NoteVerifier> VerifiersCopy() const;

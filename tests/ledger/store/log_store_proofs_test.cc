@@ -186,5 +186,22 @@ TEST(LogStoreProofsTest, MissingLeafUnderAHashedNodeIsDataLoss) {
               StatusIs(absl::StatusCode::kDataLoss, "level 0 index 13"));
 }
 
+TEST(LogStoreProofsTest, MalformedLeafInARunIsDataLoss) {
+  auto owned = std::make_unique<MemoryKv>();
+  MemoryKv* kv = owned.get();
+  auto log = LogStore::Open(std::move(owned), {Signer()}, Opts(0));
+  ASSERT_THAT(log.status(), IsOk());
+  AppendN(**log, 64);
+  KvBatch bad;
+  bad.Put(Family::kTree, TreeKey(NodeId{0, 21}), "short");
+  ASSERT_THAT(kv->Write(bad, false), IsOk());
+  // Leaf 16's path reads the run of leaves 16..31 at once.
+  EXPECT_THAT((*log)->InclusionProof(16, 64),
+              StatusIs(absl::StatusCode::kDataLoss, "leaf run 16"));
+  // A proof that needs one leaf of that run alone reads it by key.
+  EXPECT_THAT((*log)->ConsistencyProof(22, 64),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
 }  // namespace
 }  // namespace segledger::store
