@@ -1,6 +1,7 @@
 #include "ledger/peers/outbox.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -107,9 +108,44 @@ absl::StatusOr<v1::OutboxState> Outbox::State(absl::string_view destination,
 absl::StatusOr<std::vector<Delivery>> Outbox::Pending(absl::Time now,
                                                       size_t max) const {
   std::vector<Delivery> rows;
+  const std::string end = PrefixEnd(kRowPrefix);
+  std::string from(kRowPrefix);
+  while (rows.size() < max) {
+    // The next destination: the one of the first row at or after `from`.
+    std::optional<std::string> destination;
+    absl::Status inner;
+    SEG_RETURN_IF_ERROR(
+        log_.kv().Scan(Family::kIndex, from, end,
+                       [&](absl::string_view key, absl::string_view) {
+                         absl::StatusOr<std::pair<std::string, uint64_t>> pos =
+                             ParseRef(key.substr(kRowPrefix.size()));
+                         if (pos.ok()) destination = std::move(pos->first);
+                         inner = pos.status();
+                         return false;
+                       }));
+    SEG_RETURN_IF_ERROR(inner);
+    if (!destination.has_value()) break;
+    SEG_RETURN_IF_ERROR(PendingOf(*destination, now, max, rows));
+    // Past every row of this destination ("\0<be64>" sorts below "\1").
+    from = absl::StrCat(kRowPrefix, *destination, absl::string_view("\1", 1));
+  }
+  return rows;
+}
+
+absl::Status Outbox::PendingOf(const std::string& destination, absl::Time now,
+                               size_t max, std::vector<Delivery>& rows) const {
+  uint64_t first = 0;
+  {
+    absl::MutexLock l(&cursor_mu_);
+    auto it = delivered_below_.find(destination);
+    if (it != delivered_below_.end()) first = it->second;
+  }
+  uint64_t delivered_below = first;
+  bool all_delivered = true;  // every row read so far
   absl::Status inner;
   SEG_RETURN_IF_ERROR(log_.kv().Scan(
-      Family::kIndex, kRowPrefix, PrefixEnd(kRowPrefix),
+      Family::kIndex, OutboxRowKey(destination, first),
+      absl::StrCat(kRowPrefix, destination, absl::string_view("\1", 1)),
       [&](absl::string_view key, absl::string_view) {
         absl::StatusOr<std::pair<std::string, uint64_t>> pos =
             ParseRef(key.substr(kRowPrefix.size()));
@@ -122,7 +158,11 @@ absl::StatusOr<std::vector<Delivery>> Outbox::Pending(absl::Time now,
           inner = st.status();
           return false;
         }
-        if (st->delivered()) return true;
+        if (st->delivered()) {
+          if (all_delivered) delivered_below = pos->second + 1;
+          return true;
+        }
+        all_delivered = false;
         if (st->has_next_attempt() && FromProtoTime(st->next_attempt()) > now) {
           return true;
         }
@@ -130,7 +170,12 @@ absl::StatusOr<std::vector<Delivery>> Outbox::Pending(absl::Time now,
         return rows.size() < max;
       }));
   SEG_RETURN_IF_ERROR(inner);
-  return rows;
+  if (delivered_below > first) {
+    absl::MutexLock l(&cursor_mu_);
+    uint64_t& cursor = delivered_below_[destination];
+    cursor = std::max(cursor, delivered_below);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Outbox::CheckRow(absl::string_view destination,

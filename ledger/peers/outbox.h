@@ -86,7 +86,11 @@ class Outbox {
                   BackoffPolicy policy = {});
 
   // Undelivered rows whose next attempt is due at `now`, in (destination,
-  // index) order, at most `max`.
+  // index) order, at most `max`. Each destination's rows are read from the
+  // first one not known delivered (rows are added in index order and a
+  // delivered row stays delivered), so a pass costs the rows still in
+  // flight rather than the whole history; the first pass after opening
+  // reads them all.
   absl::StatusOr<std::vector<Delivery>> Pending(
       absl::Time now = absl::InfiniteFuture(),
       size_t max = std::numeric_limits<size_t>::max()) const;
@@ -109,12 +113,20 @@ class Outbox {
 
  private:
   absl::Status CheckRow(absl::string_view destination, uint64_t index) const;
+  // Pending's work for one destination: its rows from the first not known
+  // delivered; appends to `rows` up to `max`.
+  absl::Status PendingOf(const std::string& destination, absl::Time now,
+                         size_t max, std::vector<Delivery>& rows) const;
   absl::Status AddKeyRecords(uint64_t size, v1::HandoffEvidence& ev) const;
 
   store::LogStore& log_;
   const Clock* clock_;
   BackoffPolicy policy_;
   absl::Mutex mu_;  // serializes bookkeeping updates
+  mutable absl::Mutex cursor_mu_;
+  // Per destination: every row below this index is delivered.
+  mutable std::map<std::string, uint64_t, std::less<>> delivered_below_
+      ABSL_GUARDED_BY(cursor_mu_);
 };
 
 // Index-family key of an outbox row.

@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "ledger/domain/hook.h"
+#include "ledger/peers/peer_keys.h"
 #include "ledger/peers/peer_store.h"
 #include "tests/ledger/domain/adc_scenario.h"
 #include "tests/ledger/peers/peer_fixture.h"
@@ -151,6 +152,67 @@ TEST(OutboxTest, BackoffAndIdempotentDelivery) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(outbox.MarkDelivered("other", d),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A pass reads each destination's rows from the first one not known
+// delivered: delivered history is not read again (a damaged state row of a
+// delivered entry shows this), while rows after an undelivered one, new
+// rows and other destinations are all still found, in order.
+TEST(OutboxTest, PendingSkipsDeliveredHistory) {
+  FakeClock clock(testing::T0());
+  auto key = NewKey("up-k1");
+  OutboxHook hook(nullptr, Destinations());
+  SEG_ASSERT_OK_AND_ASSIGN(Site up, OpenSite(kUp, key, nullptr, &hook, &clock));
+  constexpr char kFill[] = "fill.example/segledger";
+  auto receipt_to_fill = [&] {
+    v1::Record receipt;
+    receipt.mutable_receipt()->mutable_dispatch()->set_origin(kFill);
+    return AppendOne(*up.log, receipt);
+  };
+  std::vector<uint64_t> d;
+  for (int i = 0; i < 6; ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        uint64_t index,
+        AppendOne(*up.log, DispatchRecord(absl::StrCat("T", i), "down")));
+    d.push_back(index);
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t r0, receipt_to_fill());
+  Outbox outbox(*up.log, &clock);
+  for (int i = 0; i < 3; ++i) SEG_ASSERT_OK(outbox.MarkDelivered(kDown, d[i]));
+  SEG_ASSERT_OK(outbox.MarkFailed(kDown, d[3], absl::UnavailableError("x")));
+  SEG_ASSERT_OK(outbox.MarkDelivered(kDown, d[4]));
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Delivery> due, outbox.Pending());
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].index, d[3]);
+  EXPECT_EQ(due[1].index, d[5]);
+  EXPECT_EQ(due[2].destination, kFill);
+  EXPECT_EQ(due[2].index, r0);
+
+  // Damage the state rows of delivered entries before the first undelivered
+  // one: no later pass reads them.
+  store::KvBatch damage;
+  for (int i = 0; i < 3; ++i) {
+    damage.Put(Family::kPeers, PositionKey('o', kDown, d[i]), "\xff\xff");
+  }
+  SEG_ASSERT_OK(up.kv->Write(damage, false));
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t d6,
+                           AppendOne(*up.log, DispatchRecord("T6", "down")));
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t r1, receipt_to_fill());
+  SEG_ASSERT_OK_AND_ASSIGN(due, outbox.Pending());
+  ASSERT_EQ(due.size(), 5u);
+  EXPECT_EQ(due[0].index, d[3]);
+  EXPECT_EQ(due[1].index, d[5]);
+  EXPECT_EQ(due[2].index, d6);
+  EXPECT_EQ(due[3].index, r0);
+  EXPECT_EQ(due[4].index, r1);
+  // At most `max`, still in order.
+  SEG_ASSERT_OK_AND_ASSIGN(due, outbox.Pending(absl::InfiniteFuture(), 2));
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1].index, d[5]);
+  // A fresh outbox (a restart) reads the whole history once: the damage
+  // is reported there.
+  Outbox reopened(*up.log, &clock);
+  EXPECT_THAT(reopened.Pending(), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 // Both directions of a hand-off between two real LogStores, with the
