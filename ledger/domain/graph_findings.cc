@@ -265,6 +265,14 @@ class FindingScanner {
              absl::StrCat(RecordKindName(e.body.record()), " recorded ",
                           absl::FormatDuration(delay), " after the event"),
              {&e});
+    } else if (-delay > kMaxEventAhead) {
+      // Not contemporaneous either: recorded before it happened (a log
+      // whose rules did not refuse it, R-EVENT-TIME).
+      Report(
+          DomainFindingKind::kLateRecord,
+          absl::StrCat(RecordKindName(e.body.record()), " recorded ",
+                       absl::FormatDuration(-delay), " before its event time"),
+          {&e});
     }
   }
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "ledger/domain/evidence.h"
 #include "ledger/store/log_store.h"
 #include "segledger/v1/entry.pb.h"
@@ -37,6 +38,9 @@
 namespace segledger::domain {
 
 enum class PilotMode { kRefuse, kFinding, kOff };
+
+// Default DomainConfig::max_event_ahead; the findings use it too.
+inline constexpr absl::Duration kMaxEventAhead = absl::Minutes(5);
 
 struct DomainConfig {
   std::string party_id;  // the party this log belongs to
@@ -49,6 +53,9 @@ struct DomainConfig {
   // produces.
   int min_mah_staff_on_site = 2;
   PilotMode mah_staff = PilotMode::kRefuse;
+  // How far a record's event time may lie after the time the node records
+  // it (clocks of the recording system and the node disagree this much).
+  absl::Duration max_event_ahead = kMaxEventAhead;
 };
 
 class RegistrationCache;  // rule_context.h

@@ -63,6 +63,23 @@ absl::Status OwnParty(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// ALCOA+ "contemporaneous": a record states what happened, so its event
+// time is not after the moment it is recorded (beyond clock skew).
+absl::Status EventTime(RuleContext& ctx) {
+  if (ctx.header == nullptr || !ctx.header->has_event_time()) {
+    return absl::OkStatus();
+  }
+  const absl::Time recorded = FromProtoTime(ctx.body.recorded_at());
+  if (ctx.event_time > recorded + ctx.config.max_event_ahead) {
+    return Refuse(absl::StrCat(
+        "header.event_time ", absl::FormatTime(ctx.event_time),
+        " is after the record time ", absl::FormatTime(recorded),
+        " (more than ", absl::FormatDuration(ctx.config.max_event_ahead),
+        " ahead): record an event once it has happened"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OwnSite(RuleContext& ctx) {
   if (ctx.header == nullptr || ctx.header->site_id().empty()) {
     return absl::OkStatus();
@@ -180,6 +197,8 @@ constexpr Rule kRules[] = {
      "a key signs only within its validity", &KeyValidity},
     {"R-OWN-PARTY", K::KIND_NOT_SET, PilotParam::kNone,
      "records are authored by the log's party", &OwnParty},
+    {"R-EVENT-TIME", K::KIND_NOT_SET, PilotParam::kNone,
+     "an event is recorded once it has happened", &EventTime},
     {"R-OWN-SITE", K::KIND_NOT_SET, PilotParam::kNone,
      "site records belong to the log's site", &OwnSite},
     {"R-STAGE-AUTH", K::kLotProduced, PilotParam::kNone,

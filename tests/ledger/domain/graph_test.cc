@@ -535,6 +535,34 @@ TEST(QuantityToleranceTest, MillilitresConvertBeforeTheTolerance) {
   EXPECT_TRUE(findings.empty()) << Describe(findings);
 }
 
+// ALCOA+ "contemporaneous" both ways: a record of a log whose rules did
+// not refuse it (R-EVENT-TIME) recorded before its event time is a
+// late_record finding, within the clock skew it is not.
+TEST(LateRecordTest, EventAfterTheRecordTimeIsAFinding) {
+  for (absl::Duration ahead : {absl::Minutes(5), absl::Hours(1)}) {
+    AdcChain chain(Defect::kNone, /*enforce=*/false);
+    SEG_ASSERT_OK(chain.Build());
+    const absl::Time recorded = testing::T(150);
+    SEG_ASSERT_OK(
+        chain.up()
+            .Append(chain.Produced(chain.up().party(), Lot("MCB009"),
+                                   "cell-bank", testing::Material("mcb"),
+                                   testing::Q("1", "H87"), recorded + ahead),
+                    recorded)
+            .status());
+    auto findings = chain.Graph().Findings(chain.Options());
+    if (ahead <= absl::Minutes(5)) {
+      EXPECT_TRUE(findings.empty()) << Describe(findings);
+      continue;
+    }
+    ASSERT_EQ(Kinds(findings),
+              std::set<DomainFindingKind>{DomainFindingKind::kLateRecord})
+        << Describe(findings);
+    EXPECT_THAT(findings[0].message,
+                ::testing::HasSubstr("1h before its event time"));
+  }
+}
+
 // A revocation whose effective_at lies in the past (entry.proto: entries
 // recorded at or after it and signed by the key are findings), as
 // ledger/verifier.cc reports: the upstream entries signed by k1 from T(20)

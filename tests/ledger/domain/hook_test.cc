@@ -82,12 +82,31 @@ std::vector<RuleCase> Cases() {
   v.push_back({"StageUnknown", "R-STAGE-AUTH", [=](AdcChain& c) {
                  return up_lot(c, "no-such-stage", "mcb", "X1");
                }});
-  v.push_back({"AuthorisationExpired", "R-STAGE-AUTH", [=](AdcChain& c) {
-                 auto p = up_lot(c, "cell-bank", "mcb", "MCB003");
-                 auto* h = p.second.mutable_lot_produced()->mutable_header();
-                 *h->mutable_event_time()->mutable_time() =
-                     testing::Ts(testing::Date(2028, 6, 1));
-                 return p;
+  // The site's authorisations run from 2024-01-01 (an event after their
+  // end would also be after the record time, R-EVENT-TIME below).
+  v.push_back(
+      {"AuthorisationNotValidAtEvent", "R-STAGE-AUTH", [=](AdcChain& c) {
+         auto p = up_lot(c, "cell-bank", "mcb", "MCB003");
+         auto* h = p.second.mutable_lot_produced()->mutable_header();
+         *h->mutable_event_time()->mutable_time() =
+             testing::Ts(testing::Date(2023, 12, 1));
+         return p;
+       }});
+  // The record time of every case is T(150) (RuleTest below).
+  auto up_lot_at = [=](AdcChain& c, absl::Time event) {
+    auto p = up_lot(c, "cell-bank", "mcb", "MCB005");
+    auto* h = p.second.mutable_lot_produced()->mutable_header();
+    *h->mutable_event_time()->mutable_time() = testing::Ts(event);
+    return p;
+  };
+  v.push_back({"EventWithinClockSkewOfRecordTime", "", [=](AdcChain& c) {
+                 return up_lot_at(c, T(150) + absl::Minutes(5));
+               }});
+  v.push_back({"EventAfterRecordTime", "R-EVENT-TIME", [=](AdcChain& c) {
+                 return up_lot_at(c, T(150) + absl::Minutes(6));
+               }});
+  v.push_back({"EventLongAfterRecordTime", "R-EVENT-TIME", [=](AdcChain& c) {
+                 return up_lot_at(c, testing::Date(2026, 7, 1));
                }});
   v.push_back({"WrongMaterialForStage", "R-STAGE-MATERIAL", [=](AdcChain& c) {
                  return up_lot(c, "cell-bank", "harvest", "MCB004");
