@@ -85,10 +85,12 @@ absl::Status CheckNoteBytes(absl::string_view s, absl::string_view what) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 // signed-note: key names are non-empty, contain no Unicode space and no
 // '+'. Control characters below U+0020 are refused too (they never appear
 // in a note); DEL (0x7f) is allowed, as by the spec and sumdb/note.
-absl::Status CheckName(absl::string_view name) {
+absl::Status CheckNoteKeyName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("empty key name");
   for (size_t i = 0; i < name.size();) {
     uint32_t r = 0;
@@ -102,6 +104,8 @@ absl::Status CheckName(absl::string_view name) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Text to be signed: ends in '\n', and valid note bytes.
 absl::Status CheckText(absl::string_view text) {
@@ -148,7 +152,7 @@ absl::StatusOr<NoteSignature> ParseSignatureLine(absl::string_view line,
   }
   NoteSignature sig;
   sig.name = std::string(line.substr(0, space));
-  absl::Status name_ok = CheckName(sig.name);
+  absl::Status name_ok = CheckNoteKeyName(sig.name);
   if (!name_ok.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": ", name_ok.message()));
@@ -243,7 +247,7 @@ uint32_t NoteKeyHash(absl::string_view name, const Ed25519PublicKey& key) {
 
 absl::StatusOr<NoteVerifier> NoteVerifier::FromPublicKey(
     absl::string_view name, const Ed25519PublicKey& key) {
-  SEG_RETURN_IF_ERROR(CheckName(name));
+  SEG_RETURN_IF_ERROR(CheckNoteKeyName(name));
   SEG_ASSIGN_OR_RETURN(
       std::unique_ptr<Ed25519Verifier> v,
       Ed25519Verifier::New(absl::string_view(
@@ -262,7 +266,7 @@ absl::StatusOr<NoteVerifier> NoteVerifier::FromVerifierKey(
   }
   const absl::string_view name = vkey.substr(0, p1);
   const absl::string_view hex = vkey.substr(p1 + 1, p2 - p1 - 1);
-  SEG_RETURN_IF_ERROR(CheckName(name));
+  SEG_RETURN_IF_ERROR(CheckNoteKeyName(name));
   SEG_ASSIGN_OR_RETURN(const uint32_t hash, ParseKeyHashHex(hex));
   SEG_ASSIGN_OR_RETURN(const Ed25519PublicKey pub,
                        DecodeEd25519Key(vkey.substr(p2 + 1)));
@@ -354,7 +358,7 @@ namespace {
 
 absl::StatusOr<NoteSignature> SignText(absl::string_view text,
                                        const NoteSigner& signer) {
-  SEG_RETURN_IF_ERROR(CheckName(signer.name()));
+  SEG_RETURN_IF_ERROR(CheckNoteKeyName(signer.name()));
   NoteSignature sig;
   sig.name = signer.name();
   sig.key_hash = signer.key_hash();

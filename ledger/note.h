@@ -31,6 +31,12 @@ namespace segledger {
 inline constexpr int kMaxNoteSignatures = 100;
 inline constexpr uint8_t kAlgEd25519 = 0x01;
 
+// A key name the spec allows: non-empty valid UTF-8 with no Unicode space,
+// no control character and no '+'. INVALID_ARGUMENT saying what is wrong.
+// Every place a key name enters the system checks it with this, so a name
+// a note could not carry is refused before anything is written.
+absl::Status CheckNoteKeyName(absl::string_view name);
+
 // First 4 bytes of SHA-256(name || "\n" || 0x01 || public_key), big-endian.
 uint32_t NoteKeyHash(absl::string_view name, const Ed25519PublicKey& key);
 

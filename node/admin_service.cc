@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/note.h"
 #include "ledger/store/key_file.h"
 #include "node/data_dir.h"
 #include "node/json_log.h"
@@ -17,11 +18,10 @@ namespace {
 
 absl::Status ValidateKeyName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("new_key_name: empty");
-  for (char c : name) {
-    if (c == '+' || static_cast<unsigned char>(c) <= ' ') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "new_key_name: \"", name, "\" contains '+', space or a control"));
-    }
+  absl::Status s = CheckNoteKeyName(name);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("new_key_name: ", s.message()));
   }
   return absl::OkStatus();
 }

@@ -26,13 +26,14 @@ void CountResults(Metrics& m, const std::vector<store::AppendResult>& rs,
   m.ObserveAppendLatencyUs(MicrosSince(start));
 }
 
-absl::Status ValidateBatch(const v1::AppendRequest& req) {
+absl::Status ValidateBatch(const v1::AppendRequest& req, Role role) {
   if (req.records().empty()) {
     return absl::InvalidArgumentError("records: empty");
   }
   for (int i = 0; i < req.records_size(); ++i) {
-    absl::Status s =
-        ValidateAppendRecord(req.records(i), absl::StrCat("records[", i, "]"));
+    const std::string path = absl::StrCat("records[", i, "]");
+    absl::Status s = CheckRecordRole(req.records(i).record(), role, path);
+    if (s.ok()) s = ValidateAppendRecord(req.records(i), path);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -44,8 +45,9 @@ grpc::ServerUnaryReactor* AppendServiceImpl::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = ctx_->Admit(*context, Rpc::kAppend).status();
-  if (status.ok()) status = ValidateBatch(*request);
+  absl::StatusOr<Caller> caller = ctx_->Admit(*context, Rpc::kAppend);
+  absl::Status status = caller.status();
+  if (status.ok()) status = ValidateBatch(*request, caller->role);
   if (!status.ok()) {
     if (absl::IsInvalidArgument(status)) {
       ctx_->metrics->refused_records_total.fetch_add(request->records_size());
@@ -92,13 +94,14 @@ class AppendServiceImpl::StreamReactor final
     : public grpc::ServerBidiReactor<v1::AppendStreamRequest,
                                      v1::AppendStreamResponse> {
  public:
-  StreamReactor(ServiceContext* ctx, absl::Status admitted) : ctx_(ctx) {
+  StreamReactor(ServiceContext* ctx, const absl::StatusOr<Caller>& admitted)
+      : ctx_(ctx), role_(admitted.ok() ? admitted->role : Role::kInspector) {
     ctx_->metrics->active_streams.fetch_add(1);
     if (!admitted.ok()) {
       ctx_->metrics->rpc_errors_total.fetch_add(1);
       finished_ = true;
       GrpcHandOff(this);
-      Finish(ToGrpcStatus(admitted));
+      Finish(ToGrpcStatus(admitted.status()));
       return;
     }
     reading_ = true;  // no other thread yet: no lock needed
@@ -160,9 +163,10 @@ class AppendServiceImpl::StreamReactor final
       reading_ = false;
       bool draining = ctx_->draining.load();
       for (v1::StreamRecord& sr : *request_.mutable_records()) {
-        absl::Status s = draining
-                             ? absl::UnavailableError("node is shutting down")
-                             : ValidateAppendRecord(sr.record(), "record");
+        absl::Status s =
+            draining ? absl::UnavailableError("node is shutting down")
+                     : CheckRecordRole(sr.record().record(), role_, "record");
+        if (s.ok()) s = ValidateAppendRecord(sr.record(), "record");
         if (!s.ok()) {
           ctx_->metrics->refused_records_total.fetch_add(1);
           AddErrorLocked(sr.sequence(), s);
@@ -259,6 +263,7 @@ class AppendServiceImpl::StreamReactor final
   }
 
   ServiceContext* const ctx_;
+  const Role role_;                  // the caller's
   v1::AppendStreamRequest request_;  // read buffer (one read at a time)
   v1::AppendStreamResponse out_;     // write buffer (one write at a time)
   absl::Mutex mu_;
@@ -273,8 +278,7 @@ class AppendServiceImpl::StreamReactor final
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
 AppendServiceImpl::AppendStream(grpc::CallbackServerContext* context) {
-  return new StreamReactor(ctx_,
-                           ctx_->Admit(*context, Rpc::kAppendStream).status());
+  return new StreamReactor(ctx_, ctx_->Admit(*context, Rpc::kAppendStream));
 }
 
 }  // namespace segledger::node

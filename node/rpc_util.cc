@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/ed25519.h"
+#include "ledger/note.h"
 
 namespace segledger::node {
 
@@ -42,6 +43,9 @@ absl::Status ValidateKeyRecord(const v1::Record& record,
     if (k.key_name().empty()) {
       return Invalid(path, "record.key_registration.key_name", "empty");
     }
+    if (absl::Status n = CheckNoteKeyName(k.key_name()); !n.ok()) {
+      return Invalid(path, "record.key_registration.key_name", n.message());
+    }
     if (k.public_key().size() != kEd25519PublicKeySize) {
       return Invalid(path, "record.key_registration.public_key",
                      absl::StrCat(k.public_key().size(), " bytes, want 32"));
@@ -57,9 +61,14 @@ absl::Status ValidateKeyRecord(const v1::Record& record,
     return Invalid(path, "record.key_rotation",
                    "rotate keys with AdminService.RotateKey");
   }
-  if (record.has_key_revocation() &&
-      record.key_revocation().key_name().empty()) {
-    return Invalid(path, "record.key_revocation.key_name", "empty");
+  if (record.has_key_revocation()) {
+    const std::string& name = record.key_revocation().key_name();
+    if (name.empty()) {
+      return Invalid(path, "record.key_revocation.key_name", "empty");
+    }
+    if (absl::Status n = CheckNoteKeyName(name); !n.ok()) {
+      return Invalid(path, "record.key_revocation.key_name", n.message());
+    }
   }
   return absl::OkStatus();
 }
@@ -90,6 +99,18 @@ absl::Status ValidateAppendRecord(const v1::AppendRecordRequest& req,
     return Invalid(path, "record", "no record kind set");
   }
   return ValidateKeyRecord(req.record(), path);
+}
+
+absl::Status CheckRecordRole(const v1::Record& record, Role role,
+                             absl::string_view path) {
+  if (role == Role::kOperator) return absl::OkStatus();
+  const char* kind = record.has_key_registration() ? "key_registration"
+                     : record.has_key_revocation() ? "key_revocation"
+                                                   : nullptr;
+  if (kind == nullptr) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat(path, ".record.", kind,
+                   ": key records need the operator role (as RotateKey)"));
 }
 
 store::AppendRecord ToStoreRecord(v1::AppendRecordRequest req) {

@@ -65,6 +65,11 @@ inline constexpr size_t kMaxRequestIdSize = 256;
 // empty". Key rotations must go through AdminService.RotateKey.
 absl::Status ValidateAppendRecord(const v1::AppendRecordRequest& req,
                                   absl::string_view path);
+// Key registrations and revocations change which keys speak for the log,
+// as a rotation does: like AdminService.RotateKey they need the operator
+// role (PERMISSION_DENIED naming `path`.record.<kind> otherwise).
+absl::Status CheckRecordRole(const v1::Record& record, Role role,
+                             absl::string_view path);
 
 store::AppendRecord ToStoreRecord(v1::AppendRecordRequest req);
 void FillAck(const store::AppendResult& result, v1::AppendAck* ack);

@@ -51,6 +51,38 @@ absl::Status KeyValidity(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// A log never stops its own signing key with a record that key signs: the
+// next entry could not be signed by any valid key (entry.proto: rotate to
+// a new key before revoking the one that signs).
+absl::Status KeyRecordSigner(RuleContext& ctx) {
+  const std::string& signer = ctx.body.key_name();
+  if (ctx.record.has_key_revocation()) {
+    if (ctx.record.key_revocation().key_name() == signer) {
+      return Refuse(absl::StrCat(
+          "key_revocation.key_name: ", signer,
+          " signs this entry; rotate to a new key (RotateKey) before "
+          "revoking it"));
+    }
+    return absl::OkStatus();
+  }
+  const v1::KeyRegistration& k = ctx.record.key_registration();
+  if (k.key_name() != signer) return absl::OkStatus();
+  const absl::Time t = FromProtoTime(ctx.body.recorded_at());
+  if (k.has_valid_until() && FromProtoTime(k.valid_until()) <= t) {
+    return Refuse(absl::StrCat("key_registration.valid_until: ",
+                               absl::FormatTime(FromProtoTime(k.valid_until())),
+                               " would end key ", signer,
+                               ", which signs this entry; rotate first"));
+  }
+  if (k.has_valid_from() && FromProtoTime(k.valid_from()) > t) {
+    return Refuse(absl::StrCat("key_registration.valid_from: ",
+                               absl::FormatTime(FromProtoTime(k.valid_from())),
+                               " is after this entry, which key ", signer,
+                               " signs"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OwnParty(RuleContext& ctx) {
   if (ctx.header == nullptr || ctx.config.party_id.empty()) {
     return absl::OkStatus();
@@ -195,6 +227,10 @@ absl::Status MahStaff(RuleContext& ctx) {
 constexpr Rule kRules[] = {
     {"R-KEY-VALIDITY", K::KIND_NOT_SET, PilotParam::kNone,
      "a key signs only within its validity", &KeyValidity},
+    {"R-KEY-SIGNER", K::kKeyRegistration, PilotParam::kNone,
+     "a key record never ends the key that signs it", &KeyRecordSigner},
+    {"R-KEY-SIGNER", K::kKeyRevocation, PilotParam::kNone,
+     "a key record never ends the key that signs it", &KeyRecordSigner},
     {"R-OWN-PARTY", K::KIND_NOT_SET, PilotParam::kNone,
      "records are authored by the log's party", &OwnParty},
     {"R-EVENT-TIME", K::KIND_NOT_SET, PilotParam::kNone,

@@ -7,13 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ledger/base64.h"
 #include "ledger/ed25519.h"
+#include "ledger/note.h"
 #include "ledger/status_macros.h"
 
 namespace segledger::store {
@@ -38,14 +38,7 @@ absl::Status ErrnoStatus(absl::string_view what, const std::string& path,
 }
 
 bool ValidKeyName(absl::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (c == '+' || absl::ascii_isspace(static_cast<unsigned char>(c)) ||
-        absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
+  return CheckNoteKeyName(name).ok();
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {

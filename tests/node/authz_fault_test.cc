@@ -280,9 +280,27 @@ TEST_F(AuthzFaultTest, RefusedCallersChangeNothing) {
       ExpectRefused(who, cmd, "PERMISSION_DENIED");
     }
   }
-  // QA writes records but neither rotates keys nor takes backups.
+  // QA writes records but neither rotates keys nor takes backups, nor
+  // appends key records: a revocation of the signing key would stop the
+  // log for good, a registration would let a key held outside the node
+  // speak for it.
   ExpectRefused("qa", WriteCommands(records, backup)[2], "PERMISSION_DENIED");
   ExpectRefused("qa", WriteCommands(records, backup)[3], "PERMISSION_DENIED");
+  for (const char* kind : {"revocation", "registration"}) {
+    v1::AppendRecordRequest r = TestRecord(absl::StrCat("key-", kind));
+    if (std::string(kind) == "revocation") {
+      r.mutable_record()->mutable_key_revocation()->set_key_name("any");
+    } else {
+      r.mutable_record()->mutable_key_registration()->set_key_name("mine");
+      r.mutable_record()->mutable_key_registration()->set_public_key(
+          std::string(32, 'k'));
+    }
+    std::string json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(r, &json).ok());
+    const std::string path = tmp_->Sub(absl::StrCat("key-", kind, ".jsonl"));
+    std::ofstream(path) << json << "\n";
+    ExpectRefused("qa", "append " + path, "PERMISSION_DENIED");
+  }
 
   EXPECT_EQ(State(), before);
   // The node still serves its own operator afterwards.

@@ -310,7 +310,7 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
     std::function<void(v1::AppendRecordRequest&)> mutate;
     const char* field;
   };
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"no-actor", [](auto& r) { r.clear_actor(); }, "records[1].actor"},
       {"empty-person", [](auto& r) { r.mutable_actor()->clear_person_id(); },
        "records[1].actor.person_id"},
@@ -349,6 +349,23 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
        },
        "records[1].record.key_rotation"},
   };
+  // Key names a signed note cannot carry (C2SP signed-note: no Unicode
+  // space, no '+'): every peer and verifier would refuse the log's key
+  // records from then on.
+  for (const char* name : {"a b", "a+b", "a\u00a0b", "a\u3000b", "a\x01"}) {
+    cases.push_back(
+        {"bad-key-name",
+         [name](auto& r) {
+           r.mutable_record()->mutable_key_registration()->set_key_name(name);
+         },
+         "records[1].record.key_registration.key_name: key name"});
+    cases.push_back(
+        {"bad-revoked-key-name",
+         [name](auto& r) {
+           r.mutable_record()->mutable_key_revocation()->set_key_name(name);
+         },
+         "records[1].record.key_revocation.key_name: key name"});
+  }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     v1::AppendRequest req;
@@ -382,9 +399,16 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
   *rk.mutable_actor() = TestRecord("x").actor();
   EXPECT_THAT(client_->RotateKey(rk),
               StatusIs(absl::StatusCode::kInvalidArgument, "new_key_name"));
-  rk.set_new_key_name("bad+name");
-  EXPECT_THAT(client_->RotateKey(rk),
-              StatusIs(absl::StatusCode::kInvalidArgument, "new_key_name"));
+  // '+' and spaces, Unicode ones too (a pasted no-break space, an IME's
+  // ideographic space): the rotation would be written and the log could
+  // then sign no checkpoint.
+  for (const char* name :
+       {"bad+name", "bad name", "bad\u00a0name", "bad\u3000name"}) {
+    rk.set_new_key_name(name);
+    EXPECT_THAT(client_->RotateKey(rk),
+                StatusIs(absl::StatusCode::kInvalidArgument, "new_key_name"))
+        << name;
+  }
   rk.set_new_key_name(segledger::testing::kTestKeyName);  // exists
   EXPECT_THAT(client_->RotateKey(rk),
               StatusIs(absl::StatusCode::kAlreadyExists, "new_key_name"));
@@ -611,13 +635,23 @@ class AuthzTest : public NodeTest {
         return c.Append(req).status();
       }
       case Rpc::kAppendStream: {
-        auto stream = c.OpenAppendStream([](const v1::StreamAck&) {});
+        // A refused record is refused in its ack (the stream itself ends
+        // OK): the ack's status is the call's.
+        absl::Status refused;
+        auto stream = c.OpenAppendStream([&refused](const v1::StreamAck& a) {
+          if (a.error_code() != 0 && refused.ok()) {
+            refused =
+                absl::Status(static_cast<absl::StatusCode>(a.error_code()),
+                             a.error_message());
+          }
+        });
         if (!stream.ok()) return stream.status();
         v1::AppendStreamRequest req;
         v1::StreamRecord* r = req.add_records();
         *r->mutable_record() = TestRecord(absl::StrCat("authz-", u), u);
         (*stream)->Write(req);
-        return (*stream)->Finish();
+        absl::Status finished = (*stream)->Finish();
+        return finished.ok() ? refused : finished;
       }
       case Rpc::kGetEntry:
         return c.GetEntry(0).status();
@@ -695,8 +729,16 @@ TEST_F(AuthzTest, RoleByRpcMatrix) {
       const bool content_refused = rpc == Rpc::kPeerHeldSize ||
                                    rpc == Rpc::kDeliverEvidence ||
                                    rpc == Rpc::kCosign;
+      // The Append calls send TestRecord, a key registration: admitted
+      // for every writer, whose record then needs the operator role.
+      const bool key_record =
+          (rpc == Rpc::kAppend || rpc == Rpc::kAppendStream) &&
+          w.role != Role::kOperator;
       if (allowed && content_refused) {
         EXPECT_TRUE(absl::IsNotFound(s) || absl::IsInvalidArgument(s));
+      } else if (allowed && key_record) {
+        EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied,
+                                "key records need the operator role"));
       } else if (allowed) {
         EXPECT_TRUE(s.ok());
       } else {

@@ -415,7 +415,10 @@ std::vector<RuleCase> Cases() {
                  rev.mutable_key_revocation()->set_reason("compromised");
                  *rev.mutable_key_revocation()->mutable_effective_at() =
                      testing::Ts(t - absl::Hours(1));
-                 MustAppend(c.up(), rev, t - absl::Hours(2));
+                 // Signed by another key (R-KEY-SIGNER).
+                 if (!c.up().Append(rev, t - absl::Hours(2), "k2").ok()) {
+                   std::abort();
+                 }
                  return up_lot(c, "cell-bank", "mcb", "MCB005");
                }});
   // A revocation dated ahead stops the key at once all the same.
@@ -425,8 +428,44 @@ std::vector<RuleCase> Cases() {
                  rev.mutable_key_revocation()->set_reason("retiring");
                  *rev.mutable_key_revocation()->mutable_effective_at() =
                      testing::Ts(t + absl::Hours(100));
-                 MustAppend(c.up(), rev, t - absl::Hours(2));
+                 if (!c.up().Append(rev, t - absl::Hours(2), "k2").ok()) {
+                   std::abort();
+                 }
                  return up_lot(c, "cell-bank", "mcb", "MCB015");
+               }});
+  // Every case's entry is signed by k1 (RuleTest below).
+  auto revoke = [](AdcChain& c, const std::string& name) {
+    v1::Record rev;
+    rev.mutable_key_revocation()->set_key_name(name);
+    rev.mutable_key_revocation()->set_reason("retiring");
+    return std::make_pair(&c.up(), rev);
+  };
+  v.push_back({"RevocationOfAnotherKey", "",
+               [=](AdcChain& c) { return revoke(c, "k0"); }});
+  v.push_back({"RevocationOfTheSigningKey", "R-KEY-SIGNER",
+               [=](AdcChain& c) { return revoke(c, "k1"); }});
+  auto reg = [](AdcChain& c, const std::string& name, absl::Time from,
+                absl::Time until) {
+    v1::Record r;
+    v1::KeyRegistration* k = r.mutable_key_registration();
+    k->set_key_name(name);
+    k->set_public_key(std::string(32, 'k'));
+    *k->mutable_valid_from() = testing::Ts(from);
+    *k->mutable_valid_until() = testing::Ts(until);
+    return std::make_pair(&c.up(), r);
+  };
+  v.push_back({"RegistrationOfTheSigningKeysValidity", "", [=](AdcChain& c) {
+                 return reg(c, "k1", t - absl::Hours(1), t + absl::Hours(1));
+               }});
+  v.push_back(
+      {"RegistrationEndingTheSigningKey", "R-KEY-SIGNER",
+       [=](AdcChain& c) { return reg(c, "k1", t - absl::Hours(2), t); }});
+  v.push_back({"RegistrationStartingTheSigningKeyLater", "R-KEY-SIGNER",
+               [=](AdcChain& c) {
+                 return reg(c, "k1", t + absl::Hours(1), t + absl::Hours(9));
+               }});
+  v.push_back({"RegistrationEndingAnotherKey", "", [=](AdcChain& c) {
+                 return reg(c, "k0", t - absl::Hours(2), t);
                }});
   v.push_back(
       {"OtherPartysRecord", "R-OWN-PARTY", [=](AdcChain& c) {
