@@ -4,6 +4,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/note.h"
 #include "ledger/peers/handoff.h"
+#include "ledger/status_macros.h"
 #include "node/json_log.h"
 #include "node/rpc_util.h"
 
@@ -18,6 +19,53 @@ absl::Status KnownPeer(const PeerLayer& layer, absl::string_view field,
   if (layer.PeerByOrigin(origin) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat(field, ": \"", origin, "\" is not a configured peer"));
+  }
+  return absl::OkStatus();
+}
+
+// Who may hand this node another log's evidence or checkpoint: the node
+// of that log's party (a peer certificate of the party configured for
+// `origin`), or an operator of this node (re-delivery by hand; insecure
+// mode). Another party's node may not relay it: the evidence is genuine,
+// but what a party sends to whom is the party's business, and a relay
+// could fill this node with entries never meant for it.
+absl::Status MayActFor(const PeerLayer& layer, const Authorizer& authz,
+                       const Caller& caller, absl::string_view field,
+                       absl::string_view origin) {
+  if (caller.role == Role::kOperator && caller.party == authz.local_party()) {
+    return absl::OkStatus();
+  }
+  const v1::PeerNode* peer = layer.PeerByOrigin(origin);
+  if (peer != nullptr && caller.role == Role::kPeer &&
+      caller.party == peer->party()) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(field, ": ", caller.subject, " (party ", caller.party,
+                   ") may not act for ", origin, ", which belongs to party ",
+                   peer != nullptr ? peer->party() : "unknown"));
+}
+
+// Proofs longer than any tree of 2^64 leaves has (2 * 64 hashes for a
+// consistency proof) are refused before anything is verified or stored.
+constexpr int kMaxProofHashes = 128;
+
+absl::Status CheckProofSizes(const v1::HandoffEvidence& ev) {
+  auto check = [](const auto& proof, absl::string_view field) {
+    if (proof.size() > kMaxProofHashes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", proof.size(), " hashes, at most ", kMaxProofHashes));
+    }
+    return absl::OkStatus();
+  };
+  SEG_RETURN_IF_ERROR(
+      check(ev.consistency_proof(), "evidence.consistency_proof"));
+  SEG_RETURN_IF_ERROR(
+      check(ev.entry().inclusion_proof(), "evidence.entry.inclusion_proof"));
+  for (int i = 0; i < ev.key_records_size(); ++i) {
+    SEG_RETURN_IF_ERROR(
+        check(ev.key_records(i).inclusion_proof(),
+              absl::StrCat("evidence.key_records[", i, "].inclusion_proof")));
   }
   return absl::OkStatus();
 }
@@ -48,13 +96,19 @@ grpc::ServerUnaryReactor* PeerServiceImpl::DeliverEvidence(
     const v1::DeliverEvidenceRequest* request,
     v1::DeliverEvidenceResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status s = ctx_->Admit(*context, Rpc::kDeliverEvidence).status();
+  absl::StatusOr<Caller> caller = ctx_->Admit(*context, Rpc::kDeliverEvidence);
+  absl::Status s = caller.status();
   if (s.ok() && !request->has_evidence()) {
     s = absl::InvalidArgumentError("evidence: missing");
   }
   if (s.ok()) {
     s = KnownPeer(*layer_, "evidence.origin", request->evidence().origin());
   }
+  if (s.ok()) {
+    s = MayActFor(*layer_, *ctx_->authz, *caller, "evidence.origin",
+                  request->evidence().origin());
+  }
+  if (s.ok()) s = CheckProofSizes(request->evidence());
   if (!s.ok()) return Done(ctx_, reactor, s);
   absl::StatusOr<peers::AcceptResult> r =
       layer_->peer_store()->AcceptEvidence(request->evidence());
@@ -81,8 +135,9 @@ grpc::ServerUnaryReactor* PeerServiceImpl::Cosign(
     grpc::CallbackServerContext* context, const v1::CosignRequest* request,
     v1::CosignResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status s = ctx_->Admit(*context, Rpc::kCosign).status();
-  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<Caller> caller = ctx_->Admit(*context, Rpc::kCosign);
+  if (!caller.ok()) return Done(ctx_, reactor, caller.status());
+  absl::Status s;
   absl::StatusOr<Checkpoint> cp = PeekCheckpoint(request->checkpoint());
   if (!cp.ok()) {
     return Done(ctx_, reactor,
@@ -90,6 +145,15 @@ grpc::ServerUnaryReactor* PeerServiceImpl::Cosign(
                     absl::StrCat("checkpoint: ", cp.status().message())));
   }
   s = KnownPeer(*layer_, "checkpoint origin", cp->origin);
+  if (s.ok()) {
+    s = MayActFor(*layer_, *ctx_->authz, *caller, "checkpoint origin",
+                  cp->origin);
+  }
+  if (s.ok() && request->proof_size() > kMaxProofHashes) {
+    s = absl::InvalidArgumentError(
+        absl::StrCat("proof: ", request->proof_size(), " hashes, at most ",
+                     kMaxProofHashes));
+  }
   if (!s.ok()) return Done(ctx_, reactor, s);
   absl::StatusOr<std::vector<Hash>> proof =
       peers::HashesFromBytes(request->proof(), "proof");

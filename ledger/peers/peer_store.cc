@@ -196,6 +196,9 @@ absl::Status PeerStore::AddEvidenceRows(
   const std::string& origin = evidence.origin();
   v1::StoredEvidence stored;
   *stored.mutable_evidence() = evidence;
+  // Only what was verified is kept: fields this version does not know
+  // (padding, or a newer sender's) are not stored or exported.
+  stored.mutable_evidence()->DiscardUnknownFields();
   stored.set_leaf_hash(std::string(HashBytes(leaf)));
   *stored.mutable_verified_at() = ToProtoTime(clock_->Now());
   batch.Put(Family::kPeers, PositionKey('e', origin, evidence.entry().index()),

@@ -457,6 +457,25 @@ TEST_F(MultisiteTest, ForgedEvidenceIsRefusedAndNothingStored) {
     *ev.mutable_entry()->mutable_entry() = *se;
     refuse("rotated-out key", ev);
   }
+  // Genuine evidence relayed by another party's node (down's peer
+  // certificate, to fill) is refused and nothing is stored: only the
+  // origin's own node (or the receiver's operator) delivers it.
+  {
+    client::ClientOptions o;
+    o.target = c.site("fill").address;
+    o.ca_file = c.certs() + "/ca.pem";
+    o.cert_file = c.certs() + "/down.pem";
+    o.key_file = c.certs() + "/down.key";
+    o.timeout = absl::Seconds(10);
+    o.max_attempts = 1;
+    auto relay = client::Client::Connect(o);
+    ASSERT_TRUE(relay.ok()) << relay.status();
+    const int before = count();
+    auto r = (*relay)->DeliverEvidence(genuine);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied)
+        << r.status();
+    EXPECT_EQ(count(), before);
+  }
   // Genuine evidence delivered again changes nothing (idempotent).
   auto dup = c.Op("down").DeliverEvidence(genuine);
   ASSERT_TRUE(dup.ok()) << dup.status();
