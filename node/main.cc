@@ -63,6 +63,14 @@ int Serve(const ServeFlags& f) {
         segledger::node::ReadConfigFile(f.config);
     if (!c.ok()) return ServeFail(2, "cannot start", c.status());
     config = *c;
+    if (config.insecure() && !f.insecure) {
+      // Plaintext is never a file's default: it takes the flag each time.
+      return ServeFail(2, "cannot start",
+                       absl::InvalidArgumentError(absl::StrCat(
+                           f.config,
+                           ": insecure: plaintext needs --insecure on the "
+                           "command line")));
+    }
   }
   if (!f.data.empty()) config.set_data_dir(f.data);
   if (!f.listen.empty()) config.set_listen(f.listen);

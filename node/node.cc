@@ -1,7 +1,10 @@
 #include "node/node.h"
 
+#include <arpa/inet.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -41,6 +44,25 @@ absl::Status CheckListen(absl::string_view field, absl::string_view listen) {
       !absl::SimpleAtoi(port, &number) || number > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": \"", listen, "\" is not HOST:PORT (port 0-65535)"));
+  }
+  return absl::OkStatus();
+}
+
+// Insecure mode (plaintext, every caller an operator) is for development
+// on one machine: it serves only on a loopback address.
+absl::Status CheckInsecureListen(absl::string_view listen) {
+  absl::string_view host = listen.substr(0, listen.rfind(':'));
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  in_addr v4{};
+  const bool loopback =
+      host == "localhost" || host == "::1" ||
+      (inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
+       (ntohl(v4.s_addr) >> 24) == 127);
+  if (!loopback) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listen: \"", listen,
+        "\": insecure mode serves only on a loopback address (127.0.0.0/8, "
+        "[::1] or localhost)"));
   }
   return absl::OkStatus();
 }
@@ -96,6 +118,8 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
     return absl::InvalidArgumentError("data_dir: empty");
   }
   SEG_RETURN_IF_ERROR(CheckListen("listen", config.listen()));
+  if (config.insecure())
+    SEG_RETURN_IF_ERROR(CheckInsecureListen(config.listen()));
   if (!config.metrics_listen().empty()) {
     SEG_RETURN_IF_ERROR(CheckListen("metrics_listen", config.metrics_listen()));
   }

@@ -404,6 +404,8 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
       // the same line rather than a raw gRPC log line before it.
       {"--data " + data_ + " --listen " + taken, 3, "cannot serve on"},
       {"--data " + data_ + " --listen " + taken_reusable, 3, "cannot serve on"},
+      // Plaintext, every caller an operator: loopback only.
+      {"--data " + data_ + " --listen 0.0.0.0:0", 2, "loopback address"},
   };
   for (const Case& tc : cases) {
     Result r =
@@ -420,6 +422,15 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
   }
   close(busy);
   close(shared);
+  // A config file cannot turn plaintext on by itself: it takes the flag.
+  std::string insecure_file = tmp_.Sub("insecure.textproto");
+  std::ofstream(insecure_file) << "insecure: true\n";
+  Result r =
+      RunCmd(absl::StrCat("timeout 30 ", kSegledgerd, " serve --data ", data_,
+                          " --config ", insecure_file, " --listen 127.0.0.1:0"),
+             tmp_.Sub("serve.err"));
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("needs --insecure on the command line"));
 }
 
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
