@@ -2,8 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <climits>
+#include <cstdlib>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/checkpoint.h"
 #include "ledger/note.h"
 #include "ledger/store/key_file.h"
 #include "node/data_dir.h"
@@ -22,6 +26,34 @@ absl::Status ValidateKeyName(absl::string_view name) {
   if (!s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("new_key_name: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+// The backup's parent directory exists (RocksDB's own error for a missing
+// one reads as an I/O failure: UNAVAILABLE, "retry"), and the backup is
+// not inside the data directory, where the node would later read it (a
+// directory named like a key file in keys/ stops the next start).
+absl::Status CheckBackupParent(const std::string& dir,
+                               const std::string& data_dir) {
+  std::string parent = dir.substr(0, dir.find_last_not_of('/') + 1);
+  parent = parent.substr(0, parent.rfind('/'));
+  if (parent.empty()) parent = "/";
+  char resolved[PATH_MAX];
+  struct stat st;
+  if (realpath(parent.c_str(), resolved) == nullptr ||
+      stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "dir: the parent \"", parent, "\" is not an existing directory"));
+  }
+  char data[PATH_MAX];
+  if (!data_dir.empty() && realpath(data_dir.c_str(), data) != nullptr) {
+    const std::string inside = absl::StrCat(resolved, "/");
+    const std::string root = absl::StrCat(data, "/");
+    if (absl::StartsWith(inside, root)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dir: \"", dir, "\" is inside the node's data directory ", data));
+    }
   }
   return absl::OkStatus();
 }
@@ -117,7 +149,8 @@ grpc::ServerUnaryReactor* AdminServiceImpl::CheckpointNow(
     absl::StatusOr<std::string> note = ctx->store->CheckpointNow();
     if (note.ok()) {
       response->set_note(*note);
-      absl::StatusOr<uint64_t> size = LatestCheckpointSize(*ctx->store);
+      // The size of this note (a later checkpoint may be out already).
+      absl::StatusOr<uint64_t> size = CheckpointNoteSize(*note);
       if (size.ok()) response->set_size(*size);
       ctx->hub->Notify();
     }
@@ -155,6 +188,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Backup(
     s = absl::AlreadyExistsError(
         absl::StrCat("dir: \"", request->dir(), "\" exists"));
   }
+  if (s.ok()) s = CheckBackupParent(request->dir(), ctx_->data_dir);
   if (!s.ok()) return Done(ctx_, reactor, s);
   ServiceContext* ctx = ctx_;
   ctx_->blocking->Schedule([ctx, reactor, request, response] {

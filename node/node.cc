@@ -167,6 +167,7 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
   ctx_.hub = hub_.get();
   ctx_.peers = peers_.get();
   ctx_.blocking = blocking_.get();
+  ctx_.data_dir = config.data_dir();
   ctx_.key_dir = KeyDir(config.data_dir());
   // Default window: room for the next commit group to queue while one is
   // built and one waits for its synced write (the store pipelines two

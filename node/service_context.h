@@ -29,6 +29,7 @@ struct ServiceContext {
   WatchHub* hub = nullptr;
   PeerLayer* peers = nullptr;      // cross-site layer (always set by Node)
   ThreadPool* blocking = nullptr;  // runs RotateKey, Backup, CheckpointNow
+  std::string data_dir;            // the node's data directory
   std::string key_dir;             // where RotateKey writes new key files
   uint32_t stream_window = 1024;   // unacked records per append stream
   uint32_t checkpoints_per_read = 1024;  // ListCheckpoints' chunk (0: 1)

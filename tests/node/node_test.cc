@@ -426,6 +426,17 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
               StatusIs(absl::StatusCode::kInvalidArgument, "dir"));
   EXPECT_THAT(client_->Backup(dir_.path()),
               StatusIs(absl::StatusCode::kAlreadyExists, "dir"));
+  // A missing parent is the caller's to fix, not a node outage to retry.
+  EXPECT_THAT(
+      client_->Backup(dir_.Sub("no-such-dir/backup")),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "dir: the parent"));
+  // Inside the data directory: keys/x.key would stop the next start.
+  EXPECT_THAT(client_->Backup(data_ + "/keys/x.key"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "inside the node's data directory"));
+  EXPECT_THAT(client_->Backup(data_ + "/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "inside the node's data directory"));
 
   EXPECT_EQ(node_->store().Size(), 4u);
   SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse after,
