@@ -148,7 +148,10 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
         absl::Milliseconds(config.checkpoint_interval_ms());
   }
   SEG_ASSIGN_OR_RETURN(peers_, PeerLayer::Create(config));
-  SEG_ASSIGN_OR_RETURN(domain_, MakeDomainParts(config, peers_->evidence()));
+  SEG_ASSIGN_OR_RETURN(domain_,
+                       MakeDomainParts(config, options.evidence != nullptr
+                                                   ? options.evidence
+                                                   : peers_->evidence()));
   so.hook = peers_->Wrap(domain_ != nullptr ? domain_->hook() : nullptr);
   SEG_ASSIGN_OR_RETURN(
       store_, store::LogStore::Open(std::move(kv), std::move(signers), so));

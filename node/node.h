@@ -19,6 +19,10 @@
 #include "node/service_context.h"
 #include "segledger/v1/admin_service.pb.h"
 
+namespace segledger::domain {
+class Evidence;
+}  // namespace segledger::domain
+
 namespace segledger::node {
 
 class AppendServiceImpl;
@@ -45,6 +49,9 @@ struct NodeOptions {
   std::function<std::unique_ptr<store::KvStore>(
       std::unique_ptr<store::KvStore>)>
       wrap_kv;
+  // Tests: the evidence the domain rules read instead of the peer layer's
+  // (not owned; must outlive the node). nullptr: the peer layer's.
+  domain::Evidence* evidence = nullptr;
 };
 
 class Node {

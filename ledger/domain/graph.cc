@@ -56,14 +56,21 @@ void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
   };
   switch (r.kind_case()) {
     case v1::Record::kProductRegistration:
-      latest(products_, r.product_registration().product_id());
+      products_[r.product_registration().product_id()].push_back(p);
       break;
     case v1::Record::kSiteRegistration:
       latest(sites_, r.site_registration().header().site_id());
       break;
-    case v1::Record::kPartyRegistration:
-      latest(parties_, r.party_registration().header().party_id());
+    case v1::Record::kPartyRegistration: {
+      const std::string& party = r.party_registration().header().party_id();
+      latest(parties_, party);
+      auto [slot, fresh] =
+          log_parties_.emplace(std::make_pair(p->origin, party), p);
+      if (!fresh && slot->second->EventTime() <= p->EventTime()) {
+        slot->second = p;
+      }
       break;
+    }
     case v1::Record::kPersonnelAssignment:
       personnel_.push_back(p);
       break;
@@ -173,11 +180,52 @@ const std::vector<const GraphEntry*>& DomainGraph::OfTransfer(
   return Entries(by_transfer_, transfer);
 }
 
+const v1::PartyRegistration* DomainGraph::PartyOf(
+    absl::string_view origin, absl::string_view party) const {
+  auto it = log_parties_.find({std::string(origin), std::string(party)});
+  if (it == log_parties_.end()) {
+    auto any = parties_.find(std::string(party));
+    if (any == parties_.end()) return nullptr;
+    return &any->second->body.record().party_registration();
+  }
+  return &it->second->body.record().party_registration();
+}
+
 const v1::ProductRegistration* DomainGraph::Product(
     absl::string_view id) const {
   auto it = products_.find(std::string(id));
   if (it == products_.end()) return nullptr;
-  return &it->second->body.record().product_registration();
+  auto author = [](const GraphEntry* e) -> const std::string& {
+    return e->body.record().product_registration().header().party_id();
+  };
+  // 2: the author is registered as MAH (in the registration's own log,
+  // else anywhere here); 1: not registered here; 0: registered otherwise.
+  auto rank = [&](const GraphEntry* e) {
+    const v1::PartyRegistration* reg = PartyOf(e->origin, author(e));
+    if (reg == nullptr) return 1;
+    return reg->role() == v1::PARTY_ROLE_MAH ? 2 : 0;
+  };
+  int best = 0;
+  for (const GraphEntry* e : it->second) best = std::max(best, rank(e));
+  if (best == 0) return nullptr;
+  // The MAH registered the product first; a party declaring itself a MAH
+  // later, or writing "the MAH's" registration into its own log, does not
+  // replace the plan.
+  const GraphEntry* first = nullptr;
+  for (const GraphEntry* e : it->second) {
+    if (rank(e) == best &&
+        (first == nullptr || e->EventTime() < first->EventTime())) {
+      first = e;
+    }
+  }
+  const GraphEntry* plan = first;
+  for (const GraphEntry* e : it->second) {
+    if (e->origin == first->origin && author(e) == author(first) &&
+        plan->EventTime() <= e->EventTime()) {
+      plan = e;
+    }
+  }
+  return &plan->body.record().product_registration();
 }
 
 const v1::SiteRegistration* DomainGraph::Site(absl::string_view id) const {

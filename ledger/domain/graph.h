@@ -145,7 +145,16 @@ class DomainGraph {
   const std::vector<const GraphEntry*>& OfLot(absl::string_view lot) const;
   const std::vector<const GraphEntry*>& OfTransfer(
       absl::string_view transfer) const;
+  // The plan of the product's MAH (nullptr when unknown). Registrations by
+  // an author registered as MAH count over those by an author with no
+  // registration in the graph; an author registered with another role never
+  // speaks for the product. The MAH is the author of the first of them (by
+  // event time), and its plan the latest it registered in that log.
   const v1::ProductRegistration* Product(absl::string_view id) const;
+  // The party's registration in log `origin`, else its latest anywhere in
+  // the graph (nullptr: none).
+  const v1::PartyRegistration* PartyOf(absl::string_view origin,
+                                       absl::string_view party) const;
   const v1::SiteRegistration* Site(absl::string_view id) const;
   // The registration of the product a lot was produced for (nullptr when
   // unknown to this graph).
@@ -165,9 +174,12 @@ class DomainGraph {
   std::map<std::string, std::vector<const GraphEntry*>> by_transfer_;
   std::map<std::pair<std::string, uint64_t>, std::vector<const GraphEntry*>>
       corrections_;  // corrected (origin, index) -> same-log corrections
-  std::map<std::string, const GraphEntry*> products_;  // latest registration
+  // Every registration of each product, in the order added (Product()).
+  std::map<std::string, std::vector<const GraphEntry*>> products_;
   std::map<std::string, const GraphEntry*> sites_;
   std::map<std::string, const GraphEntry*> parties_;
+  // (origin, party) -> the latest registration of the party in that log.
+  std::map<std::pair<std::string, std::string>, const GraphEntry*> log_parties_;
   std::vector<const GraphEntry*> personnel_;
   std::vector<DomainFinding> add_findings_;  // equivocation, bad signature
 };

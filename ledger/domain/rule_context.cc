@@ -157,19 +157,47 @@ absl::StatusOr<RegistrationCache::Ptr<T>> Registration(
 
 }  // namespace
 
+absl::StatusOr<RegistrationCache::Ptr<v1::ProductRegistration>> EvidenceProduct(
+    RuleContext& ctx, absl::string_view id) {
+  Evidence* e = ctx.config.evidence;
+  if (e == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("product ", id, " is not registered"));
+  }
+  if (ctx.registrations != nullptr) {
+    return ctx.registrations->EvidenceProduct(*e, id);
+  }
+  SEG_ASSIGN_OR_RETURN(v1::ProductRegistration found, e->FindProduct(id));
+  return std::make_shared<const v1::ProductRegistration>(std::move(found));
+}
+
 absl::StatusOr<const v1::ProductRegistration*> FindProduct(
     RuleContext& ctx, absl::string_view id) {
   auto cached = ctx.products.find(id);
   if (cached != ctx.products.end()) return cached->second.get();
   SEG_ASSIGN_OR_RETURN(
-      auto p,
-      Registration<v1::ProductRegistration>(
-          ctx, absl::StrCat("d/prod/", id), &RegistrationCache::ProductRow,
-          [id](RegistrationCache& c, Evidence& e) {
-            return c.EvidenceProduct(e, id);
-          },
-          [id](Evidence& e) { return e.FindProduct(id); },
-          absl::StrCat("product ", id, " is not registered")));
+      RegistrationCache::Ptr<v1::ProductRegistration> p,
+      ParsedRow<v1::ProductRegistration>(ctx, absl::StrCat("d/prod/", id),
+                                         &RegistrationCache::ProductRow));
+  // This log's row speaks for the product only when its author is
+  // registered as a MAH: a row of another party (written before
+  // R-PRODUCT-OWNER refused it) yields to the MAH's verified registration.
+  bool own_is_mah = false;
+  if (p != nullptr) {
+    auto author = FindParty(ctx, p->header().party_id());
+    if (!author.ok() && !absl::IsNotFound(author.status())) {
+      return author.status();
+    }
+    own_is_mah = author.ok() && (*author)->role() == v1::PARTY_ROLE_MAH;
+  }
+  if (!own_is_mah) {
+    auto verified = EvidenceProduct(ctx, id);
+    if (verified.ok()) {
+      p = *std::move(verified);
+    } else if (p == nullptr || !absl::IsNotFound(verified.status())) {
+      return verified.status();
+    }
+  }
   const v1::ProductRegistration* out = p.get();
   ctx.products.emplace(std::string(id), std::move(p));
   return out;

@@ -108,9 +108,16 @@ struct RuleContext {
 // True when `t` lies in [period.from, period.until] (until unset: open).
 bool InPeriod(const v1::Period& p, absl::Time t);
 
-// The product's plan: this log's registration, else verified evidence.
-// NOT_FOUND when neither has it. The pointer lives as long as `ctx`.
+// The product's plan: this log's registration when its author is
+// registered as a MAH (R-PRODUCT-OWNER), else the verified evidence's (the
+// MAH's, docs/security.md), else this log's registration by another party
+// (a row written before R-PRODUCT-OWNER). NOT_FOUND when none has it. The
+// pointer lives as long as `ctx`.
 absl::StatusOr<const v1::ProductRegistration*> FindProduct(
+    RuleContext& ctx, absl::string_view id);
+// The verified evidence's registration of the product (NOT_FOUND when the
+// evidence has none or there is no evidence).
+absl::StatusOr<RegistrationCache::Ptr<v1::ProductRegistration>> EvidenceProduct(
     RuleContext& ctx, absl::string_view id);
 absl::StatusOr<RegistrationCache::Ptr<v1::PartyRegistration>> FindParty(
     RuleContext& ctx, absl::string_view id);

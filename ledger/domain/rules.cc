@@ -124,6 +124,41 @@ absl::Status OwnSite(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// Only the product's MAH registers its plan (DOMAIN.md "product
+// registration (MAH)"): the MAH the verified evidence names for a product
+// it holds, else a party whose own registration says MAH. Another party's
+// plan would approve its own sites for any stage (R-STAGE-AUTH reads it).
+absl::Status ProductOwner(RuleContext& ctx) {
+  const std::string& id = ctx.record.product_registration().product_id();
+  const std::string& author = ctx.header->party_id();
+  auto verified = EvidenceProduct(ctx, id);
+  if (verified.ok()) {
+    const std::string& mah = (*verified)->header().party_id();
+    if (mah == author) return absl::OkStatus();
+    return Refuse(absl::StrCat(
+        "product_registration.product_id: product ", id,
+        " is registered by party ", mah,
+        " in verified evidence: only its MAH registers its plan, not party ",
+        author));
+  }
+  if (!absl::IsNotFound(verified.status())) return verified.status();
+  auto party = FindParty(ctx, author);
+  if (absl::IsNotFound(party.status())) {
+    return Refuse(absl::StrCat(
+        "product_registration.header.party_id: party ", author,
+        " has no party registration: only a party registered as MAH "
+        "registers a product"));
+  }
+  if (!party.ok()) return party.status();
+  if ((*party)->role() != v1::PARTY_ROLE_MAH) {
+    return Refuse(absl::StrCat("product_registration.header.party_id: party ",
+                               author, " is registered as ",
+                               v1::PartyRole_Name((*party)->role()),
+                               ": only the product's MAH registers its plan"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status StageAuth(RuleContext& ctx) {
   SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
   auto product = FindProduct(ctx, f.product_id);
@@ -237,6 +272,8 @@ constexpr Rule kRules[] = {
      "an event is recorded once it has happened", &EventTime},
     {"R-OWN-SITE", K::KIND_NOT_SET, PilotParam::kNone,
      "site records belong to the log's site", &OwnSite},
+    {"R-PRODUCT-OWNER", K::kProductRegistration, PilotParam::kNone,
+     "only the product's MAH registers its plan", &ProductOwner},
     {"R-STAGE-AUTH", K::kLotProduced, PilotParam::kNone,
      "only an authorised site records a stage", &StageAuth},
     {"R-STAGE-AUTH", K::kTransformation, PilotParam::kNone,

@@ -860,8 +860,11 @@ class PilotRulesTest : public ::testing::Test {
  protected:
   // A node for the upstream CMO of the ADC chain, which registers itself
   // with a first commercial production in June 2023: under 3 years, over
-  // 1, at the cell bank's production in March 2025.
+  // 1, at the cell bank's production in March 2025. The product's plan is
+  // the MAH's, from the chain's evidence (only the MAH registers it,
+  // R-PRODUCT-OWNER), so the site also needs 2 MAH staff (R-MAH-STAFF).
   absl::Status Start(const v1::PilotRules& pilot) {
+    if (chain_.mah().entries().empty()) SEG_RETURN_IF_ERROR(chain_.Build());
     const domain::testing::Party& up = chain_.up().party();
     const std::string data = dir_.Sub(absl::StrCat("n", ++nodes_));
     SEG_RETURN_IF_ERROR(InitDataDir(data, up.origin, up.origin).status());
@@ -872,31 +875,20 @@ class PilotRulesTest : public ::testing::Test {
     config.set_party(up.party);
     config.set_site_id(up.site);
     *config.mutable_pilot_rules() = pilot;
-    SEG_ASSIGN_OR_RETURN(node_, Node::Start(config));
+    NodeOptions options;
+    options.evidence = &chain_.evidence();
+    SEG_ASSIGN_OR_RETURN(node_, Node::Start(config, options));
     ClientOptions o;
     o.target = node_->address();
     o.insecure = true;
     o.timeout = absl::Seconds(20);
     SEG_ASSIGN_OR_RETURN(client_, Client::Connect(o));
-    // The product's plan, registered by the CMO itself here (the MAH-staff
-    // rule does not apply to the product's own party), its party and site.
-    v1::Record product;
-    auto* p = product.mutable_product_registration();
-    *p->mutable_header() = domain::testing::Header(
-        up, domain::testing::T(1), v1::SIGNATURE_MEANING_APPROVED, false);
-    p->set_product_id(domain::testing::kProduct);
-    p->set_name("ADC-1");
-    p->set_pilot_class(v1::PILOT_CLASS_ADC);
-    p->set_mass_balance_tolerance_percent("0.5");
-    *p->add_approvals() = domain::testing::Doc("approval", "NMPA-1");
-    *p->add_stages() = domain::testing::MakeStage(
-        "cell-bank", "mcb", v1::MATERIAL_KIND_CELL_BANK, up.site,
-        domain::testing::Range(-19600, -15000), 0);
-    for (v1::Record r : {chain_.PartyReg(up, v1::PARTY_ROLE_CMO,
-                                         domain::testing::Date(2023, 6, 1)),
-                         product,
-                         chain_.SiteReg(up, {"cell-bank"},
-                                        domain::testing::Date(2027, 12, 31))}) {
+    for (v1::Record r :
+         {chain_.PartyReg(up, v1::PARTY_ROLE_CMO,
+                          domain::testing::Date(2023, 6, 1)),
+          chain_.SiteReg(up, {"cell-bank"},
+                         domain::testing::Date(2027, 12, 31)),
+          chain_.Staff(up, "mah-qa-1"), chain_.Staff(up, "mah-qa-2")}) {
       SEG_RETURN_IF_ERROR(Append(std::move(r)).status());
     }
     return absl::OkStatus();

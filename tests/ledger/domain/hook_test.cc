@@ -114,6 +114,19 @@ std::vector<RuleCase> Cases() {
   v.push_back({"LotIdReused", "R-LOT-UNIQUE", [=](AdcChain& c) {
                  return up_lot(c, "cell-bank", "mcb", "MCB001");
                }});
+  // More R-PRODUCT-OWNER cases: authority_test.cc.
+  v.push_back({"ProductRegisteredByACmo", "R-PRODUCT-OWNER", [](AdcChain& c) {
+                 v1::Record r;
+                 for (const auto& e : c.mah().entries()) {
+                   if (e.parsed.record().has_product_registration()) {
+                     r = e.parsed.record();
+                   }
+                 }
+                 *r.mutable_product_registration()->mutable_header() =
+                     Header(c.up().party(), T(150),
+                            v1::SIGNATURE_MEANING_APPROVED, false);
+                 return std::make_pair(&c.up(), r);
+               }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
         &c.down(),

@@ -1,0 +1,202 @@
+// Who may speak for a product: only its MAH registers its segmentation plan
+// (R-PRODUCT-OWNER), and rules and findings read the MAH's plan whatever
+// another party wrote into its own log.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ledger/domain/graph.h"
+#include "ledger/domain/hook.h"
+#include "ledger/domain/validate.h"
+#include "tests/ledger/domain/adc_scenario.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::domain {
+namespace {
+
+using ::segledger::testing::StatusIs;
+using testing::AdcChain;
+using testing::Header;
+using testing::Log;
+using testing::Lot;
+using testing::Q;
+using testing::T;
+
+// The MAH's product registration of the chain, re-authored by `author` at
+// `t`, with `author`'s site approved for the fill stage.
+v1::Record FakePlan(AdcChain& c, const Log& author, absl::Time t) {
+  v1::Record r;
+  for (const auto& e : c.mah().entries()) {
+    if (e.parsed.record().has_product_registration()) r = e.parsed.record();
+  }
+  auto* p = r.mutable_product_registration();
+  *p->mutable_header() =
+      Header(author.party(), t, v1::SIGNATURE_MEANING_APPROVED, false);
+  p->set_version(2);
+  for (auto& s : *p->mutable_stages()) {
+    if (s.stage_id() == "fill") s.add_approved_site_ids(author.party().site);
+  }
+  return r;
+}
+
+v1::Record FillSite(AdcChain& c, const Log& log) {
+  return c.SiteReg(log.party(), {"cell-bank", "upstream", "fill"},
+                   testing::Date(2027, 12, 31));
+}
+
+v1::Record FillLot(AdcChain& c, const Log& log, const std::string& lot,
+                   absl::Time t) {
+  return c.Produced(log.party(), Lot(lot), "fill", testing::Material("dp"),
+                    Q("100", "H87"), t);
+}
+
+// Appends `r` to `log` without the hook (what a party whose node skips the
+// rules, or a log written before a rule existed, holds), recorded a minute
+// after its event time.
+void AppendRaw(Log& log, v1::Record r) {
+  const absl::Time t = FromProtoTime(HeaderOf(r)->event_time().time());
+  log.Store(log.NextBody(std::move(r), t + absl::Minutes(1)));
+}
+
+// ---- R-PRODUCT-OWNER at append
+
+TEST(ProductOwnerTest, CmoPlanGrantingItselfAStageIsRefused) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  const auto before = up.index().rows();
+  const size_t entries = up.entries().size();
+  EXPECT_THAT(up.AppendCommitAlways(FakePlan(chain, up, T(150)), T(150)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-PRODUCT-OWNER: product_registration.product_id: "
+                       "product " +
+                           testing::kProduct + " is registered by party " +
+                           chain.mah().party().party));
+  EXPECT_TRUE(up.index().rows() == before);
+  EXPECT_EQ(up.entries().size(), entries);
+  // Its own site registration may claim the stage: the MAH's plan does not
+  // approve the site for it.
+  SEG_ASSERT_OK(up.Append(FillSite(chain, up), T(150)));
+  EXPECT_THAT(up.Append(FillLot(chain, up, "DP900", T(151)), T(151)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-STAGE-AUTH: site " + up.party().site +
+                           " is not approved for stage fill"));
+}
+
+TEST(ProductOwnerTest, SelfDeclaredMahCannotRegisterTheMahsProduct) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  SEG_ASSERT_OK(
+      up.Append(chain.PartyReg(up.party(), v1::PARTY_ROLE_MAH, T(0)), T(150)));
+  const auto before = up.index().rows();
+  EXPECT_THAT(up.AppendCommitAlways(FakePlan(chain, up, T(150)), T(150)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-PRODUCT-OWNER: product_registration.product_id: "
+                       "product " +
+                           testing::kProduct + " is registered by party " +
+                           chain.mah().party().party));
+  EXPECT_TRUE(up.index().rows() == before);
+}
+
+TEST(ProductOwnerTest, MahRegistersItsPlansAndOnlyARegisteredMahDoes) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  // The MAH revises its own plan.
+  SEG_ASSERT_OK(
+      chain.mah().Append(FakePlan(chain, chain.mah(), T(150)), T(150)));
+  // A party with no registration registers nothing; once registered as a
+  // MAH, it registers a product of its own.
+  Log other(testing::MakeParty("mah2.example", "CN-GD"), &chain.evidence(),
+            true);
+  v1::Record plan = FakePlan(chain, other, T(150));
+  plan.mutable_product_registration()->set_product_id(
+      "https://mah2.example/product/glp-1");
+  EXPECT_THAT(other.Append(plan, T(150)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-PRODUCT-OWNER: product_registration.header."
+                       "party_id: party https://mah2.example/party has no "
+                       "party registration"));
+  SEG_ASSERT_OK(other.Append(
+      chain.PartyReg(other.party(), v1::PARTY_ROLE_MAH, T(0)), T(150)));
+  SEG_ASSERT_OK(other.Append(plan, T(151)));
+  // A CMO registers no product, not even one no MAH has registered.
+  v1::Record own = FakePlan(chain, chain.down(), T(150));
+  own.mutable_product_registration()->set_product_id(
+      "https://cmo-down.example/product/own");
+  EXPECT_THAT(chain.down().Append(own, T(150)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-PRODUCT-OWNER: product_registration.header."
+                       "party_id: party https://cmo-down.example/party is "
+                       "registered as PARTY_ROLE_CMO"));
+}
+
+// A log holding its own product row by a party that is not a MAH (written
+// before R-PRODUCT-OWNER, or rebuilt from such a log) no longer overrides
+// the MAH's verified plan.
+TEST(ProductOwnerTest, OwnRowOfANonMahYieldsToTheMahsVerifiedPlan) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  v1::EntryBody b = up.NextBody(FakePlan(chain, up, T(150)), T(150));
+  MemoryIndex::Txn txn(&up.index(), up.Leaves());
+  SEG_ASSERT_OK(up.hook().Apply(b, txn));
+  txn.Commit();
+  up.Store(std::move(b));
+  SEG_ASSERT_OK(up.Append(FillSite(chain, up), T(150)));
+  EXPECT_THAT(up.Append(FillLot(chain, up, "DP900", T(151)), T(151)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-STAGE-AUTH: site " + up.party().site +
+                           " is not approved for stage fill"));
+}
+
+// ---- the MAH's cross-log view
+
+TEST(ProductOwnerGraphTest, PlanOfANonMahIsIgnored) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  AppendRaw(up, FakePlan(chain, up, T(150)));
+  AppendRaw(up, FillSite(chain, up));
+  AppendRaw(up, FillLot(chain, up, "DP900", T(151)));
+  DomainGraph g = chain.Graph();
+  auto findings = g.Findings(chain.Options());
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].kind, DomainFindingKind::kUnauthorisedSite);
+  EXPECT_EQ(findings[0].message, "stage fill of " + testing::kProduct +
+                                     " done at unauthorised site " +
+                                     up.party().site);
+}
+
+// A party registering itself as a MAH and registering the product after
+// the MAH did is not the product's MAH; nor does another log's
+// registration "of the MAH" as a CMO demote the MAH.
+TEST(ProductOwnerGraphTest, LaterSelfDeclaredMahDoesNotReplaceThePlan) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& up = chain.up();
+  v1::Record mah = chain.PartyReg(up.party(), v1::PARTY_ROLE_MAH, T(0));
+  *mah.mutable_party_registration()->mutable_first_commercial_production() =
+      testing::Ts(testing::Date(2015, 1, 1));
+  AppendRaw(up, mah);
+  v1::Record demote = chain.PartyReg(chain.mah().party(), v1::PARTY_ROLE_CMO,
+                                     testing::Date(2024, 1, 1));
+  *demote.mutable_party_registration()
+       ->mutable_header()
+       ->mutable_event_time()
+       ->mutable_time() = testing::Ts(T(150));
+  AppendRaw(up, demote);
+  AppendRaw(up, FakePlan(chain, up, T(150)));
+  AppendRaw(up, FillSite(chain, up));
+  AppendRaw(up, FillLot(chain, up, "DP900", T(151)));
+  DomainGraph g = chain.Graph();
+  auto findings = g.Findings(chain.Options());
+  std::vector<DomainFindingKind> kinds;
+  for (const auto& f : findings) kinds.push_back(f.kind);
+  EXPECT_EQ(kinds, std::vector<DomainFindingKind>{
+                       DomainFindingKind::kUnauthorisedSite});
+}
+
+}  // namespace
+}  // namespace segledger::domain
