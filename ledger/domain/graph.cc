@@ -180,15 +180,12 @@ const std::vector<const GraphEntry*>& DomainGraph::OfTransfer(
   return Entries(by_transfer_, transfer);
 }
 
-const v1::PartyRegistration* DomainGraph::PartyOf(
-    absl::string_view origin, absl::string_view party) const {
+const GraphEntry* DomainGraph::PartyOf(absl::string_view origin,
+                                       absl::string_view party) const {
   auto it = log_parties_.find({std::string(origin), std::string(party)});
-  if (it == log_parties_.end()) {
-    auto any = parties_.find(std::string(party));
-    if (any == parties_.end()) return nullptr;
-    return &any->second->body.record().party_registration();
-  }
-  return &it->second->body.record().party_registration();
+  if (it != log_parties_.end()) return it->second;
+  auto any = parties_.find(std::string(party));
+  return any == parties_.end() ? nullptr : any->second;
 }
 
 const v1::ProductRegistration* DomainGraph::Product(
@@ -201,9 +198,11 @@ const v1::ProductRegistration* DomainGraph::Product(
   // 2: the author is registered as MAH (in the registration's own log,
   // else anywhere here); 1: not registered here; 0: registered otherwise.
   auto rank = [&](const GraphEntry* e) {
-    const v1::PartyRegistration* reg = PartyOf(e->origin, author(e));
+    const GraphEntry* reg = PartyOf(e->origin, author(e));
     if (reg == nullptr) return 1;
-    return reg->role() == v1::PARTY_ROLE_MAH ? 2 : 0;
+    return reg->body.record().party_registration().role() == v1::PARTY_ROLE_MAH
+               ? 2
+               : 0;
   };
   int best = 0;
   for (const GraphEntry* e : it->second) best = std::max(best, rank(e));

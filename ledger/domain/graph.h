@@ -151,10 +151,10 @@ class DomainGraph {
   // speaks for the product. The MAH is the author of the first of them (by
   // event time), and its plan the latest it registered in that log.
   const v1::ProductRegistration* Product(absl::string_view id) const;
-  // The party's registration in log `origin`, else its latest anywhere in
-  // the graph (nullptr: none).
-  const v1::PartyRegistration* PartyOf(absl::string_view origin,
-                                       absl::string_view party) const;
+  // The entry of the party's registration in log `origin`, else of its
+  // latest anywhere in the graph (nullptr: none).
+  const GraphEntry* PartyOf(absl::string_view origin,
+                            absl::string_view party) const;
   const v1::SiteRegistration* Site(absl::string_view id) const;
   // The registration of the product a lot was produced for (nullptr when
   // unknown to this graph).

@@ -409,22 +409,35 @@ void FindingScanner::Production(const E& e) {
              {&e});
     }
   }
-  auto party = g_.parties_.find(h.party_id());
-  if (party != g_.parties_.end()) {
-    const auto& reg = party->second->body.record().party_registration();
-    if (reg.role() == v1::PARTY_ROLE_CMO) {
-      absl::CivilSecond first =
-          absl::ToCivilSecond(FromProtoTime(reg.first_commercial_production()),
-                              absl::UTCTimeZone());
-      absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
-                             first.month(), first.day(), first.hour(),
-                             first.minute(), first.second());
-      if (absl::FromCivil(need, absl::UTCTimeZone()) > t) {
-        Report(
-            DomainFindingKind::kCmoExperience,
-            absl::StrCat("CMO ", h.party_id(), " has under ",
-                         o_.cmo_min_experience_years, " years of production"),
-            {party->second, &e});
+  // R-CMO-EXPERIENCE (rules.cc CmoExperience): a party registered as CMO,
+  // or producing for another party's product whatever its registered role,
+  // by its registration in its own log.
+  const E* party = g_.PartyOf(e.origin, h.party_id());
+  const bool for_another =
+      p != nullptr && p->header().party_id() != h.party_id();
+  if (party != nullptr) {
+    const auto& reg = party->body.record().party_registration();
+    if (reg.role() == v1::PARTY_ROLE_CMO || for_another) {
+      if (!reg.has_first_commercial_production()) {
+        Report(DomainFindingKind::kCmoExperience,
+               absl::StrCat("CMO ", h.party_id(),
+                            " has no first commercial biologics production "
+                            "on record"),
+               {party, &e});
+      } else {
+        absl::CivilSecond first = absl::ToCivilSecond(
+            FromProtoTime(reg.first_commercial_production()),
+            absl::UTCTimeZone());
+        absl::CivilSecond need(first.year() + o_.cmo_min_experience_years,
+                               first.month(), first.day(), first.hour(),
+                               first.minute(), first.second());
+        if (absl::FromCivil(need, absl::UTCTimeZone()) > t) {
+          Report(
+              DomainFindingKind::kCmoExperience,
+              absl::StrCat("CMO ", h.party_id(), " has under ",
+                           o_.cmo_min_experience_years, " years of production"),
+              {party, &e});
+        }
       }
     }
   }

@@ -218,14 +218,36 @@ absl::Status LotUnique(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// A CMO for the pilot is a party registered as CMO, or any party producing
+// a stage of a product whose MAH is another party, whatever role it gave
+// itself (a CMO registered as a lab would otherwise need no experience).
 absl::Status CmoExperience(RuleContext& ctx) {
-  auto party = FindParty(ctx, ctx.header->party_id());
+  const std::string& author = ctx.header->party_id();
+  auto party = FindParty(ctx, author);
   if (!party.ok()) {
     return Refuse(
-        absl::StrCat("experience of party ", ctx.header->party_id(),
+        absl::StrCat("experience of party ", author,
                      " cannot be checked: ", party.status().message()));
   }
-  if ((*party)->role() != v1::PARTY_ROLE_CMO) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(ProductionFacts f, Production(ctx));
+  auto product = FindProduct(ctx, f.product_id);
+  const bool for_another =
+      product.ok() && (*product)->header().party_id() != author;
+  if ((*party)->role() != v1::PARTY_ROLE_CMO && !for_another) {
+    return absl::OkStatus();
+  }
+  if (!(*party)->has_first_commercial_production()) {
+    return Refuse(absl::StrCat(
+        "party_registration.first_commercial_production: none registered "
+        "for party ",
+        author, " (", v1::PartyRole_Name((*party)->role()),
+        "), which produces stage ", f.stage_id, " of ", f.product_id,
+        for_another
+            ? absl::StrCat(" for its MAH ", (*product)->header().party_id())
+            : "",
+        ": a CMO needs ", ctx.config.cmo_min_experience_years,
+        " years of commercial biologics production"));
+  }
   const absl::TimeZone utc = absl::UTCTimeZone();
   absl::CivilSecond first = absl::ToCivilSecond(
       FromProtoTime((*party)->first_commercial_production()), utc);
@@ -233,11 +255,11 @@ absl::Status CmoExperience(RuleContext& ctx) {
                            first.month(), first.day(), first.hour(),
                            first.minute(), first.second());
   if (absl::FromCivil(needed, utc) > ctx.event_time) {
-    return Refuse(absl::StrCat("CMO ", ctx.header->party_id(),
-                               " started commercial biologics production on ",
-                               absl::FormatCivilTime(absl::CivilDay(first)),
-                               ", under the required ",
-                               ctx.config.cmo_min_experience_years, " years"));
+    return Refuse(absl::StrCat(
+        "party_registration.first_commercial_production: CMO ", author,
+        " started commercial biologics production on ",
+        absl::FormatCivilTime(absl::CivilDay(first)), ", under the required ",
+        ctx.config.cmo_min_experience_years, " years"));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,8 @@
 // Who may speak for a product: only its MAH registers its segmentation plan
 // (R-PRODUCT-OWNER), and rules and findings read the MAH's plan whatever
-// another party wrote into its own log.
+// another party wrote into its own log; any party producing a stage of a
+// product that is not its MAH is a CMO for R-CMO-EXPERIENCE, whatever role
+// it registered itself with.
 #include <string>
 #include <vector>
 
@@ -196,6 +198,96 @@ TEST(ProductOwnerGraphTest, LaterSelfDeclaredMahDoesNotReplaceThePlan) {
   for (const auto& f : findings) kinds.push_back(f.kind);
   EXPECT_EQ(kinds, std::vector<DomainFindingKind>{
                        DomainFindingKind::kUnauthorisedSite});
+}
+
+// ---- R-CMO-EXPERIENCE: producing for another party's product makes a CMO
+
+struct RoleCase {
+  std::string name;
+  v1::PartyRole role;
+  bool with_date;  // a first commercial production in June 2023
+};
+
+class CmoByProductionTest : public ::testing::TestWithParam<RoleCase> {};
+
+TEST_P(CmoByProductionTest, RefusedOrFindingWhateverTheRegisteredRole) {
+  const RoleCase& rc = GetParam();
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  for (PilotMode mode : {PilotMode::kRefuse, PilotMode::kFinding}) {
+    DomainConfig cfg;
+    cfg.cmo_experience = mode;
+    Log log(chain.up().party(), &chain.evidence(), true, cfg);
+    v1::Record reg = chain.PartyReg(log.party(), rc.role, T(0));
+    if (rc.with_date) {
+      *reg.mutable_party_registration()->mutable_first_commercial_production() =
+          testing::Ts(testing::Date(2023, 6, 1));
+    }
+    SEG_ASSERT_OK(log.Append(reg, T(1)));
+    SEG_ASSERT_OK(log.Append(
+        chain.SiteReg(log.party(), {"cell-bank"}, testing::Date(2027, 1, 1)),
+        T(1)));
+    SEG_ASSERT_OK(log.Append(chain.Staff(log.party(), "qa-1"), T(2)));
+    SEG_ASSERT_OK(log.Append(chain.Staff(log.party(), "qa-2"), T(2)));
+    v1::Record lot =
+        chain.Produced(log.party(), Lot("MCB100"), "cell-bank",
+                       testing::Material("mcb"), Q("1", "H87"), T(10));
+    const auto before = log.index().rows();
+    auto ref = log.AppendCommitAlways(lot, T(10));
+    const std::string why = rc.with_date
+                                ? "under the required 3 years"
+                                : "party_registration.first_commercial_"
+                                  "production: none registered";
+    if (mode == PilotMode::kRefuse) {
+      EXPECT_THAT(ref, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                "rule R-CMO-EXPERIENCE: "));
+      EXPECT_THAT(ref, StatusIs(absl::StatusCode::kFailedPrecondition, why));
+      EXPECT_TRUE(log.index().rows() == before);
+    } else {
+      SEG_ASSERT_OK(ref);
+      auto rows = log.index().rows();
+      auto it = rows.find(
+          absl::StrCat("d/find/", Be64(ref->index()), "/R-CMO-EXPERIENCE"));
+      ASSERT_NE(it, rows.end());
+      v1::RuleFinding f;
+      ASSERT_TRUE(f.ParseFromString(it->second));
+      EXPECT_NE(f.message().find(why), std::string::npos) << f.message();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Roles, CmoByProductionTest,
+    ::testing::Values(RoleCase{"Lab", v1::PARTY_ROLE_LAB, false},
+                      RoleCase{"Carrier", v1::PARTY_ROLE_CARRIER, false},
+                      RoleCase{"SelfDeclaredMah", v1::PARTY_ROLE_MAH, false},
+                      RoleCase{"LabWithAYoungDate", v1::PARTY_ROLE_LAB, true}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(CmoByProductionGraphTest, ProducerRegisteredAsLabIsACmo) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log lab(testing::MakeParty("lab.example", "CN-GD"), &chain.evidence(),
+          /*enforce=*/false);
+  AppendRaw(lab, chain.PartyReg(lab.party(), v1::PARTY_ROLE_LAB, T(0)));
+  AppendRaw(lab,
+            chain.Produced(lab.party(), Lot("MCB100"), "cell-bank",
+                           testing::Material("mcb"), Q("1", "H87"), T(151)));
+  DomainGraph g = chain.Graph();
+  for (const auto& e : lab.entries()) {
+    SEG_ASSERT_OK(
+        g.AddSigned(lab.party().origin, e.body, e.signature, nullptr));
+  }
+  std::vector<std::string> messages;
+  for (const auto& f : g.Findings(chain.Options())) {
+    if (f.kind == DomainFindingKind::kCmoExperience) {
+      messages.push_back(f.message);
+    }
+  }
+  EXPECT_EQ(messages,
+            std::vector<std::string>{
+                "CMO " + lab.party().party +
+                " has no first commercial biologics production on record"});
 }
 
 }  // namespace
