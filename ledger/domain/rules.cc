@@ -281,6 +281,47 @@ absl::Status MahStaff(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// DOMAIN.md "Two releases": the MAH's QP releases the DP to market, and a
+// state lot release carries its certificate. The product of a market
+// release is that of the lot's row here (QaRelease names no product): a
+// lot this log does not hold, or holds without a product (received), may
+// be released only by a party registered as MAH.
+absl::Status MarketRelease(RuleContext& ctx) {
+  const v1::QaRelease& r = ctx.record.qa_release();
+  if (r.kind() == v1::RELEASE_KIND_STATE_LOT_RELEASE && !r.has_certificate()) {
+    return Refuse(
+        absl::StrCat("qa_release.certificate: the state lot release of lot ",
+                     r.lot_id(), " carries its certificate"));
+  }
+  if (r.kind() != v1::RELEASE_KIND_MAH_MARKET_RELEASE) {
+    return absl::OkStatus();
+  }
+  const std::string& author = ctx.header->party_id();
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, r.lot_id()));
+  if (lot != nullptr && !lot->product_id().empty()) {
+    auto product = FindProduct(ctx, lot->product_id());
+    if (product.ok()) {
+      const std::string& mah = (*product)->header().party_id();
+      if (mah == author) return absl::OkStatus();
+      return Refuse(absl::StrCat(
+          "qa_release.kind: only the MAH of ", lot->product_id(), " (", mah,
+          ") releases lot ", r.lot_id(), " to market, not party ", author));
+    }
+  }
+  auto party = FindParty(ctx, author);
+  if (party.ok() && (*party)->role() == v1::PARTY_ROLE_MAH) {
+    return absl::OkStatus();
+  }
+  if (!party.ok() && !absl::IsNotFound(party.status())) return party.status();
+  return Refuse(absl::StrCat(
+      "qa_release.kind: party ", author, " is ",
+      party.ok()
+          ? absl::StrCat("registered as ", v1::PartyRole_Name((*party)->role()))
+          : "not registered",
+      ": only a MAH releases a lot to market (lot ", r.lot_id(),
+      ", whose product is not known here)"));
+}
+
 constexpr Rule kRules[] = {
     {"R-KEY-VALIDITY", K::KIND_NOT_SET, PilotParam::kNone,
      "a key signs only within its validity", &KeyValidity},
@@ -354,6 +395,10 @@ constexpr Rule kRules[] = {
      "site release and incoming acceptance name a lot held here", &ReleaseLot},
     {"R-RELEASE-SIGNATURE", K::kQaRelease, PilotParam::kNone,
      "a release carries a released/rejected signature", &ReleaseSignature},
+    {"R-MARKET-RELEASE", K::kQaRelease, PilotParam::kNone,
+     "only the product's MAH releases to market; a state lot release carries "
+     "its certificate",
+     &MarketRelease},
     {"R-UNITS", K::kQcResult, PilotParam::kNone,
      "quantities in compatible units", &SampleUnits},
     {"R-SAMPLE-QTY", K::kQcResult, PilotParam::kNone,

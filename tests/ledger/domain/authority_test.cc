@@ -2,7 +2,8 @@
 // (R-PRODUCT-OWNER), and rules and findings read the MAH's plan whatever
 // another party wrote into its own log; any party producing a stage of a
 // product that is not its MAH is a CMO for R-CMO-EXPERIENCE, whatever role
-// it registered itself with.
+// it registered itself with; only the MAH releases a lot to market
+// (R-MARKET-RELEASE).
 #include <string>
 #include <vector>
 
@@ -288,6 +289,60 @@ TEST(CmoByProductionGraphTest, ProducerRegisteredAsLabIsACmo) {
             std::vector<std::string>{
                 "CMO " + lab.party().party +
                 " has no first commercial biologics production on record"});
+}
+
+// ---- R-MARKET-RELEASE: the MAH releases to market; a state lot release
+// carries its certificate
+
+TEST(MarketReleaseTest, CmoCannotReleaseItsDpToMarket) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& fill = chain.fill();
+  const auto before = fill.index().rows();
+  EXPECT_THAT(
+      fill.AppendCommitAlways(
+          chain.Release(fill.party(), Lot("DP001"),
+                        v1::RELEASE_KIND_MAH_MARKET_RELEASE, T(150)),
+          T(150)),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               "rule R-MARKET-RELEASE: qa_release.kind: only the MAH of " +
+                   testing::kProduct + " (" + chain.mah().party().party +
+                   ") releases lot " + Lot("DP001") + " to market"));
+  EXPECT_TRUE(fill.index().rows() == before);
+  // A lot received here has no product in its row: the author must be a
+  // registered MAH.
+  EXPECT_THAT(
+      fill.Append(chain.Release(fill.party(), Lot("DS001"),
+                                v1::RELEASE_KIND_MAH_MARKET_RELEASE, T(150)),
+                  T(150)),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               "rule R-MARKET-RELEASE: qa_release.kind: party " +
+                   fill.party().party +
+                   " is registered as "
+                   "PARTY_ROLE_CMO"));
+}
+
+TEST(MarketReleaseTest, MahReleasesLotsItDoesNotHold) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());  // the MAH released DP001
+  SEG_ASSERT_OK(chain.mah().Append(
+      chain.Release(chain.mah().party(), Lot("DP002"),
+                    v1::RELEASE_KIND_MAH_MARKET_RELEASE, T(150)),
+      T(150)));
+}
+
+TEST(MarketReleaseTest, StateLotReleaseCarriesItsCertificate) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& mah = chain.mah();
+  v1::Record r = chain.Release(mah.party(), Lot("DP001"),
+                               v1::RELEASE_KIND_STATE_LOT_RELEASE, T(150));
+  EXPECT_THAT(mah.Append(r, T(150)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-MARKET-RELEASE: qa_release.certificate: "));
+  *r.mutable_qa_release()->mutable_certificate() =
+      testing::Doc("state_lot_release_certificate", "NIFDC-2025-0001");
+  SEG_ASSERT_OK(mah.Append(r, T(150)));
 }
 
 }  // namespace

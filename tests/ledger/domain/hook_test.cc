@@ -127,6 +127,13 @@ std::vector<RuleCase> Cases() {
                             v1::SIGNATURE_MEANING_APPROVED, false);
                  return std::make_pair(&c.up(), r);
                }});
+  // More R-MARKET-RELEASE cases: authority_test.cc.
+  v.push_back({"MarketReleaseByACmo", "R-MARKET-RELEASE", [=](AdcChain& c) {
+                 return std::make_pair(
+                     &c.fill(),
+                     c.Release(c.fill().party(), Lot("DP001"),
+                               v1::RELEASE_KIND_MAH_MARKET_RELEASE, t));
+               }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
         &c.down(),
