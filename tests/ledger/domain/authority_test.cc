@@ -201,6 +201,29 @@ TEST(ProductOwnerGraphTest, LaterSelfDeclaredMahDoesNotReplaceThePlan) {
                        DomainFindingKind::kUnauthorisedSite});
 }
 
+// A view holding the MAH's product registration but not its party
+// registration (a single entry of evidence) still reads that plan: only an
+// author registered with another role is ignored.
+TEST(ProductOwnerGraphTest, PlanOfAnAuthorNotRegisteredHereStillCounts) {
+  AdcChain chain(testing::Defect::kUnauthorisedSite, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  DomainGraph g;
+  for (const auto& e : chain.fill().entries()) {
+    SEG_ASSERT_OK(
+        g.AddSigned(chain.fill().party().origin, e.body, e.signature, nullptr));
+  }
+  for (const auto& e : chain.mah().entries()) {
+    if (!e.parsed.record().has_product_registration()) continue;
+    SEG_ASSERT_OK(
+        g.AddSigned(chain.mah().party().origin, e.body, e.signature, nullptr));
+  }
+  size_t unauthorised = 0;
+  for (const auto& f : g.Findings(chain.Options())) {
+    unauthorised += f.kind == DomainFindingKind::kUnauthorisedSite;
+  }
+  EXPECT_EQ(unauthorised, 1u);
+}
+
 // ---- R-CMO-EXPERIENCE: producing for another party's product makes a CMO
 
 struct RoleCase {
