@@ -248,6 +248,27 @@ absl::Status LoadVerifiedLogs(const PeerStore& peers,
   return inner;
 }
 
+absl::Status LoadTransferEvidence(const PeerStore& peers,
+                                  const std::set<std::string>& transfers,
+                                  domain::DomainGraph* graph) {
+  for (const std::string& t : transfers) {
+    SEG_ASSIGN_OR_RETURN(auto positions, peers.EvidenceOfTransfer(t));
+    for (const auto& [origin, index] : positions) {
+      if (graph->Find(origin, index) != nullptr) continue;
+      absl::StatusOr<v1::StoredEvidence> ev = peers.GetEvidence(origin, index);
+      if (absl::IsNotFound(ev.status())) {
+        return absl::DataLossError(
+            absl::StrCat("indexed ", ev.status().message()));
+      }
+      SEG_RETURN_IF_ERROR(ev.status());
+      const v1::SignedEntry& e = ev->evidence().entry().entry();
+      SEG_RETURN_IF_ERROR(
+          graph->AddSigned(origin, e.body(), e.signature(), nullptr));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadOwnLog(const store::LogStore& log,
                         domain::DomainGraph* graph) {
   absl::Status inner;

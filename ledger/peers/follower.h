@@ -8,6 +8,8 @@
 #ifndef SEGLEDGER_LEDGER_PEERS_FOLLOWER_H_
 #define SEGLEDGER_LEDGER_PEERS_FOLLOWER_H_
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -24,6 +26,17 @@ namespace segledger::peers {
 // when a stored row does not parse.
 absl::Status LoadVerifiedLogs(const PeerStore& peers,
                               domain::DomainGraph* graph);
+
+// Adds to `graph` the verified hand-off evidence `peers` holds that names
+// one of `transfers` (PeerStore::EvidenceOfTransfer): the other side of
+// those shipments - the receiver's receipt of a dispatch, the sender's
+// dispatch of a receipt - without loading whole logs. For a node that
+// follows no log, whose lot queries load only its own entries
+// (store_queries.h). DATA_LOSS when an indexed row is missing or does not
+// parse.
+absl::Status LoadTransferEvidence(const PeerStore& peers,
+                                  const std::set<std::string>& transfers,
+                                  domain::DomainGraph* graph);
 
 // Adds every entry of this node's own log.
 absl::Status LoadOwnLog(const store::LogStore& log, domain::DomainGraph* graph);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ledger/checkpoint.h"
+#include "ledger/domain/links.h"
 #include "ledger/entry_codec.h"
 #include "ledger/peers/peer_keys.h"
 #include "ledger/peers/peer_rows.h"
@@ -283,6 +284,7 @@ absl::StatusOr<AcceptResult> PeerStore::AcceptEvidence(
       AddEvidenceRows(evidence, leaf, *res, held, keyring, batch));
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
   generation_.fetch_add(1);
+  IndexNewEvidence(origin, evidence.entry().index(), res->entry.body.record());
   return AcceptResult{leaf, false, size};
 }
 
@@ -303,6 +305,84 @@ absl::StatusOr<std::vector<v1::StoredEvidence>> PeerStore::ListEvidence(
     absl::string_view origin) const {
   return ScanPeerRows<v1::StoredEvidence>(kv_, OriginPrefix('e', origin),
                                           absl::StrCat("evidence of ", origin));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>>
+PeerStore::EvidenceOfTransfer(absl::string_view transfer) const {
+  absl::MutexLock l(&transfer_mu_);
+  if (!transfers_indexed_) {
+    absl::Status s = IndexHeldEvidenceLocked();
+    if (!s.ok()) {
+      evidence_by_transfer_.clear();  // the next call reads them again
+      return s;
+    }
+    transfers_indexed_ = true;
+  }
+  auto it = evidence_by_transfer_.find(transfer);
+  if (it == evidence_by_transfer_.end()) {
+    return std::vector<std::pair<std::string, uint64_t>>();
+  }
+  return std::vector<std::pair<std::string, uint64_t>>(it->second.begin(),
+                                                       it->second.end());
+}
+
+absl::Status PeerStore::IndexHeldEvidenceLocked() const {
+  // Rows written by AcceptEvidence meanwhile are indexed here or there:
+  // both insert into a set.
+  struct Held {
+    std::pair<std::string, uint64_t> pos;
+    std::vector<std::string> transfers;
+  };
+  std::vector<Held> held;
+  absl::Status bad;
+  const std::string prefix = "e/";
+  SEG_RETURN_IF_ERROR(kv_.Scan(
+      Family::kPeers, prefix, PrefixEnd(prefix),
+      [&](absl::string_view key, absl::string_view value) {
+        absl::StatusOr<std::pair<std::string, uint64_t>> pos =
+            ParseRef(key.substr(prefix.size()));
+        if (!pos.ok()) {
+          bad = pos.status();
+          return false;
+        }
+        v1::StoredEvidence stored;
+        if (!stored.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+          bad = CorruptPeerRow<v1::StoredEvidence>("evidence index", key);
+          return false;
+        }
+        v1::EntryBody body;
+        if (!body.ParseFromString(stored.evidence().entry().entry().body())) {
+          bad =
+              CorruptPeerRow<v1::EntryBody>("evidence index, entry body", key);
+          return false;
+        }
+        held.push_back(
+            Held{*std::move(pos), domain::LinksOf(body.record()).transfers});
+        return true;
+      }));
+  SEG_RETURN_IF_ERROR(bad);
+  for (const Held& h : held) {
+    IndexEvidenceLocked(h.pos.first, h.pos.second, h.transfers);
+  }
+  return absl::OkStatus();
+}
+
+void PeerStore::IndexEvidenceLocked(
+    absl::string_view origin, uint64_t index,
+    const std::vector<std::string>& transfers) const {
+  for (const std::string& t : transfers) {
+    evidence_by_transfer_[t].emplace(std::string(origin), index);
+  }
+}
+
+void PeerStore::IndexNewEvidence(absl::string_view origin, uint64_t index,
+                                 const v1::Record& record) {
+  absl::MutexLock l(&transfer_mu_);
+  // Not built yet: the first EvidenceOfTransfer reads the row.
+  if (transfers_indexed_) {
+    IndexEvidenceLocked(origin, index, domain::LinksOf(record).transfers);
+  }
 }
 
 }  // namespace segledger::peers

@@ -15,7 +15,7 @@
 // Receipt is accepted only when the dispatch it cites is held verified.
 //
 // Thread-safe: writers of one origin serialize on its mutex; reads go to
-// the kv.
+// the kv, except EvidenceOfTransfer's in-memory index (its own mutex).
 #ifndef SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 #define SEGLEDGER_LEDGER_PEERS_PEER_STORE_H_
 
@@ -24,7 +24,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -93,6 +95,14 @@ class PeerStore {
   // Every stored evidence of `origin` in index order.
   absl::StatusOr<std::vector<v1::StoredEvidence>> ListEvidence(
       absl::string_view origin) const;
+  // The (origin, index) of every evidence held whose record names
+  // `transfer` (a dispatch or receipt of it), ascending. Served from an
+  // in-memory index: the first call reads every evidence row once (they
+  // are written once, by AcceptEvidence, which then keeps it current), so
+  // a lot query finds the other side of its hand-offs without a scan.
+  // DATA_LOSS when a stored row does not parse.
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>>
+  EvidenceOfTransfer(absl::string_view transfer) const;
 
   // Cosigns a peer checkpoint (C2SP signed note: adds `me`'s line) after
   // checking it is validly signed by the origin and consistent with the
@@ -162,6 +172,15 @@ class PeerStore {
                                const std::optional<HeldCheckpoint>& held,
                                const PeerKeyring& before,
                                store::KvBatch& batch) const;
+  // EvidenceOfTransfer's index: every e/ row read once (Locked: holds
+  // transfer_mu_), and the entries added since.
+  absl::Status IndexHeldEvidenceLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(transfer_mu_);
+  void IndexEvidenceLocked(absl::string_view origin, uint64_t index,
+                           const std::vector<std::string>& transfers) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(transfer_mu_);
+  void IndexNewEvidence(absl::string_view origin, uint64_t index,
+                        const v1::Record& record);
 
   store::KvStore& kv_;
   const Clock* clock_;
@@ -179,6 +198,13 @@ class PeerStore {
   absl::Mutex& OriginMutex(absl::string_view origin) const;
   mutable std::map<std::string, std::unique_ptr<absl::Mutex>, std::less<>>
       origin_mu_ ABSL_GUARDED_BY(config_mu_);
+  // transfer id -> (origin, index) of the evidence naming it; built on
+  // first use. Taken after an origin's mutex, never before.
+  mutable absl::Mutex transfer_mu_;
+  mutable bool transfers_indexed_ ABSL_GUARDED_BY(transfer_mu_) = false;
+  mutable std::map<std::string, std::set<std::pair<std::string, uint64_t>>,
+                   std::less<>>
+      evidence_by_transfer_ ABSL_GUARDED_BY(transfer_mu_);
 };
 
 // The equivocations as verifier findings (kEquivocation, index = offered

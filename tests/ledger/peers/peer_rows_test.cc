@@ -114,6 +114,8 @@ TEST(PeerRowsTest, PeerStoreReadersReportCorruptRows) {
                  {"evidence of cmo-up", "StoredEvidence"});
   ExpectDataLoss(peers.GetEvidence(kUp, 4),
                  {"evidence of cmo-up", "StoredEvidence"});
+  ExpectDataLoss(peers.EvidenceOfTransfer("T1"),
+                 {"evidence index", "StoredEvidence"});
   ExpectDataLoss(
       peers.FollowedEntry(kUp, 5),
       {"followed entry cmo-up.example/segledger index 5", "SignedEntry"});

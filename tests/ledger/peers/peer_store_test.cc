@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
+#include "ledger/peers/follower.h"
 #include "ledger/peers/outbox.h"
 #include "ledger/proto_time.h"
 #include "tests/ledger/peers/peer_fixture.h"
@@ -126,6 +127,40 @@ TEST_F(PeerStoreTest, ValidEvidenceIsStoredAndServesTheDomain) {
               StatusIs(absl::StatusCode::kFailedPrecondition, "leaf hash"));
   EXPECT_THAT(domain_view.FindDispatch(kUp, i + 1, leaf),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A node that follows no log finds the other side of its lot's hand-offs
+// through EvidenceOfTransfer: evidence held before the first call (read
+// from the rows once), accepted after it, and held across a restart; and
+// LoadTransferEvidence adds to a graph only the evidence of the transfers
+// asked for.
+TEST_F(PeerStoreTest, EvidenceOfTransferFindsHeldNewAndReopenedEvidence) {
+  using Positions = std::vector<std::pair<std::string, uint64_t>>;
+  const uint64_t t1 = AppendDispatch(1, "T1");
+  SEG_ASSERT_OK(peers_->AcceptEvidence(Build(t1)).status());
+  SEG_ASSERT_OK_AND_ASSIGN(Positions got, peers_->EvidenceOfTransfer("T1"));
+  EXPECT_EQ(got, (Positions{{kUp, t1}}));
+  SEG_ASSERT_OK_AND_ASSIGN(got, peers_->EvidenceOfTransfer("T2"));
+  EXPECT_TRUE(got.empty());
+
+  const uint64_t t2 = AppendDispatch(0, "T2");
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    SEG_ASSERT_OK(peers_->AcceptEvidence(Build(t2)).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(got, peers_->EvidenceOfTransfer("T2"));
+  EXPECT_EQ(got, (Positions{{kUp, t2}}));
+
+  PeerStore reopened(receiver_kv_);
+  for (const auto& [transfer, index] :
+       std::vector<std::pair<std::string, uint64_t>>{{"T1", t1}, {"T2", t2}}) {
+    SEG_ASSERT_OK_AND_ASSIGN(got, reopened.EvidenceOfTransfer(transfer));
+    EXPECT_EQ(got, (Positions{{kUp, index}})) << transfer;
+  }
+
+  domain::DomainGraph graph;
+  SEG_ASSERT_OK(LoadTransferEvidence(reopened, {"T2", "T9"}, &graph));
+  EXPECT_EQ(graph.size(), 1u);
+  EXPECT_NE(graph.Find(kUp, t2), nullptr);
 }
 
 TEST_F(PeerStoreTest, RepeatedDeliveryHasExactlyOnceEffect) {
