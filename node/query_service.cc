@@ -24,9 +24,28 @@ absl::Status LoadAll(ServiceContext* ctx, domain::DomainGraph* graph) {
   return peers::LoadVerifiedLogs(*ctx->peers->peer_store(), graph);
 }
 
+// The transfers whose other side a lot query shows: the lot's own
+// dispatches and receipts (timeline, balance), or those of every lot the
+// trace reaches.
+std::set<std::string> TransfersOfQuery(const domain::DomainGraph& graph,
+                                       const std::string& lot_id,
+                                       domain::LoadScope scope) {
+  switch (scope) {
+    case domain::LoadScope::kBackward:
+      return graph.Backward(lot_id).transfers;
+    case domain::LoadScope::kForward:
+      return graph.Forward(lot_id).transfers;
+    case domain::LoadScope::kLot:
+      break;
+  }
+  return graph.TransfersOfLot(lot_id);
+}
+
 // Admits the call, checks lot_id and loads the graph the query needs: on a
 // node that follows other logs, all of them; else the lot's own entries
-// from the DomainHook's indexes.
+// from the DomainHook's indexes plus the hand-off evidence held of their
+// transfers (the receiver's receipt of our dispatch, the sender's dispatch
+// of our receipt), so a shipment delivered is not shown in transit.
 absl::Status Load(ServiceContext* ctx, const grpc::ServerContextBase& context,
                   const std::string& lot_id, domain::LoadScope scope,
                   domain::DomainGraph* graph) {
@@ -36,8 +55,14 @@ absl::Status Load(ServiceContext* ctx, const grpc::ServerContextBase& context,
   if (ctx->peers != nullptr && ctx->peers->follows_any()) {
     return LoadAll(ctx, graph);
   }
-  return domain::LoadLotEntries(ctx->store->kv(), ctx->store->origin(), lot_id,
-                                scope, graph);
+  s = domain::LoadLotEntries(ctx->store->kv(), ctx->store->origin(), lot_id,
+                             scope, graph);
+  if (!s.ok() || ctx->peers == nullptr || ctx->peers->peer_store() == nullptr) {
+    return s;
+  }
+  return peers::LoadTransferEvidence(*ctx->peers->peer_store(),
+                                     TransfersOfQuery(*graph, lot_id, scope),
+                                     graph);
 }
 
 absl::StatusOr<domain::FindingSeverity> ParseSeverity(absl::string_view s) {

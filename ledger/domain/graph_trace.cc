@@ -80,11 +80,12 @@ void DomainGraph::Trace(absl::string_view start, bool backward,
         out->sites.insert(r.dispatch().to_site_id());
         tl.sites.insert(site);
       } else if (r.has_receipt()) {
-        // A site's own node holds its receipts without the senders'
-        // dispatches: the receipt alone names the transfer and the site that
-        // took the lot in. The dispatching site comes from the dispatch (it
-        // names the lot) when that is in the graph; the receipt's reference
-        // to it gives only the sender's log origin, not a site.
+        // A graph may hold a receipt without the sender's dispatch (a
+        // site's own log, before the dispatch's evidence is loaded): the
+        // receipt alone names the transfer and the site that took the lot
+        // in. The dispatching site comes from the dispatch (it names the
+        // lot) when that is in the graph; the receipt's reference to it
+        // gives only the sender's log origin, not a site.
         out->transfers.insert(r.receipt().transfer_id());
         tl.sites.insert(site);
       } else if (!r.has_qa_release() && !r.has_qc_result() &&
