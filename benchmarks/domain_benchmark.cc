@@ -1,10 +1,12 @@
 // Lot queries on a generated single-site log (issue 4 "Performance"):
 // custody timeline, backward and forward trace of one lot, each loading
 // only the indexed entries from the store (store_queries.h) and running the
-// DomainGraph query. Also the per-record cost of DomainHook::OnAppend and
-// of field validation alone (BM_ValidateRecord), and append throughput
-// through a real LogStore with the DomainHook vs with no hook
-// (BM_AppendRulesVsPlain, prints the ratio), and a forward trace over a
+// DomainGraph query; the timeline again with the receipts of the log's
+// shipments held as peer evidence, loaded as QueryService does on a node
+// that follows no log (BM_TimelineWithHeldReceipts). Also the per-record cost
+// of DomainHook::OnAppend and of field validation alone (BM_ValidateRecord),
+// and append throughput through a real LogStore with the DomainHook vs with no
+// hook (BM_AppendRulesVsPlain, prints the ratio), and a forward trace over a
 // long in-memory transformation chain (BM_ForwardTraceLongChain).
 //
 // Records: SEGLEDGER_DOMAIN_BENCH_RECORDS (default 20000; set 1000000 for
@@ -32,11 +34,15 @@
 #include "ledger/domain/validate.h"
 #include "ledger/ed25519.h"
 #include "ledger/note.h"
+#include "ledger/peers/follower.h"
+#include "ledger/peers/outbox.h"
+#include "ledger/peers/peer_store.h"
 #include "ledger/status_macros.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/memory_kv.h"
 #include "ledger/store/rocksdb_kv.h"
 #include "tests/ledger/domain/adc_scenario.h"
+#include "tests/ledger/peers/peer_fixture.h"
 
 namespace segledger::domain {
 namespace {
@@ -143,6 +149,91 @@ void BM_Timeline(benchmark::State& state) {
   Report(state, lat);
 }
 BENCHMARK(BM_Timeline)->Unit(benchmark::kMicrosecond);
+
+// The receiver's receipt of every shipment of the log (one per block),
+// held as verified hand-off evidence in a PeerStore: what a site that
+// follows no log holds once its shipments arrived. The receipts name the
+// dispatch by a placeholder reference (the peer store checks the
+// receipt's own log, not what it cites).
+struct HeldReceipts {
+  store::MemoryKv kv;
+  std::unique_ptr<peers::PeerStore> peers;
+  size_t rows = 0;
+  double index_build_ms = 0;  // a fresh store's first EvidenceOfTransfer
+
+  explicit HeldReceipts(Fixture& f) {
+    const testing::Party& down = f.chain.down().party();
+    auto key = peers::testing::NewKey("down-k1");
+    auto site = peers::testing::OpenSite(down.origin, key);
+    if (!site.ok()) std::abort();
+    v1::EntryRef dispatch;
+    dispatch.set_origin(f.chain.up().party().origin);
+    dispatch.set_leaf_hash(std::string(HashBytes(kZeroHash)));
+    for (size_t k = 0; k < f.blocks; ++k) {
+      const std::string tag = std::to_string(k);
+      if (!peers::testing::AppendOne(
+               *site->log,
+               f.chain.Receive(down, dispatch, absl::StrCat("X", tag), "C",
+                               bench::HarvestLot(tag), Q("50", "LTR"), "SEAL-C",
+                               testing::T(300)))
+               .ok()) {
+        std::abort();
+      }
+    }
+    peers = std::make_unique<peers::PeerStore>(kv);
+    if (!peers->AddPeer({down.origin, {key->Verifier()}, down.party}).ok()) {
+      std::abort();
+    }
+    peers::Outbox outbox(*site->log);
+    for (uint64_t i = 0; i < site->log->Size(); ++i) {
+      auto held = peers->Latest(down.origin);
+      if (!held.ok()) std::abort();
+      auto ev = outbox.BuildEvidence(i, held->has_value() ? (*held)->size : 0);
+      if (!ev.ok() || !peers->AcceptEvidence(*ev).ok()) std::abort();
+      ++rows;
+    }
+    peers::PeerStore fresh(kv);
+    absl::Time start = absl::Now();
+    if (!fresh.EvidenceOfTransfer("").ok()) std::abort();
+    index_build_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+    if (!peers->EvidenceOfTransfer("").ok()) std::abort();  // built
+  }
+};
+
+HeldReceipts& R() {
+  static HeldReceipts* r = new HeldReceipts(F());
+  return *r;
+}
+
+// BM_Timeline as QueryService runs it on a node that follows no log: the
+// lot's own entries, then the held evidence of its transfers (the receipt).
+void BM_TimelineWithHeldReceipts(benchmark::State& state) {
+  Fixture& f = F();
+  HeldReceipts& r = R();
+  const std::string lot = Lot(absl::StrCat("H", f.blocks / 2));
+  Latencies lat;
+  for (auto _ : state) {
+    lat.Start();
+    DomainGraph g;
+    if (!LoadLotEntries(f.kv, f.chain.up().party().origin, lot, LoadScope::kLot,
+                        &g)
+             .ok() ||
+        !peers::LoadTransferEvidence(*r.peers, g.TransfersOfLot(lot), &g)
+             .ok()) {
+      state.SkipWithError("load failed");
+    }
+    auto tl = g.Timeline(lot);
+    lat.Stop();
+    if (tl.empty() || tl.back().kind != "receipt") {
+      state.SkipWithError("no receipt in the timeline");
+    }
+    benchmark::DoNotOptimize(tl);
+  }
+  Report(state, lat);
+  state.counters["evidence_rows"] = static_cast<double>(r.rows);
+  state.counters["index_build_ms"] = r.index_build_ms;
+}
+BENCHMARK(BM_TimelineWithHeldReceipts)->Unit(benchmark::kMicrosecond);
 
 void BM_BackwardTrace(benchmark::State& state) {
   Fixture& f = F();
