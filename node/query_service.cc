@@ -164,7 +164,14 @@ grpc::ServerUnaryReactor* QueryServiceImpl::MassBalance(
     out->set_dispatched(lot->second.first.ToString());
     out->set_received_quantity(lot->second.second.ToString());
     out->set_unit(sb.units[request->lot_id()]);
-    out->set_unit_note(sb.unit_note);
+    // This lot's quantities the shipment could not count (record, units).
+    std::string note;
+    for (const domain::UncountedQuantity& u : sb.uncounted) {
+      if (u.lot_id != request->lot_id()) continue;
+      absl::StrAppend(&note, note.empty() ? "" : "; ",
+                      domain::DescribeUncounted(u));
+    }
+    out->set_unit_note(note);
   }
   return Done(ctx_, reactor, absl::OkStatus());
 }

@@ -71,8 +71,28 @@ struct TraceResult {
   std::vector<v1::EntryRef> records;  // every record involved
 };
 
+// A quantity a balance leaves out of its sums: it does not convert to the
+// unit the balance is kept in (a count against a mass or volume; mass
+// against volume without the product's density in the graph), does not
+// parse, or would overflow the sum.
+struct UncountedQuantity {
+  v1::EntryRef record;
+  std::string record_kind;  // "receipt", ...
+  std::string lot_id;
+  // What the quantity is: "produced", "consumed", "received", "dispatched",
+  // "sampled" or "destroyed".
+  std::string movement;
+  std::string quantity;  // as recorded: "<value> <unit>"
+  std::string reason;    // e.g. "cannot convert H87 to LTR: count vs ..."
+};
+// "<record_kind> <origin> index <n>: <movement> <quantity> not counted
+// (<reason>)".
+std::string DescribeUncounted(const UncountedQuantity& u);
+
 struct LotBalance {
   std::string lot_id;
+  // The unit of the lot's first quantity in the graph; every sum below is
+  // in it.
   std::string unit;
   struct Site {
     Decimal produced, received, consumed, dispatched, sampled, destroyed,
@@ -83,6 +103,10 @@ struct LotBalance {
   // graph. A shipment received short is not in transit: compare its
   // dispatched and received quantities with Shipment().
   Decimal in_transit;
+  // The lot's quantities left out of the sums above, in log order. While
+  // there is one the balance is incomplete: its sums and on-hand figures
+  // are not to be read as balanced.
+  std::vector<UncountedQuantity> uncounted;
 };
 
 struct ShipmentBalance {
@@ -91,7 +115,11 @@ struct ShipmentBalance {
   // lot -> (dispatched, received) in the dispatch's unit of the lot.
   std::map<std::string, std::pair<Decimal, Decimal>> lots;
   std::map<std::string, std::string> units;  // lot -> that unit
-  std::string unit_note;  // set when a unit could not be converted
+  // The quantities left out of `lots` (a lot named here cannot be compared
+  // dispatched against received), and their DescribeUncounted joined by
+  // "; " (empty: none).
+  std::vector<UncountedQuantity> uncounted;
+  std::string unit_note;
 };
 
 class DomainGraph {

@@ -7,6 +7,7 @@
 #include "ledger/domain/graph.h"
 #include "ledger/domain/links.h"
 #include "ledger/domain/validate.h"
+#include "ledger/status_macros.h"
 
 namespace segledger::domain {
 namespace {
@@ -18,23 +19,86 @@ void AddRecord(TraceResult* out,
     out->records.push_back(e->Ref());
 }
 
-// Quantity `q` in `unit` (nullopt when it cannot be converted).
-std::optional<Decimal> In(const v1::Quantity& q, const std::string& unit,
-                          std::optional<Decimal> density) {
-  auto parsed = ParseQuantity(q, "q");
-  if (!parsed.ok()) return std::nullopt;
-  auto d = ConvertTo(*parsed, unit, density);
-  if (!d.ok()) return std::nullopt;
-  return *d;
+// Quantity `q` in `unit`, or why it cannot be.
+absl::StatusOr<Decimal> In(const v1::Quantity& q, const std::string& unit,
+                           std::optional<Decimal> density) {
+  SEG_ASSIGN_OR_RETURN(Quantity parsed, ParseQuantity(q, "quantity"));
+  return ConvertTo(parsed, unit, density);
 }
 
-void Bump(Decimal* field, std::optional<Decimal> d) {
-  if (!d.has_value()) return;
-  auto s = field->Add(*d);
-  if (s.ok()) *field = *s;
+// Adds `d` to `field`; the overflow otherwise.
+absl::Status Bump(Decimal* field, Decimal d) {
+  SEG_ASSIGN_OR_RETURN(*field, field->Add(d));
+  return absl::OkStatus();
+}
+
+using Field = Decimal LotBalance::Site::*;
+
+// Calls fn(lot, field, movement, quantity) for each quantity `r` adds to
+// or takes from a site's balance of a lot; a destruction without a
+// quantity (all on hand) passes nullptr.
+template <typename Fn>
+void ForEachQuantity(const v1::Record& r, Fn fn) {
+  if (r.has_lot_produced()) {
+    fn(r.lot_produced().lot_id(), &LotBalance::Site::produced, "produced",
+       &r.lot_produced().quantity());
+  } else if (r.has_transformation()) {
+    for (const auto& o : r.transformation().outputs()) {
+      fn(o.lot_id(), &LotBalance::Site::produced, "produced", &o.quantity());
+    }
+    for (const auto& i : r.transformation().inputs()) {
+      fn(i.lot_id(), &LotBalance::Site::consumed, "consumed", &i.quantity());
+    }
+  } else if (r.has_dispatch()) {
+    for (const auto& c : r.dispatch().containers()) {
+      fn(c.lot_id(), &LotBalance::Site::dispatched, "dispatched",
+         &c.quantity());
+    }
+  } else if (r.has_receipt()) {
+    for (const auto& c : r.receipt().containers()) {
+      fn(c.lot_id(), &LotBalance::Site::received, "received",
+         &c.received_quantity());
+    }
+  } else if (r.has_qc_result() && r.qc_result().has_sample_quantity()) {
+    fn(r.qc_result().lot_id(), &LotBalance::Site::sampled, "sampled",
+       &r.qc_result().sample_quantity());
+  } else if (r.has_status_change() &&
+             r.status_change().action() == v1::STATUS_ACTION_DESTROY) {
+    fn(r.status_change().lot_id(), &LotBalance::Site::destroyed, "destroyed",
+       r.status_change().has_quantity() ? &r.status_change().quantity()
+                                        : nullptr);
+  }
+}
+
+// The same for one lot: fn(field, movement, quantity).
+template <typename Fn>
+void ForEachLotQuantity(const v1::Record& r, absl::string_view lot, Fn fn) {
+  ForEachQuantity(r, [&](absl::string_view l, Field f, const char* movement,
+                         const v1::Quantity* q) {
+    if (l == lot) fn(f, movement, q);
+  });
+}
+
+UncountedQuantity Uncounted(const GraphEntry& e, absl::string_view lot,
+                            absl::string_view movement, const v1::Quantity& q,
+                            const absl::Status& why) {
+  UncountedQuantity u;
+  u.record = e.Ref();
+  u.record_kind = std::string(RecordKindName(e.body.record()));
+  u.lot_id = std::string(lot);
+  u.movement = std::string(movement);
+  u.quantity = absl::StrCat(q.value(), " ", q.unit());
+  u.reason = std::string(why.message());
+  return u;
 }
 
 }  // namespace
+
+std::string DescribeUncounted(const UncountedQuantity& u) {
+  return absl::StrCat(u.record_kind, " ", u.record.origin(), " index ",
+                      u.record.index(), ": ", u.movement, " ", u.quantity,
+                      " not counted (", u.reason, ")");
+}
 
 void DomainGraph::Trace(absl::string_view start, bool backward,
                         TraceResult* out) const {
@@ -130,64 +194,33 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
   // The lot's movements, then applied in log order: a destruction without a
   // quantity destroys what its site holds at that point (records.proto,
   // apply.cc), so it needs the site's running balance.
-  using Field = Decimal LotBalance::Site::*;
   struct Move {
     const GraphEntry* entry;
     LotBalance::Site* site;
     Field field;
-    std::optional<Decimal> amount;  // nullopt with all_on_hand
-    bool all_on_hand = false;
+    const char* movement;
+    const v1::Quantity* quantity;  // nullptr: a destruction of all on hand
+    absl::StatusOr<Decimal> amount;
+    bool in_transit;  // a dispatch no receipt in the graph answers
   };
   std::vector<Move> moves;
   for (const GraphEntry* e : OfLot(lot)) {
     const v1::Record& r = e->body.record();
     const v1::RecordHeader* h = HeaderOf(r);
     if (h == nullptr || DidNotOccur(*e)) continue;
-    auto unit_of = [&](const v1::Quantity& q) {
-      if (b.unit.empty()) b.unit = q.unit();
-      return In(q, b.unit, density);
-    };
     LotBalance::Site* s = &b.sites[h->site_id()];
-    auto move = [&](Field f, std::optional<Decimal> d) {
-      moves.push_back(Move{e, s, f, d});
-    };
-    if (r.has_lot_produced()) {
-      move(&LotBalance::Site::produced, unit_of(r.lot_produced().quantity()));
-    } else if (r.has_transformation()) {
-      for (const auto& o : r.transformation().outputs()) {
-        if (o.lot_id() == lot)
-          move(&LotBalance::Site::produced, unit_of(o.quantity()));
-      }
-      for (const auto& i : r.transformation().inputs()) {
-        if (i.lot_id() == lot)
-          move(&LotBalance::Site::consumed, unit_of(i.quantity()));
-      }
-    } else if (r.has_dispatch()) {
-      const bool received = HasReceipt(r.dispatch().transfer_id());
-      for (const auto& c : r.dispatch().containers()) {
-        if (c.lot_id() != lot) continue;
-        std::optional<Decimal> d = unit_of(c.quantity());
-        move(&LotBalance::Site::dispatched, d);
-        if (!received) Bump(&b.in_transit, d);
-      }
-    } else if (r.has_receipt()) {
-      for (const auto& c : r.receipt().containers()) {
-        if (c.lot_id() == lot)
-          move(&LotBalance::Site::received, unit_of(c.received_quantity()));
-      }
-    } else if (r.has_qc_result() && r.qc_result().has_sample_quantity()) {
-      move(&LotBalance::Site::sampled,
-           unit_of(r.qc_result().sample_quantity()));
-    } else if (r.has_status_change() &&
-               r.status_change().action() == v1::STATUS_ACTION_DESTROY) {
-      if (r.status_change().has_quantity()) {
-        move(&LotBalance::Site::destroyed,
-             unit_of(r.status_change().quantity()));
-      } else {
-        moves.push_back(
-            Move{e, s, &LotBalance::Site::destroyed, std::nullopt, true});
-      }
-    }
+    const bool in_transit =
+        r.has_dispatch() && !HasReceipt(r.dispatch().transfer_id());
+    ForEachLotQuantity(
+        r, lot, [&](Field f, const char* movement, const v1::Quantity* q) {
+          if (q == nullptr) {
+            moves.push_back(Move{e, s, f, movement, q, Decimal(), false});
+            return;
+          }
+          if (b.unit.empty()) b.unit = q->unit();
+          moves.push_back(
+              Move{e, s, f, movement, q, In(*q, b.unit, density), in_transit});
+        });
   }
   std::stable_sort(moves.begin(), moves.end(),
                    [](const Move& x, const Move& y) {
@@ -199,13 +232,24 @@ LotBalance DomainGraph::MassBalance(absl::string_view lot) const {
                                s.consumed.micros() - s.dispatched.micros() -
                                s.sampled.micros() - s.destroyed.micros());
   };
-  for (const Move& m : moves) {
-    std::optional<Decimal> amount = m.amount;
-    if (m.all_on_hand) {
+  for (Move& m : moves) {
+    if (m.quantity == nullptr) {
       Decimal held = on_hand(*m.site);
-      if (!held.is_negative()) amount = held;
+      if (held.is_negative()) continue;  // nothing left to destroy
+      m.amount = held;
     }
-    Bump(&(m.site->*m.field), amount);
+    absl::Status s = m.amount.status();
+    if (s.ok()) s = Bump(&(m.site->*m.field), *m.amount);
+    if (s.ok() && m.in_transit) s = Bump(&b.in_transit, *m.amount);
+    if (s.ok()) continue;
+    if (m.quantity != nullptr) {
+      b.uncounted.push_back(
+          Uncounted(*m.entry, lot, m.movement, *m.quantity, s));
+    } else {  // a destruction of all on hand whose sum overflowed
+      b.uncounted.push_back(
+          Uncounted(*m.entry, lot, m.movement, v1::Quantity(), s));
+      b.uncounted.back().quantity = "all on hand";
+    }
   }
   for (auto& [site, s] : b.sites) s.on_hand = on_hand(s);
   return b;
@@ -215,15 +259,21 @@ ShipmentBalance DomainGraph::Shipment(absl::string_view transfer) const {
   ShipmentBalance sb;
   sb.transfer_id = std::string(transfer);
   std::map<std::string, std::string> units;
+  // The lot's quantity in its unit of the shipment (the first one seen,
+  // the dispatch's), or an uncounted quantity.
+  auto count = [&](const GraphEntry& e, const std::string& lot,
+                   const char* movement, const v1::Quantity& q, Decimal* sum) {
+    auto [u, fresh] = units.emplace(lot, q.unit());
+    absl::StatusOr<Decimal> d = In(q, u->second, Density(lot));
+    absl::Status s = d.ok() ? Bump(sum, *d) : d.status();
+    if (!s.ok()) sb.uncounted.push_back(Uncounted(e, lot, movement, q, s));
+  };
   for (const GraphEntry* e : OfTransfer(transfer)) {
     const v1::Record& r = e->body.record();
     if (r.has_dispatch() && !DidNotOccur(*e)) {
       for (const auto& c : r.dispatch().containers()) {
-        auto [u, fresh] = units.emplace(c.lot_id(), c.quantity().unit());
-        auto d = In(c.quantity(), u->second, Density(c.lot_id()));
-        if (!d)
-          sb.unit_note = absl::StrCat("lot ", c.lot_id(), ": units differ");
-        Bump(&sb.lots[c.lot_id()].first, d);
+        count(*e, c.lot_id(), "dispatched", c.quantity(),
+              &sb.lots[c.lot_id()].first);
       }
     }
   }
@@ -232,13 +282,15 @@ ShipmentBalance DomainGraph::Shipment(absl::string_view transfer) const {
     if (!r.has_receipt() || DidNotOccur(*e)) continue;
     sb.received = true;
     for (const auto& c : r.receipt().containers()) {
-      auto [u, fresh] = units.emplace(c.lot_id(), c.received_quantity().unit());
-      auto d = In(c.received_quantity(), u->second, Density(c.lot_id()));
-      if (!d) sb.unit_note = absl::StrCat("lot ", c.lot_id(), ": units differ");
-      Bump(&sb.lots[c.lot_id()].second, d);
+      count(*e, c.lot_id(), "received", c.received_quantity(),
+            &sb.lots[c.lot_id()].second);
     }
   }
   sb.units.insert(units.begin(), units.end());
+  for (const UncountedQuantity& u : sb.uncounted) {
+    absl::StrAppend(&sb.unit_note, sb.unit_note.empty() ? "" : "; ",
+                    DescribeUncounted(u));
+  }
   return sb;
 }
 

@@ -1148,6 +1148,26 @@ TEST_F(SendingSiteTest, ReceiptHeldAsEvidenceEndsTransitWithoutFollowing) {
             chain_.down().party().origin);
 }
 
+// A receipt counted in another dimension than the dispatch (kilograms
+// for vials) cannot be compared with it: the shipment's unit_note names
+// the record and both units instead of the old "units differ", and the
+// quantity received is not shown as counted.
+TEST_F(SendingSiteTest, ShipmentNoteNamesTheQuantityItCannotCount) {
+  ASSERT_NO_FATAL_FAILURE(ShipMcb(domain::testing::Q("4", "H87")));
+  ASSERT_NO_FATAL_FAILURE(DeliverReceipt(domain::testing::Q("0.4", "KGM")));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::MassBalanceResponse mb,
+                           client_->MassBalance(Mcb()));
+  ASSERT_EQ(mb.shipments_size(), 1);
+  const v1::MassBalanceResponse::Shipment& t1 = mb.shipments(0);
+  EXPECT_TRUE(t1.received());
+  EXPECT_EQ(t1.unit(), "H87");
+  EXPECT_EQ(t1.received_quantity(), "0");
+  for (const char* part :
+       {"receipt", "0.4 KGM", "H87", "cmo-down.example/segledger"}) {
+    EXPECT_THAT(t1.unit_note(), HasSubstr(part));
+  }
+}
+
 // A rotation whose synced write fails after the batch reached the disk is
 // durable once RocksDB replays its WAL: the log then needs the new key.
 // The node used to delete the key file on any RotateKey error, so the

@@ -398,6 +398,41 @@ TEST(AdcChainTest, MassBalanceInTransitIsWhatNoReceiptTookIn) {
   EXPECT_EQ(ds.in_transit.ToString(), "1");  // T5; T3's 4 KGM arrived
 }
 
+// The lot's balance lists each quantity it leaves out - the record, what
+// it is, the quantity as recorded and why - and counts the rest: a QC
+// sample of HV001 counted in vials (H87) against a lot kept in litres.
+TEST(AdcChainTest, MassBalanceListsTheQuantitiesItDoesNotCount) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  LotBalance before = chain.Graph().MassBalance(Lot("HV001"));
+  EXPECT_TRUE(before.uncounted.empty());
+  const v1::Quantity vials = testing::Q("2", "H87");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef qc,
+      chain.up().Append(
+          chain.Qc(chain.up().party(), Lot("HV001"), testing::T(23), &vials),
+          testing::T(23.1)));
+  DomainGraph g = chain.Graph();
+  LotBalance hv = g.MassBalance(Lot("HV001"));
+  const auto& up = hv.sites.at(chain.up().party().site);
+  EXPECT_EQ(up.sampled.ToString(), "0.2");  // the litres sampled before
+  EXPECT_EQ(up.on_hand, before.sites.at(chain.up().party().site).on_hand);
+  ASSERT_EQ(hv.uncounted.size(), 1u);
+  const UncountedQuantity& u = hv.uncounted[0];
+  EXPECT_EQ(u.record.origin(), qc.origin());
+  EXPECT_EQ(u.record.index(), qc.index());
+  EXPECT_EQ(u.record.leaf_hash(), qc.leaf_hash());
+  EXPECT_EQ(u.record_kind, "qc_result");
+  EXPECT_EQ(u.lot_id, Lot("HV001"));
+  EXPECT_EQ(u.movement, "sampled");
+  EXPECT_EQ(u.quantity, "2 H87");
+  EXPECT_EQ(u.reason, "cannot convert H87 to LTR: count vs mass/volume");
+  EXPECT_EQ(DescribeUncounted(u),
+            absl::StrCat("qc_result ", qc.origin(), " index ", qc.index(),
+                         ": sampled 2 H87 not counted (cannot convert H87 to "
+                         "LTR: count vs mass/volume)"));
+}
+
 TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
   AdcChain chain;
   SEG_ASSERT_OK(chain.Build());
