@@ -23,6 +23,7 @@ absl::string_view DomainFindingKindName(DomainFindingKind k) {
       "key_outside_validity",
       "equivocation",
       "late_record",
+      "uncounted_quantity",
   };
   return kNames[static_cast<int>(k)];
 }

@@ -35,8 +35,11 @@ enum class DomainFindingKind {
   kKeyOutsideValidity,        // signed by a revoked, retired or expired key
   kEquivocation,              // two different entries for one position
   kLateRecord,                // captured long after the event (ALCOA+)
+  // A lot's mass balance, or a shipment's dispatched - received, leaves a
+  // quantity out: its unit does not convert to the balance's unit.
+  kUncountedQuantity,
 };
-inline constexpr int kNumDomainFindingKinds = 19;
+inline constexpr int kNumDomainFindingKinds = 20;
 
 enum class FindingSeverity {
   kInfo = 0,

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -194,6 +195,26 @@ class DomainGraph {
   void Trace(absl::string_view lot, bool backward, TraceResult* out) const;
   // Whether a receipt of the transfer, not voided, is in the graph.
   bool HasReceipt(absl::string_view transfer) const;
+  // The lots whose MassBalance may leave a quantity out, from the records
+  // fed to Add (at least every one not voided): not all of a lot's
+  // quantities share one unit, one does not parse, or their total would
+  // overflow. Every other lot's balance counts everything, so Findings
+  // computes only these balances, noting quantities as it visits each
+  // entry. Holds views into the records: they must outlive it.
+  class UncountedLots {
+   public:
+    void Add(const v1::Record& r);
+    const std::set<std::string>& lots() const { return lots_; }
+
+   private:
+    struct Lot {
+      const std::string* unit = nullptr;
+      Decimal total;
+      bool may_leave_out = false;
+    };
+    absl::flat_hash_map<absl::string_view, Lot> seen_;
+    std::set<std::string> lots_;
+  };
   bool DidNotOccur(const GraphEntry& e, int depth) const;
 
   std::vector<std::unique_ptr<GraphEntry>> entries_;

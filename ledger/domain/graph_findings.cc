@@ -46,7 +46,9 @@ class FindingScanner {
       if (r.has_transformation()) Inputs(*e);
       if (r.has_qa_release()) MarketRelease(*e);
       Late(*e);
+      uncounted_lots_.Add(r);
     }
+    Balances();
     return std::move(out_);
   }
 
@@ -245,6 +247,12 @@ class FindingScanner {
   }
 
   void Receipt(const E& e);
+  void Balances();
+  // Adds to `es` the entries of the quantities of `uncounted` about `lot`
+  // it does not hold yet; returns their DescribeUncounted joined by "; "
+  // (empty: none about the lot).
+  std::string Uncounted(const std::vector<UncountedQuantity>& uncounted,
+                        absl::string_view lot, std::vector<const E*>* es);
   void Excursion(const E& e);
   void Production(const E& e);
   void MahStaff(const E& e, const std::string& mah, absl::Time t);
@@ -282,6 +290,7 @@ class FindingScanner {
   // (origin, deviation id) -> its records in log order.
   std::map<std::pair<std::string, std::string>, std::vector<const E*>>
       deviations_;
+  DomainGraph::UncountedLots uncounted_lots_;  // fed by Run, read by Balances
 };
 
 void FindingScanner::Receipt(const E& e) {
@@ -336,6 +345,17 @@ void FindingScanner::Receipt(const E& e) {
   }
   ShipmentBalance sb = g_.Shipment(d.transfer_id());
   for (const auto& [lot, q] : sb.lots) {
+    // Sums that leave a quantity out are neither a match nor a mismatch.
+    std::vector<const E*> es{de, &e};
+    std::string left_out = Uncounted(sb.uncounted, lot, &es);
+    if (!left_out.empty()) {
+      Report(DomainFindingKind::kUncountedQuantity,
+             absl::StrCat("transfer ", d.transfer_id(), " lot ", lot,
+                          ": dispatched and received cannot be compared in ",
+                          sb.units[lot], ": ", left_out),
+             es);
+      continue;
+    }
     // DOMAIN.md "Queries" 4-5: dispatched - received within the product's
     // mass-balance tolerance is not a mismatch.
     const Decimal tolerance = g_.MassBalanceTolerancePercent(lot);
@@ -347,6 +367,37 @@ void FindingScanner::Receipt(const E& e) {
                        " received (tolerance ", tolerance.ToString(), "%)"),
           {de, &e});
     }
+  }
+}
+
+std::string FindingScanner::Uncounted(
+    const std::vector<UncountedQuantity>& uncounted, absl::string_view lot,
+    std::vector<const E*>* es) {
+  std::string out;
+  for (const UncountedQuantity& u : uncounted) {
+    if (u.lot_id != lot) continue;
+    absl::StrAppend(&out, out.empty() ? "" : "; ", DescribeUncounted(u));
+    const E* x = g_.ByRef(u.record);
+    if (x != nullptr && std::find(es->begin(), es->end(), x) == es->end()) {
+      es->push_back(x);
+    }
+  }
+  return out;
+}
+
+// DOMAIN.md "Queries" 4: a lot whose mass balance leaves a quantity out
+// (a unit that does not convert to the lot's) is not balanced, whatever
+// its sums say.
+void FindingScanner::Balances() {
+  for (const std::string& lot : uncounted_lots_.lots()) {
+    LotBalance b = g_.MassBalance(lot);
+    if (b.uncounted.empty()) continue;
+    std::vector<const E*> es;
+    std::string left_out = Uncounted(b.uncounted, lot, &es);
+    Report(DomainFindingKind::kUncountedQuantity,
+           absl::StrCat("lot ", lot, ": mass balance in ", b.unit,
+                        " is incomplete: ", left_out),
+           es);
   }
 }
 

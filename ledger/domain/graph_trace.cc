@@ -3,6 +3,7 @@
 #include <deque>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/domain/graph.h"
 #include "ledger/domain/links.h"
@@ -185,6 +186,26 @@ bool DomainGraph::HasReceipt(absl::string_view transfer) const {
     if (e->body.record().has_receipt() && !DidNotOccur(*e)) return true;
   }
   return false;
+}
+
+void DomainGraph::UncountedLots::Add(const v1::Record& r) {
+  ForEachQuantity(
+      r, [&](absl::string_view lot, Field, const char*, const v1::Quantity* q) {
+        if (q == nullptr || lot.empty()) return;
+        Lot& l = seen_[lot];
+        if (l.may_leave_out) return;
+        if (l.unit == nullptr) l.unit = &q->unit();
+        absl::StatusOr<Quantity> p = ParseQuantity(*q, "quantity");
+        if (p.ok() && q->unit() == *l.unit) {
+          absl::StatusOr<Decimal> sum = l.total.Add(p->value);
+          if (sum.ok()) {
+            l.total = *sum;
+            return;
+          }
+        }
+        l.may_leave_out = true;
+        lots_.insert(std::string(lot));
+      });
 }
 
 LotBalance DomainGraph::MassBalance(absl::string_view lot) const {

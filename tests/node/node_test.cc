@@ -1166,6 +1166,18 @@ TEST_F(SendingSiteTest, ShipmentNoteNamesTheQuantityItCannotCount) {
        {"receipt", "0.4 KGM", "H87", "cmo-down.example/segledger"}) {
     EXPECT_THAT(t1.unit_note(), HasSubstr(part));
   }
+  // Findings call the shipment incomparable, not a quantity mismatch.
+  SEG_ASSERT_OK_AND_ASSIGN(v1::FindingsResponse f, client_->Findings(""));
+  std::vector<std::string> kinds;
+  for (const auto& x : f.findings()) {
+    kinds.push_back(x.kind());
+    if (x.kind() == "uncounted_quantity") {
+      EXPECT_THAT(x.message(), HasSubstr("transfer T1"));
+      EXPECT_THAT(x.message(), HasSubstr("received 0.4 KGM not counted"));
+    }
+  }
+  EXPECT_THAT(kinds, ::testing::Contains("uncounted_quantity"));
+  EXPECT_THAT(kinds, ::testing::Not(::testing::Contains("quantity_mismatch")));
 }
 
 // A rotation whose synced write fails after the batch reached the disk is

@@ -31,6 +31,7 @@ enum class Defect {
   kKeyOutsideValidity,
   kEquivocation,
   kLateRecord,
+  kUncountedQuantity,
 };
 
 class AdcChain {
@@ -471,6 +472,8 @@ inline absl::Status AdcChain::Downstream() {
   auto* c = rec.mutable_receipt()->mutable_containers(0);
   if (d_ == Defect::kQuantity)
     *c->mutable_received_quantity() = Q("190", "LTR");
+  if (d_ == Defect::kUncountedQuantity)  // drums counted, not litres
+    *c->mutable_received_quantity() = Q("4", "H87");
   if (t1_received.has_value()) *c->mutable_received_quantity() = *t1_received;
   if (d_ == Defect::kContainer) c->set_container_id("C1-OTHER");
   if (d_ == Defect::kSeal) c->set_seals_intact(false);

@@ -398,6 +398,77 @@ TEST(AdcChainTest, MassBalanceInTransitIsWhatNoReceiptTookIn) {
   EXPECT_EQ(ds.in_transit.ToString(), "1");  // T5; T3's 4 KGM arrived
 }
 
+// DOMAIN.md "Queries" 4-5: a quantity that does not convert to the unit
+// a balance is kept in (a count against a volume) is not counted, and the
+// balance is then not complete. T7 ships 1 LTR of HV001 plus 4 drums (H87)
+// and arrives as 1 LTR plus 3 drums: the shipment and the findings used to
+// skip both counts and call it balanced. Now neither is read as balanced:
+// the shipment and the lot's balance are uncounted_quantity findings
+// naming the records and units, and no quantity_mismatch is claimed from
+// sums that leave quantities out.
+TEST(AdcChainTest, QuantitiesThatDoNotConvertAreFindingsNotBalanced) {
+  AdcChain chain(Defect::kNone, /*enforce=*/false);
+  SEG_ASSERT_OK(chain.Build());
+  auto drums = [](v1::Record& r, const std::string& qty) {
+    if (r.has_dispatch()) {
+      auto* c = r.mutable_dispatch()->add_containers();
+      *c = r.dispatch().containers(0);
+      c->set_container_id("C7-DRUMS");
+      c->set_seal_ids(0, "SEAL-C7-DRUMS");
+      *c->mutable_quantity() = testing::Q(qty, "H87");
+    } else {
+      auto* c = r.mutable_receipt()->add_containers();
+      *c = r.receipt().containers(0);
+      c->set_container_id("C7-DRUMS");
+      c->set_seal_ids(0, "SEAL-C7-DRUMS");
+      *c->mutable_received_quantity() = testing::Q(qty, "H87");
+    }
+  };
+  v1::Record ship =
+      chain.Ship(chain.up().party(), chain.down().party(), "T7", "C7",
+                 Lot("HV001"), testing::Q("1", "LTR"), testing::Range(200, 800),
+                 testing::T(38), testing::T(44));
+  drums(ship, "4");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef t7,
+                           chain.up().Append(ship, testing::T(38.1)));
+  v1::Record receipt =
+      chain.Receive(chain.down().party(), t7, "T7", "C7", Lot("HV001"),
+                    testing::Q("1", "LTR"), "SEAL-C7", testing::T(43));
+  drums(receipt, "3");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef r7,
+                           chain.down().Append(receipt, testing::T(43.1)));
+  DomainGraph g = chain.Graph();
+  auto findings = g.Findings(chain.Options());
+  std::vector<const DomainFinding*> uncounted;
+  for (const auto& f : findings) {
+    EXPECT_NE(f.kind, DomainFindingKind::kQuantityMismatch) << f.message;
+    if (DomainFindingKindName(f.kind) == "uncounted_quantity") {
+      uncounted.push_back(&f);
+    }
+  }
+  ASSERT_EQ(uncounted.size(), 2u) << Describe(findings);
+  for (const DomainFinding* f : uncounted) {
+    EXPECT_NE(f->message.find("3 H87"), std::string::npos) << f->message;
+    EXPECT_NE(f->message.find("LTR"), std::string::npos) << f->message;
+    bool names_receipt = false;
+    for (const auto& r : f->records) {
+      names_receipt |= r.origin() == r7.origin() && r.index() == r7.index();
+    }
+    EXPECT_TRUE(names_receipt) << f->message;
+  }
+  // The same quantities, in the balances' own terms.
+  ShipmentBalance shipment = g.Shipment("T7");
+  EXPECT_EQ(shipment.lots.at(Lot("HV001")),
+            std::make_pair(*Decimal::Parse("1"), *Decimal::Parse("1")));
+  ASSERT_EQ(shipment.uncounted.size(), 2u);
+  EXPECT_EQ(shipment.uncounted[1].record.index(), r7.index());
+  EXPECT_EQ(shipment.uncounted[1].movement, "received");
+  EXPECT_EQ(shipment.uncounted[1].quantity, "3 H87");
+  LotBalance hv = g.MassBalance(Lot("HV001"));
+  ASSERT_EQ(hv.uncounted.size(), 2u);
+  EXPECT_EQ(hv.unit, "LTR");
+}
+
 // The lot's balance lists each quantity it leaves out - the record, what
 // it is, the quantity as recorded and why - and counts the rest: a QC
 // sample of HV001 counted in vials (H87) against a lot kept in litres.
@@ -431,6 +502,13 @@ TEST(AdcChainTest, MassBalanceListsTheQuantitiesItDoesNotCount) {
             absl::StrCat("qc_result ", qc.origin(), " index ", qc.index(),
                          ": sampled 2 H87 not counted (cannot convert H87 to "
                          "LTR: count vs mass/volume)"));
+  // And the findings say the lot's balance is incomplete.
+  size_t found = 0;
+  for (const auto& f : g.Findings(chain.Options())) {
+    found += f.kind == DomainFindingKind::kUncountedQuantity &&
+             f.records.size() == 1 && f.records[0].index() == qc.index();
+  }
+  EXPECT_EQ(found, 1u);
 }
 
 TEST(AdcChainTest, ProvinceViewHoldsItsSitesAndTransfersTouchingThem) {
@@ -500,7 +578,9 @@ INSTANTIATE_TEST_SUITE_P(
         DefectCase{Defect::kKeyOutsideValidity,
                    DomainFindingKind::kKeyOutsideValidity},
         DefectCase{Defect::kEquivocation, DomainFindingKind::kEquivocation},
-        DefectCase{Defect::kLateRecord, DomainFindingKind::kLateRecord}),
+        DefectCase{Defect::kLateRecord, DomainFindingKind::kLateRecord},
+        DefectCase{Defect::kUncountedQuantity,
+                   DomainFindingKind::kUncountedQuantity}),
     [](const ::testing::TestParamInfo<DefectCase>& info) {
       std::string name(DomainFindingKindName(info.param.kind));
       std::string out;
@@ -517,8 +597,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(SeededDefectTest, EveryFindingKindIsSeeded) {
-  // 19 kinds, 19 cases above: a new kind must get a seeded test.
-  EXPECT_EQ(kNumDomainFindingKinds, 19);
+  // 20 kinds, 20 cases above: a new kind must get a seeded test.
+  EXPECT_EQ(kNumDomainFindingKinds, 20);
 }
 
 TEST(SeededDefectTest, ExcursionWithLinkedDeviationIsNotAFinding) {
