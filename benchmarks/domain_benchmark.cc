@@ -3,11 +3,12 @@
 // only the indexed entries from the store (store_queries.h) and running the
 // DomainGraph query; the timeline again with the receipts of the log's
 // shipments held as peer evidence, loaded as QueryService does on a node
-// that follows no log (BM_TimelineWithHeldReceipts). Also the per-record cost
-// of DomainHook::OnAppend and of field validation alone (BM_ValidateRecord),
-// and append throughput through a real LogStore with the DomainHook vs with no
-// hook (BM_AppendRulesVsPlain, prints the ratio), and a forward trace over a
-// long in-memory transformation chain (BM_ForwardTraceLongChain).
+// that follows no log (BM_TimelineWithHeldReceipts); every finding over the
+// whole log (BM_FindingsWholeLog). Also the per-record cost of
+// DomainHook::OnAppend and of field validation alone (BM_ValidateRecord),
+// and append throughput through a real LogStore with the DomainHook vs with
+// no hook (BM_AppendRulesVsPlain, prints the ratio), and a forward trace
+// over a long in-memory transformation chain (BM_ForwardTraceLongChain).
 //
 // Records: SEGLEDGER_DOMAIN_BENCH_RECORDS (default 20000; set 1000000 for
 // the 1M-record figure of the issue). The log is generated through the
@@ -234,6 +235,35 @@ void BM_TimelineWithHeldReceipts(benchmark::State& state) {
   state.counters["index_build_ms"] = r.index_build_ms;
 }
 BENCHMARK(BM_TimelineWithHeldReceipts)->Unit(benchmark::kMicrosecond);
+
+// Every finding over the whole generated log held in one DomainGraph (what
+// segaudit and QueryService.Findings run), including the balance of every
+// lot whose quantities do not share one unit (none here: the cost is the
+// check of every quantity).
+void BM_FindingsWholeLog(benchmark::State& state) {
+  Fixture& f = F();
+  DomainGraph g;
+  absl::Status added;
+  absl::Status scan = f.kv.Scan(
+      store::Family::kEntries, "", "",
+      [&](absl::string_view, absl::string_view v) {
+        v1::SignedEntry se;
+        if (!se.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+          added = absl::DataLossError("entry does not parse");
+          return false;
+        }
+        added = g.AddSigned(f.chain.up().party().origin, se.body(),
+                            se.signature(), nullptr);
+        return added.ok();
+      });
+  if (!scan.ok() || !added.ok()) std::abort();
+  for (auto _ : state) {
+    auto findings = g.Findings(f.chain.Options());
+    benchmark::DoNotOptimize(findings);
+  }
+  state.counters["entries"] = static_cast<double>(g.size());
+}
+BENCHMARK(BM_FindingsWholeLog)->Unit(benchmark::kMillisecond);
 
 void BM_BackwardTrace(benchmark::State& state) {
   Fixture& f = F();
