@@ -7,6 +7,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "ledger/peers/handoff.h"
 #include "ledger/status_macros.h"
 #include "node/data_dir.h"
 
@@ -82,6 +83,7 @@ absl::StatusOr<std::unique_ptr<PeerLinks>> PeerLinks::Create(
     link->channel = grpc::CreateCustomChannel(p.address(), *creds, args);
     link->peer = v1::PeerService::NewStub(link->channel);
     link->read = v1::ReadService::NewStub(link->channel);
+    link->proof = v1::ProofService::NewStub(link->channel);
     links->links_.push_back(std::move(link));
   }
   return links;
@@ -232,6 +234,26 @@ absl::StatusOr<std::optional<std::string>> GrpcFollowSource::CheckpointIn(
         finish, absl::StrCat("peer ", link_->config.origin(), " checkpoints")));
   }
   return best;
+}
+
+absl::StatusOr<std::vector<Hash>> GrpcFollowSource::ConsistencyProof(
+    uint64_t old_size, uint64_t new_size) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, timeout_);
+  v1::ConsistencyProofRequest req;
+  req.set_old_size(old_size);
+  req.set_tree_size(new_size);
+  v1::ConsistencyProofResponse resp;
+  SEG_RETURN_IF_ERROR(FromGrpc(
+      link_->proof->GetConsistencyProof(&ctx, req, &resp),
+      absl::StrCat("peer ", link_->config.origin(), " consistency proof")));
+  if (resp.old_size() != old_size || resp.tree_size() != new_size) {
+    return absl::DataLossError(absl::StrCat(
+        "peer ", link_->config.origin(), " sent a consistency proof from ",
+        resp.old_size(), " to ", resp.tree_size(), ", asked for ", old_size,
+        " to ", new_size));
+  }
+  return peers::HashesFromBytes(resp.proof(), "consistency proof");
 }
 
 }  // namespace segledger::node

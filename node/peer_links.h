@@ -38,6 +38,7 @@ struct PeerLink {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::PeerService::Stub> peer;
   std::unique_ptr<v1::ReadService::Stub> read;
+  std::unique_ptr<v1::ProofService::Stub> proof;
 };
 
 class PeerLinks {
@@ -79,7 +80,8 @@ class GrpcPeerTransport final : public peers::PeerTransport {
 };
 
 // FollowSource reading a peer's own log through its ReadService: the
-// latest signed checkpoint, then entries streamed in index order.
+// latest signed checkpoint, then entries streamed in index order; and
+// consistency proofs through its ProofService.
 class GrpcFollowSource final : public peers::FollowSource {
  public:
   GrpcFollowSource(const PeerLink* link, absl::Duration timeout)
@@ -89,6 +91,8 @@ class GrpcFollowSource final : public peers::FollowSource {
                                                        uint64_t to) override;
   absl::StatusOr<std::optional<std::string>> CheckpointIn(
       uint64_t above, uint64_t at_most) override;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) override;
 
  private:
   const PeerLink* link_;

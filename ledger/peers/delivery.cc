@@ -94,6 +94,24 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
           " that the keys held do not verify (", signed_by.message(), ")"));
     }
   }
+  // A step below the checkpoint held (moved by hand-off evidence too)
+  // is tied to it only by a proof; asked for before the entries, so a
+  // source that cannot give one (its log is shorter) costs no step.
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held,
+                       peers.Latest(origin));
+  std::optional<HeldConsistencyProof> to_held;
+  if (held.has_value() && target > 0 && target < held->size) {
+    absl::StatusOr<std::vector<Hash>> proof =
+        source.ConsistencyProof(target, held->size);
+    if (!proof.ok()) {
+      return absl::Status(
+          proof.status().code(),
+          absl::StrCat("follow ", origin, ": consistency proof from size ",
+                       target, " to the held size ", held->size, ": ",
+                       proof.status().message()));
+    }
+    to_held = HeldConsistencyProof{held->size, *std::move(proof)};
+  }
   SEG_ASSIGN_OR_RETURN(std::vector<v1::SignedEntry> entries,
                        source.Entries(state.size(), target));
   if (entries.size() != target - state.size()) {
@@ -101,7 +119,7 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
         absl::StrCat("follow ", origin, ": source returned ", entries.size(),
                      " entries for [", state.size(), ", ", target, ")"));
   }
-  return peers.Follow(origin, entries, note);
+  return peers.Follow(origin, entries, note, to_held);
 }
 
 }  // namespace segledger::peers

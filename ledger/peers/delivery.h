@@ -13,7 +13,10 @@
 // it, then PeerStore::Follow. A follower far behind goes in steps, each to
 // a signed checkpoint of the source at most FollowLimits::max_step entries
 // ahead: the entries of one step are held in memory together, and the
-// size a source claims is never trusted with an allocation.
+// size a source claims is never trusted with an allocation. A step that
+// ends below the checkpoint held for the origin (moved by hand-off
+// evidence too) carries the source's consistency proof from its size to
+// the held one.
 //
 // Thread-compatible: run one pass at a time per outbox / origin.
 #ifndef SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
@@ -70,6 +73,10 @@ class FollowSource {
   // (above, at_most]; nullopt when it keeps none there.
   virtual absl::StatusOr<std::optional<std::string>> CheckpointIn(
       uint64_t above, uint64_t at_most) = 0;
+  // The RFC 9162 consistency proof from `old_size` to `new_size`
+  // (0 < old_size < new_size) in the source's log.
+  virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) = 0;
 };
 
 struct FollowLimits {
@@ -86,9 +93,12 @@ struct FollowLimits {
 
 // Follows `origin` from the verified position towards the source's latest
 // checkpoint in one verified batch: to it, or to the step checkpoint above.
+// When the step ends below the checkpoint held for `origin`, the source's
+// consistency proof to the held size goes with it (PeerStore::Follow).
 // Returns the new verified size; errors as PeerStore::Follow, or the
 // source's (UNAVAILABLE for a gap no step can verify, or a source that
-// answers outside what was asked).
+// answers outside what was asked; a source that cannot give the proof,
+// its error prefixed with what was asked).
 absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
                                     FollowSource& source,
                                     const FollowLimits& limits = {});

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "ledger/compact_range.h"
 #include "ledger/entry_codec.h"
+#include "ledger/merkle.h"
 #include "ledger/peers/peer_keys.h"
 #include "ledger/peers/peer_rows.h"
 #include "ledger/status_macros.h"
@@ -96,10 +97,18 @@ absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
   return absl::OkStatus();
 }
 
+// Whether a step ending at `size` must be proven a prefix of `held`: it
+// ends below it, and above 0 (the empty tree is a prefix of every tree).
+bool NeedsProofToHeld(uint64_t size,
+                      const std::optional<HeldCheckpoint>& held) {
+  return held.has_value() && size > 0 && size < held->size;
+}
+
 // Why a checked batch under a validly signed checkpoint shows a fork
-// (empty: it does not).
+// (empty: it does not). `to_held` is set when NeedsProofToHeld.
 std::string ForkDetail(const FollowBatch& b, const SignedCheckpoint& cp,
-                       const std::optional<HeldCheckpoint>& held) {
+                       const std::optional<HeldCheckpoint>& held,
+                       const std::optional<HeldConsistencyProof>& to_held) {
   if (b.forked) return b.fork_detail;
   if (b.range.Root() != cp.checkpoint.root) {
     return absl::StrFormat("checkpoint root %s differs from the entries' %s",
@@ -111,6 +120,17 @@ std::string ForkDetail(const FollowBatch& b, const SignedCheckpoint& cp,
     return absl::StrFormat("entries give root %s at held size %d, held %s",
                            HashHex(*b.root_at_held), held->size,
                            HashHex(held->root));
+  }
+  if (NeedsProofToHeld(b.range.size(), held)) {
+    absl::Status c =
+        VerifyConsistency(b.range.size(), held->size, to_held->proof,
+                          cp.checkpoint.root, held->root);
+    if (!c.ok()) {
+      return absl::StrFormat(
+          "checkpoint of size %d is not proven a prefix of the held "
+          "checkpoint of size %d: %s",
+          b.range.size(), held->size, c.message());
+    }
   }
   return "";
 }
@@ -154,13 +174,31 @@ absl::StatusOr<v1::SignedEntry> PeerStore::FollowedEntry(
 
 absl::StatusOr<uint64_t> PeerStore::Follow(
     absl::string_view origin, absl::Span<const v1::SignedEntry> entries,
-    absl::string_view checkpoint) {
+    absl::string_view checkpoint,
+    const std::optional<HeldConsistencyProof>& to_held) {
   absl::MutexLock l(&OriginMutex(origin));
   FollowBatch b;
   SEG_ASSIGN_OR_RETURN(b.keyring, Keyring(origin));
   const size_t learned = b.keyring.applied_count();
   SEG_ASSIGN_OR_RETURN(v1::FollowState state, FollowStateOf(origin));
   SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
+  // Below the held checkpoint only the proof ties the step to it (checked
+  // with the step's root below); refused before any entry is verified.
+  const uint64_t end = state.size() + entries.size();
+  if (NeedsProofToHeld(end, held)) {
+    if (!to_held.has_value()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "follow %s: the entries end at size %d, below the held checkpoint "
+          "of size %d, and no consistency proof from %d to %d was given",
+          origin, end, held->size, end, held->size));
+    }
+    if (to_held->held_size != held->size) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "follow %s: the consistency proof leads to size %d, but the held "
+          "checkpoint is of size %d now (ask for a proof to it)",
+          origin, to_held->held_size, held->size));
+    }
+  }
   SEG_RETURN_IF_ERROR(CheckBatch(origin, state, entries, held, b));
   SEG_RETURN_IF_ERROR(CheckSignatures(origin, state.size(), entries, b, pool_));
   SEG_ASSIGN_OR_RETURN(SignedCheckpoint cp,
@@ -172,7 +210,7 @@ absl::StatusOr<uint64_t> PeerStore::Follow(
         cp.checkpoint.size, size));
   }
   // From here on the checkpoint is validly signed: a mismatch is a fork.
-  const std::string fork = ForkDetail(b, cp, held);
+  const std::string fork = ForkDetail(b, cp, held, to_held);
   if (!fork.empty()) {
     v1::EquivocationRecord r =
         MakeEquivocation(origin, held.has_value() ? held->note : "", cp.note,

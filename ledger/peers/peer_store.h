@@ -55,6 +55,14 @@ struct PeerConfig {
   std::string party = {};
 };
 
+// An RFC 9162 consistency proof from the size a follow step ends at to the
+// size of the checkpoint held for the origin (PeerStore::Follow), read from
+// the origin's own log (ProofService.GetConsistencyProof).
+struct HeldConsistencyProof {
+  uint64_t held_size = 0;  // the size the proof leads to
+  std::vector<Hash> proof;
+};
+
 struct AcceptResult {
   Hash leaf_hash{};
   bool duplicate = false;  // already held: nothing written
@@ -133,9 +141,19 @@ class PeerStore {
   // inconsistent with what was verified before is an equivocation
   // (persisted, FAILED_PRECONDITION); a bad entry is INVALID_ARGUMENT and
   // nothing is stored. Returns the new verified size.
-  absl::StatusOr<uint64_t> Follow(absl::string_view origin,
-                                  absl::Span<const v1::SignedEntry> entries,
-                                  absl::string_view checkpoint);
+  //
+  // The checkpoint held for `origin` (Latest) may be larger than the
+  // follower's position (hand-off evidence moves it too). A step that ends
+  // below it (at a size above 0) must come with `to_held`, a consistency
+  // proof from the step's size to the held size: without one, or with one
+  // to another size than held now (the held checkpoint moved on: fetch it
+  // again), it is FAILED_PRECONDITION and nothing is stored; a proof that
+  // does not verify between the step's and the held root is an
+  // equivocation. `to_held` is ignored when the step needs none.
+  absl::StatusOr<uint64_t> Follow(
+      absl::string_view origin, absl::Span<const v1::SignedEntry> entries,
+      absl::string_view checkpoint,
+      const std::optional<HeldConsistencyProof>& to_held = std::nullopt);
   // The followed copy at (origin, index) (NOT_FOUND).
   absl::StatusOr<v1::SignedEntry> FollowedEntry(absl::string_view origin,
                                                 uint64_t index) const;

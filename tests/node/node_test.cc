@@ -855,6 +855,101 @@ TEST_F(NodeTest, FollowSourceStepsThroughSignedCheckpoints) {
   EXPECT_EQ(steps, (std::vector<uint64_t>{3, 6, 9, 12, 15}));
 }
 
+// The follower's held checkpoint ahead of its position (here from hand-off
+// evidence): each step below it carries a consistency proof to it, which
+// GrpcFollowSource reads from the source's ProofService. A copy of the
+// store started under the same key and grown another way (a fork) is an
+// equivocation at its first step, whose entries are still the genuine
+// ones; the genuine node is followed to the held size.
+TEST_F(NodeTest, FollowerProvesStepsBelowTheHeldCheckpoint) {
+  StartInsecure();
+  AppendN("a", 3);
+  SEG_ASSERT_OK(client_->CheckpointNow().status());  // at 3
+  const std::string fork_dir = dir_.Sub("fork");
+  std::filesystem::create_directories(fork_dir);
+  SEG_ASSERT_OK(node_->store().kv().Backup(DbDir(fork_dir)));
+  std::filesystem::copy(KeyDir(data_), KeyDir(fork_dir),
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy_file(NodeFile(data_), NodeFile(fork_dir));
+  AppendN("b", 5);
+  SEG_ASSERT_OK(client_->CheckpointNow().status());  // at 8
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("mah")));
+  peers::PeerStore follower(*kv);
+  peers::PeerConfig trusted;
+  trusted.origin = segledger::testing::kTestOrigin;
+  trusted.keys.push_back(*verifier_);
+  SEG_ASSERT_OK(follower.AddPeer(std::move(trusted)));
+  peers::Outbox outbox(node_->store());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev, outbox.BuildEvidence(7, 0));
+  SEG_ASSERT_OK(follower.AcceptEvidence(ev).status());
+  SEG_ASSERT_OK_AND_ASSIGN(auto held,
+                           follower.Latest(segledger::testing::kTestOrigin));
+  ASSERT_EQ(held->size, 8u);
+
+  v1::NodeConfig fork_config;
+  fork_config.set_data_dir(fork_dir);
+  fork_config.set_listen("127.0.0.1:0");
+  fork_config.set_insecure(true);
+  fork_config.set_checkpoint_interval_ms(3600 * 1000);
+  SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Node> fork,
+                           Node::Start(fork_config));
+  ClientOptions o;
+  o.target = fork->address();
+  o.insecure = true;
+  o.timeout = absl::Seconds(20);
+  SEG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> fork_client,
+                           Client::Connect(o));
+  v1::AppendRequest req;
+  for (int i = 0; i < 5; ++i) {
+    *req.add_records() = TestRecord(absl::StrCat("fork-", i), i);
+  }
+  SEG_ASSERT_OK(fork_client->Append(req).status());
+  SEG_ASSERT_OK(fork_client->CheckpointNow().status());  // at 8, other root
+
+  auto source_for = [&](const std::string& address)
+      -> absl::StatusOr<std::unique_ptr<PeerLinks>> {
+    v1::NodeConfig config;
+    config.set_insecure(true);
+    v1::PeerNode* peer = config.add_peers();
+    peer->set_origin(segledger::testing::kTestOrigin);
+    peer->set_address(address);
+    peer->add_verifier_keys(vkey_);
+    return PeerLinks::Create(config);
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(auto genuine_links, source_for(node_->address()));
+  SEG_ASSERT_OK_AND_ASSIGN(auto fork_links, source_for(fork->address()));
+  GrpcFollowSource genuine(genuine_links->links()[0].get(), absl::Seconds(20));
+  GrpcFollowSource forked(fork_links->links()[0].get(), absl::Seconds(20));
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof,
+                           genuine.ConsistencyProof(3, 8));
+  EXPECT_EQ(proof, *node_->store().ConsistencyProof(3, 8));
+  EXPECT_THAT(genuine.ConsistencyProof(3, 9),
+              StatusIs(absl::StatusCode::kOutOfRange, "tree_size"));
+
+  const peers::FollowLimits limits{/*max_step=*/4, /*max_gap=*/8};
+  EXPECT_THAT(peers::FollowOnce(follower, segledger::testing::kTestOrigin,
+                                forked, limits),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      auto eq, follower.Equivocations(segledger::testing::kTestOrigin));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].source(), "follower");
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(follower.FollowStateOf(segledger::testing::kTestOrigin)->size(),
+            0u);
+
+  std::vector<uint64_t> steps;
+  for (int i = 0; i < 10 && (steps.empty() || steps.back() < 8); ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        uint64_t size,
+        peers::FollowOnce(follower, segledger::testing::kTestOrigin, genuine,
+                          limits));
+    steps.push_back(size);
+  }
+  EXPECT_EQ(steps, (std::vector<uint64_t>{3, 8}));
+}
+
 // ---- pilot_rules (NodeConfig): R-CMO-EXPERIENCE refuses by default,
 // records a finding or is off when configured, and its threshold is
 // configuration; a bad value names the field and starts nothing.

@@ -189,6 +189,12 @@ class StoreSource : public FollowSource {
     if (!s.ok()) return s;
     return best;
   }
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) override {
+    ++proofs;
+    return log_.ConsistencyProof(old_size, new_size);
+  }
+  int proofs = 0;
 
  private:
   store::LogStore& log_;
@@ -213,6 +219,10 @@ class LyingSource : public FollowSource {
   absl::StatusOr<std::optional<std::string>> CheckpointIn(uint64_t,
                                                           uint64_t) override {
     return step;
+  }
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t,
+                                                     uint64_t) override {
+    return absl::OutOfRangeError("tree_size: beyond log size");
   }
   std::string latest;
   std::optional<std::string> step;
@@ -322,6 +332,66 @@ TEST_F(DeliveryTest, FollowOnceNeverTrustsAClaimedSize) {
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(source.asked.size(), 1u);
   EXPECT_EQ(source.asked[0], std::make_pair(uint64_t{0}, uint64_t{3}));
+}
+
+// Evidence leaves the receiver's held checkpoint ahead of its follower:
+// every step below it carries the source's consistency proof to it. A copy
+// of the log grown another way under the same key is an equivocation at
+// its first step (its proof to the held checkpoint fails), even a step
+// whose entries are genuine; a source that cannot give the proof is asked
+// for no entries.
+TEST_F(DeliveryTest, FollowOnceProvesStepsBelowTheHeldCheckpoint) {
+  Dispatch(2);  // 4 entries
+  SEG_ASSERT_OK(up_.log->CheckpointNow().status());
+  SEG_ASSERT_OK(up_.log->kv().Backup(dir_.Sub("fork")));
+  Dispatch(2);
+  SEG_ASSERT_OK(up_.log->CheckpointNow().status());
+  Dispatch(1);  // 10 entries, evidence signs a checkpoint at 10
+  Drain();
+  SEG_ASSERT_OK_AND_ASSIGN(std::optional<HeldCheckpoint> held,
+                           down_->Latest(kUp));
+  ASSERT_EQ(held->size, 10u);
+  const FollowLimits limits{/*max_step=*/4, /*max_gap=*/4};
+
+  LyingSource lying;
+  SEG_ASSERT_OK_AND_ASSIGN(lying.latest, up_.log->LatestCheckpoint());
+  SEG_ASSERT_OK_AND_ASSIGN(lying.step,
+                           StoreSource(*up_.log).CheckpointIn(0, 4));
+  absl::StatusOr<uint64_t> r = FollowOnce(*down_, kUp, lying, limits);
+  EXPECT_TRUE(absl::IsOutOfRange(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                "consistency proof from size 4 to the held "
+                                "size 10"))
+      << r.status();
+  EXPECT_TRUE(lying.asked.empty());
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("fork")));
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_, std::move(kv)));
+  for (int i = 0; i < 6; ++i) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("fork")).status());
+  }
+  StoreSource forked(*fork.log);
+  r = FollowOnce(*down_, kUp, forked, limits);
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "equivocation"))
+      << r.status();
+  EXPECT_EQ(forked.proofs, 1);
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, down_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].source(), "follower");
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(down_->FollowStateOf(kUp)->size(), 0u);
+
+  StoreSource genuine(*up_.log);
+  std::vector<uint64_t> steps;
+  for (int i = 0; i < 10 && (steps.empty() || steps.back() < 10); ++i) {
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t size,
+                             FollowOnce(*down_, kUp, genuine, limits));
+    steps.push_back(size);
+  }
+  EXPECT_EQ(steps, (std::vector<uint64_t>{4, 8, 10}));
+  EXPECT_EQ(genuine.proofs, 2);  // to 4 and to 8, not to the held size
+  EXPECT_EQ(down_->Equivocations(kUp)->size(), 1u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ledger/peers/outbox.h"
 #include "ledger/peers/peer_store.h"
 #include "ledger/thread_pool.h"
 #include "tests/ledger/peers/peer_fixture.h"
@@ -202,6 +203,95 @@ TEST_F(FollowerTest, ForkAtTheHeldSizeIsTwoRoots) {
   EXPECT_THAT(peers_->Follow(kUp, {}, fork_note),
               StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
   EXPECT_EQ(peers_->Equivocations(kUp)->size(), 1u);
+}
+
+// The held checkpoint may be ahead of the follower (here from hand-off
+// evidence): a step ending below it is tied to it only by a consistency
+// proof. Without one, or with one to another size, nothing is stored; with
+// the origin's proof the step is followed; a step to the held size needs
+// none (its root is compared).
+TEST_F(FollowerTest, StepBelowTheHeldCheckpointNeedsAProof) {
+  Grow(3);
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n3, up_.log->CheckpointNow());
+  Grow(5);
+  Outbox outbox(*up_.log);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev, outbox.BuildEvidence(7, 0));
+  SEG_ASSERT_OK(peers_->AcceptEvidence(ev).status());
+  const auto held = *peers_->Latest(kUp);
+  ASSERT_EQ(held->size, 8u);
+  ASSERT_EQ(peers_->FollowStateOf(kUp)->size(), 0u);
+  const auto before = Dump(mah_kv_, Family::kPeers);
+
+  const auto entries = Entries(*up_.log, 0, 3);
+  EXPECT_THAT(peers_->Follow(kUp, entries, n3),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "no consistency proof from 3 to 8"));
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> to7,
+                           up_.log->ConsistencyProof(3, 7));
+  EXPECT_THAT(peers_->Follow(kUp, entries, n3, HeldConsistencyProof{7, to7}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "held checkpoint is of size 8"));
+  EXPECT_EQ(Dump(mah_kv_, Family::kPeers), before);
+  EXPECT_TRUE(peers_->Equivocations()->empty());
+
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> to8,
+                           up_.log->ConsistencyProof(3, 8));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      uint64_t size,
+      peers_->Follow(kUp, entries, n3, HeldConsistencyProof{8, to8}));
+  EXPECT_EQ(size, 3u);
+  EXPECT_EQ((*peers_->Latest(kUp))->note, held->note);
+  SEG_ASSERT_OK_AND_ASSIGN(size, Catch(*up_.log));
+  EXPECT_EQ(size, 8u);
+  EXPECT_TRUE(peers_->Equivocations()->empty());
+}
+
+// A copy of the log grown another way under the same key (a restored
+// store): evidence from the original left the follower holding size 8 at
+// position 0. The copy's step to 6 chains and matches its own signed
+// checkpoint, but its proof to the held checkpoint fails: an equivocation
+// with both notes, and nothing of the step is stored.
+TEST_F(FollowerTest, ForkBelowTheHeldCheckpointIsEquivocation) {
+  Grow(3);
+  SEG_ASSERT_OK(up_.log->kv().Backup(dir_.Sub("fork")));
+  Grow(5);
+  Outbox outbox(*up_.log);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev, outbox.BuildEvidence(7, 0));
+  SEG_ASSERT_OK(peers_->AcceptEvidence(ev).status());
+  const auto held = *peers_->Latest(kUp);
+  ASSERT_EQ(held->size, 8u);
+
+  SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("fork")));
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_, std::move(kv)));
+  for (int i = 0; i < 3; ++i) {
+    SEG_ASSERT_OK(
+        AppendOne(*fork.log, DispatchRecord("FORK", "down")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string fork_note, fork.log->CheckpointNow());
+  for (int i = 0; i < 2; ++i) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("f")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> fork_proof,
+                           fork.log->ConsistencyProof(6, 8));
+  const auto state = *peers_->FollowStateOf(kUp);
+  EXPECT_THAT(peers_->Follow(kUp, Entries(*fork.log, 0, 6), fork_note,
+                             HeldConsistencyProof{8, fork_proof}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "not proven a prefix of the held checkpoint"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(eq[0].offered_note(), fork_note);
+  EXPECT_EQ(eq[0].source(), "follower");
+  EXPECT_EQ(peers_->FollowStateOf(kUp)->SerializeAsString(),
+            state.SerializeAsString());
+  EXPECT_THAT(peers_->FollowedEntry(kUp, 0),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ((*peers_->Latest(kUp))->note, held->note);
+
+  // The original is followed.
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t size, Catch(*up_.log));
+  EXPECT_EQ(size, 8u);
 }
 
 // Large batches verify signatures on a pool; a bad one deep in the batch
