@@ -7,10 +7,12 @@
 //  1. dispatch: `up` appends N Dispatches of lot HV001 to `down`, one at a
 //     time; each is timed from its Append acknowledgement to the moment
 //     `down` holds the evidence verified and stored, seen by polling
-//     PeerService.GetHeldSize(up) on `down` (the held checkpoint moves past
-//     the dispatch's index only in the synced batch that stores the
-//     evidence: `down` does not follow `up`), and cross-checked with the
-//     "evidence stored" line of `down`'s JSON log (millisecond timestamps).
+//     PeerService.GetHeldSize(up) on `down` (`down` does not follow `up`:
+//     the held checkpoint moves past the dispatch's index in the synced
+//     batch that stores the evidence, or, if up's cosign pass gets there
+//     first with a checkpoint covering it, when `down` cosigns that), and
+//     cross-checked with the "evidence stored" line of `down`'s JSON log
+//     (millisecond timestamps).
 //     Same-run ceilings: p50 of an empty round trip (GetHeldSize on `down`)
 //     and of a synced single-record Append on `up`.
 //  2. follower: three load threads append PersonnelAssignment records to
@@ -593,8 +595,10 @@ void Markdown(const Flags& f, DispatchResult* d,
            "(0-3 ms random gap). Each is timed from the Append "
            "acknowledgement to the first `PeerService.GetHeldSize(up)` "
            "answer of `down` past the dispatch's index (`down` does not "
-           "follow `up`, so its held checkpoint moves only in the synced "
-           "batch that stores the evidence), polled every "
+           "follow `up`, so its held checkpoint moves in the synced batch "
+           "that stores the evidence, or in a cosign by `down` of a "
+           "checkpoint of `up` covering the dispatch, should one come "
+           "first), polled every "
         << f.poll_us
         << " µs; the second column uses `down`'s own `evidence stored` "
            "log line instead (millisecond timestamps, +0.5 ms). Ceilings, "

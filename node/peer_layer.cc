@@ -327,11 +327,17 @@ absl::Status PeerLayer::CosignWith(const PeerLink& link,
   if (!absl::IsNotFound(have.status())) return have.status();
   SEG_ASSIGN_OR_RETURN(v1::HeldSizeResponse held,
                        links_->HeldSize(link, log_->origin()));
+  // The larger of the size the peer last cosigned and the size it holds
+  // verified (evidence, following, cosigning): the proof's base.
   const uint64_t base = held.cosigned_size();
   if (base > size) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "peer ", peer, " cosigned size ", base, " of our log, beyond our ",
-        size, " (a rolled-back or forked store?)"));
+    // A checkpoint signed since `note` was read (evidence signs one on
+    // the spot) may already be held there: the next pass cosigns it.
+    if (base <= log_->Size()) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("peer ", peer, " cosigned or holds size ", base,
+                     " of our log, beyond our size ", log_->Size(),
+                     " (a rolled-back or forked store?)"));
   }
   v1::CosignRequest req;
   req.set_checkpoint(note);

@@ -84,10 +84,11 @@ grpc::ServerUnaryReactor* PeerServiceImpl::GetHeldSize(
       ps.Latest(request->origin());
   if (!held.ok()) return Done(ctx_, reactor, held.status());
   if (held->has_value()) response->set_size((*held)->size);
-  absl::StatusOr<std::optional<peers::HeldCheckpoint>> cos =
-      ps.LastCosigned(request->origin());
-  if (!cos.ok()) return Done(ctx_, reactor, cos.status());
-  if (cos->has_value()) response->set_cosigned_size((*cos)->size);
+  // The base a Cosign request's proof must start from: the larger of the
+  // last size cosigned and the held size (PeerStore::CosignBase).
+  absl::StatusOr<uint64_t> base = ps.CosignBase(request->origin());
+  if (!base.ok()) return Done(ctx_, reactor, base.status());
+  response->set_cosigned_size(*base);
   return Done(ctx_, reactor, absl::OkStatus());
 }
 

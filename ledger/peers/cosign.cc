@@ -1,4 +1,5 @@
 // PeerStore cosigning and equivocation records (peer_store.h).
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,14 @@ absl::StatusOr<std::optional<HeldCheckpoint>> PeerStore::LastCosigned(
       absl::StrCat("last cosigned checkpoint of ", origin));
 }
 
+absl::StatusOr<uint64_t> PeerStore::CosignBase(absl::string_view origin) const {
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> last,
+                       LastCosigned(origin));
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(origin));
+  return std::max(last.has_value() ? last->size : 0,
+                  held.has_value() ? held->size : 0);
+}
+
 absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
                                               uint64_t proof_size,
                                               absl::Span<const Hash> proof,
@@ -43,31 +52,41 @@ absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
                        OpenPeerCheckpoint(note, text.origin, keyring));
   SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> last,
                        LastCosigned(text.origin));
-  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> latest,
-                       Latest(text.origin));
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held, Latest(text.origin));
   std::optional<v1::EquivocationRecord> eq;
-  // Another verified root for the same size, from any source, also forks.
-  if (latest.has_value() && latest->size == text.size) {
-    absl::Status s =
-        CheckConsistent(*latest, cp, latest->size, {}, "cosign", &eq);
-    if (!s.ok()) {
-      if (eq.has_value()) SEG_RETURN_IF_ERROR(Persist(*eq));
-      return s;
-    }
+  auto refuse = [&](const absl::Status& s) -> absl::Status {
+    if (eq.has_value()) SEG_RETURN_IF_ERROR(Persist(*eq));
+    return s;
+  };
+  // Another verified root for the same size, from any source, forks.
+  for (const std::optional<HeldCheckpoint>* same : {&held, &last}) {
+    if (!same->has_value() || (*same)->size != text.size) continue;
+    absl::Status s = CheckConsistent(**same, cp, text.size, {}, "cosign", &eq);
+    if (!s.ok()) return refuse(s);
   }
-  if (last.has_value()) {
-    if (text.size < last->size) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "checkpoint of %s at size %d is older than the last one cosigned "
-          "(size %d)",
-          text.origin, text.size, last->size));
-    }
-    absl::Status s = CheckConsistent(*last, cp, proof_size, ProofBytes(proof),
+  // Below what this node verified, a checkpoint cannot be proven against
+  // it: stale (a newer one is due), not evidence of a fork.
+  if (last.has_value() && text.size < last->size) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "checkpoint of %s at size %d is older than the last one cosigned "
+        "(size %d)",
+        text.origin, text.size, last->size));
+  }
+  if (held.has_value() && text.size < held->size) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "checkpoint of %s at size %d is older than the checkpoint of size %d "
+        "this node holds verified (ask GetHeldSize again)",
+        text.origin, text.size, held->size));
+  }
+  // The proof is from the larger of the two (CosignBase); the held one on
+  // a tie, so that the cosigned checkpoint may become the held one.
+  const bool from_held =
+      held.has_value() && (!last.has_value() || last->size <= held->size);
+  const std::optional<HeldCheckpoint>& base = from_held ? held : last;
+  if (base.has_value() && base->size < text.size) {
+    absl::Status s = CheckConsistent(*base, cp, proof_size, ProofBytes(proof),
                                      "cosign", &eq);
-    if (!s.ok()) {
-      if (eq.has_value()) SEG_RETURN_IF_ERROR(Persist(*eq));
-      return s;
-    }
+    if (!s.ok()) return refuse(s);
   }
   SEG_ASSIGN_OR_RETURN(std::string cosigned, AddNoteSignature(note, me));
   v1::PeerCheckpoint row;
@@ -78,6 +97,16 @@ absl::StatusOr<std::string> PeerStore::Cosign(absl::string_view note,
   batch.Put(Family::kPeers, OriginKey('t', text.origin),
             row.SerializeAsString());
   batch.Put(Family::kPeers, PositionKey('s', text.origin, text.size), cosigned);
+  // Proven from the held checkpoint (or none held): it is the held one now,
+  // so evidence and the follower are checked against it.
+  if (!held.has_value() || (from_held && text.size > held->size)) {
+    v1::PeerCheckpoint latest;
+    latest.set_note(cp.note);
+    latest.set_size(text.size);
+    latest.set_root(std::string(HashBytes(text.root)));
+    batch.Put(Family::kPeers, OriginKey('c', text.origin),
+              latest.SerializeAsString());
+  }
   SEG_RETURN_IF_ERROR(kv_.Write(batch, /*sync=*/true));
   return cosigned;
 }

@@ -94,7 +94,7 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
           " that the keys held do not verify (", signed_by.message(), ")"));
     }
   }
-  // A step below the checkpoint held (moved by hand-off evidence too)
+  // A step below the checkpoint held (moved by evidence and cosigning too)
   // is tied to it only by a proof; asked for before the entries, so a
   // source that cannot give one (its log is shorter) costs no step.
   SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held,

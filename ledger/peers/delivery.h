@@ -14,8 +14,8 @@
 // a signed checkpoint of the source at most FollowLimits::max_step entries
 // ahead: the entries of one step are held in memory together, and the
 // size a source claims is never trusted with an allocation. A step that
-// ends below the checkpoint held for the origin (moved by hand-off
-// evidence too) carries the source's consistency proof from its size to
+// ends below the checkpoint held for the origin (moved by evidence and
+// cosigning too) carries the source's consistency proof from its size to
 // the held one.
 //
 // Thread-compatible: run one pass at a time per outbox / origin.

@@ -113,14 +113,33 @@ class PeerStore {
   EvidenceOfTransfer(absl::string_view transfer) const;
 
   // Cosigns a peer checkpoint (C2SP signed note: adds `me`'s line) after
-  // checking it is validly signed by the origin and consistent with the
-  // last one cosigned for that origin (`proof` from `proof_size`, that
-  // size). FAILED_PRECONDITION for a checkpoint smaller than the last
-  // cosigned one, a stale proof base, or an equivocation (persisted).
+  // checking it is validly signed by the origin and consistent with what
+  // this node verified of that origin: the same root as the checkpoint
+  // held (Latest) or cosigned (LastCosigned) at its size, if any, and
+  // `proof` (RFC 9162, from `proof_size`) from CosignBase to its size.
+  // The checkpoint then becomes the held one when it is larger and the
+  // proof was from the held size. FAILED_PRECONDITION for a checkpoint
+  // smaller than the last cosigned or the held one (stale: not an
+  // equivocation), a proof from another size than CosignBase (stale), or
+  // an equivocation (persisted).
+  //
+  // Why one proof covers both rows: a cosign proven from the held size
+  // makes the cosigned checkpoint the held one, and evidence and the
+  // follower only move the held checkpoint forward by proof from it, so
+  // the last cosigned checkpoint is a proven prefix of the held one. (A
+  // store whose last cosigned checkpoint is above the held one - written
+  // before 2026-12-07 - is proven from the cosigned one and does not move
+  // the held one; until evidence or the follower passes it, the two were
+  // never compared.)
   absl::StatusOr<std::string> Cosign(absl::string_view note,
                                      uint64_t proof_size,
                                      absl::Span<const Hash> proof,
                                      const NoteSigner& me);
+  // The size a Cosign request's consistency proof must start from: the
+  // larger of the last size cosigned for `origin` and the size of the
+  // checkpoint held for it (0: neither). GetHeldSize reports it as
+  // `cosigned_size`.
+  absl::StatusOr<uint64_t> CosignBase(absl::string_view origin) const;
   // The last checkpoint cosigned for `origin` (note with our line).
   absl::StatusOr<std::optional<HeldCheckpoint>> LastCosigned(
       absl::string_view origin) const;
@@ -143,13 +162,14 @@ class PeerStore {
   // nothing is stored. Returns the new verified size.
   //
   // The checkpoint held for `origin` (Latest) may be larger than the
-  // follower's position (hand-off evidence moves it too). A step that ends
-  // below it (at a size above 0) must come with `to_held`, a consistency
-  // proof from the step's size to the held size: without one, or with one
-  // to another size than held now (the held checkpoint moved on: fetch it
-  // again), it is FAILED_PRECONDITION and nothing is stored; a proof that
-  // does not verify between the step's and the held root is an
-  // equivocation. `to_held` is ignored when the step needs none.
+  // follower's position (evidence and cosign requests move it too). A
+  // step that ends below it (at a size above 0) must come with `to_held`,
+  // a consistency proof from the step's size to the held size: without
+  // one, or with one to another size than held now (the held checkpoint
+  // moved on: fetch it again), it is FAILED_PRECONDITION and nothing is
+  // stored; a proof that does not verify between the step's and the held
+  // root is an equivocation. `to_held` is ignored when the step needs
+  // none.
   absl::StatusOr<uint64_t> Follow(
       absl::string_view origin, absl::Span<const v1::SignedEntry> entries,
       absl::string_view checkpoint,

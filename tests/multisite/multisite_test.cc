@@ -350,6 +350,15 @@ TEST_F(MultisiteTest, ForgedEvidenceIsRefusedAndNothingStored) {
     return d.ok() ? d->evidence_size() : -1;
   };
   auto refuse = [&](const std::string& what, v1::HandoffEvidence ev) {
+    // up's cosign pass moves fill's held checkpoint too (a checkpoint it
+    // cosigns is held): let it reach up's latest first, so that only the
+    // delivery below could move it.
+    auto latest = c.Op("up").GetCheckpoint();
+    ASSERT_TRUE(latest.ok()) << latest.status();
+    EXPECT_TRUE(WaitFor([&] {
+      auto held = c.Op("fill").GetHeldSize(c.site("up").party.origin);
+      return held.ok() && held->size() >= latest->size();
+    })) << what;
     const int count_before = count();
     auto before = c.Op("fill").GetHeldSize(c.site("up").party.origin);
     ASSERT_TRUE(before.ok());

@@ -950,6 +950,99 @@ TEST_F(NodeTest, FollowerProvesStepsBelowTheHeldCheckpoint) {
   EXPECT_EQ(steps, (std::vector<uint64_t>{3, 8}));
 }
 
+// A witness node that holds a peer's checkpoint from hand-off evidence
+// but never cosigned it (PeerService over gRPC): GetHeldSize reports the
+// held size as the base a Cosign request's proof must start from; a
+// request from another base is stale, a log forked after the held
+// checkpoint is an equivocation and gets no cosignature, and the genuine
+// log is cosigned from the held size.
+TEST_F(NodeTest, CosignIsProvenFromTheHeldCheckpoint) {
+  constexpr char kUp[] = "cmo-up.example/segledger";
+  std::shared_ptr<const NoteSigner> up_key = peers::testing::NewKey("up-k1");
+  SEG_ASSERT_OK_AND_ASSIGN(peers::testing::Site up,
+                           peers::testing::OpenSite(kUp, up_key));
+  SEG_ASSERT_OK_AND_ASSIGN(peers::testing::Site fork,
+                           peers::testing::OpenSite(kUp, up_key));
+  for (int i = 0; i < 10; ++i) {
+    if (i < 8) {
+      SEG_ASSERT_OK(
+          peers::testing::AppendOne(*up.log, peers::testing::NoteRecord("a"))
+              .status());
+    }
+    SEG_ASSERT_OK(
+        peers::testing::AppendOne(*fork.log, peers::testing::NoteRecord("fork"))
+            .status());
+  }
+  peers::Outbox outbox(*up.log);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev, outbox.BuildEvidence(7, 0));
+
+  v1::NodeConfig config;
+  config.set_data_dir(data_);
+  config.set_listen("127.0.0.1:0");
+  config.set_insecure(true);
+  config.set_checkpoint_interval_ms(3600 * 1000);
+  v1::PeerNode* peer = config.add_peers();
+  peer->set_origin(kUp);
+  peer->set_party("up-party");
+  peer->set_address("127.0.0.1:1");  // never reached: calls come to us
+  peer->add_verifier_keys(up_key->Verifier().VerifierKey());
+  SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
+  ClientOptions o;
+  o.target = node_->address();
+  o.insecure = true;
+  o.timeout = absl::Seconds(20);
+  SEG_ASSERT_OK_AND_ASSIGN(client_, Client::Connect(o));
+
+  SEG_ASSERT_OK(client_->DeliverEvidence(ev).status());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HeldSizeResponse held,
+                           client_->GetHeldSize(kUp));
+  EXPECT_EQ(held.size(), 8u);
+  EXPECT_EQ(held.cosigned_size(), 8u);
+
+  auto request = [](const std::string& note, uint64_t base,
+                    const std::vector<Hash>& proof) {
+    v1::CosignRequest r;
+    r.set_checkpoint(note);
+    r.set_base_size(base);
+    for (const Hash& h : proof) r.add_proof(std::string(HashBytes(h)));
+    return r;
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(std::string fork_note, fork.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> fork_proof,
+                           fork.log->ConsistencyProof(8, 10));
+  EXPECT_THAT(client_->Cosign(request(fork_note, 0, {})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "consistency proof is from size 0"));
+  EXPECT_THAT(client_->Cosign(request(fork_note, 8, fork_proof)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::PeerDataResponse data,
+                           client_->GetPeerData(kUp));
+  ASSERT_EQ(data.equivocations_size(), 1);
+  EXPECT_EQ(data.equivocations(0).source(), "cosign");
+  EXPECT_EQ(data.equivocations(0).offered_note(), fork_note);
+  EXPECT_EQ(data.cosigned_by_us_size(), 0);
+
+  for (int i = 0; i < 2; ++i) {
+    SEG_ASSERT_OK(
+        peers::testing::AppendOne(*up.log, peers::testing::NoteRecord("b"))
+            .status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n10, up.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> proof,
+                           up.log->ConsistencyProof(8, 10));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::CosignResponse cosigned,
+      client_->Cosign(request(n10, held.cosigned_size(), proof)));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      VerifiedNote opened,
+      OpenNote(cosigned.cosigned(),
+               std::vector<NoteVerifier>{up_key->Verifier(), *verifier_}));
+  EXPECT_EQ(opened.verified.size(), 2u);
+  SEG_ASSERT_OK_AND_ASSIGN(held, client_->GetHeldSize(kUp));
+  EXPECT_EQ(held.size(), 10u);
+  EXPECT_EQ(held.cosigned_size(), 10u);
+}
+
 // ---- pilot_rules (NodeConfig): R-CMO-EXPERIENCE refuses by default,
 // records a finding or is off when configured, and its threshold is
 // configuration; a bad value names the field and starts nothing.

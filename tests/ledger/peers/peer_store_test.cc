@@ -452,6 +452,98 @@ TEST_F(PeerStoreTest, CosignChecksConsistencyWithLastCosigned) {
   EXPECT_EQ(peers_->CosignedNotes(kUp)->size(), 2u);
 }
 
+// A witness that holds a checkpoint of the log from evidence (or its
+// follower) but never cosigned it: a cosign request is proven from the
+// held size, so a log forked after what the witness verified gets no
+// cosignature; a request below the held size is stale, not an
+// equivocation.
+TEST_F(PeerStoreTest, CosignIsProvenFromTheHeldCheckpoint) {
+  auto me = NewKey("down-witness");
+  for (int i = 0; i < 4; ++i) {
+    SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("a")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n4, up_.log->CheckpointNow());
+  SEG_ASSERT_OK(peers_->AcceptEvidence(Build(AppendDispatch(3, "T1"))));
+  SEG_ASSERT_OK_AND_ASSIGN(std::optional<HeldCheckpoint> held,
+                           peers_->Latest(kUp));
+  ASSERT_EQ(held->size, 8u);
+  EXPECT_EQ(*peers_->CosignBase(kUp), 8u);
+
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_));
+  for (int i = 0; i < 10; ++i) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("fork")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string fork_note, fork.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(auto fork_proof, fork.log->ConsistencyProof(8, 10));
+  const auto before = Dump(receiver_kv_, Family::kPeers);
+  EXPECT_THAT(peers_->Cosign(fork_note, 0, {}, *me),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "consistency proof is from size 0"));
+  EXPECT_THAT(peers_->Cosign(n4, 0, {}, *me),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "older than the checkpoint of size 8"));
+  EXPECT_EQ(Dump(receiver_kv_, Family::kPeers), before);
+  EXPECT_THAT(peers_->Cosign(fork_note, 8, fork_proof, *me),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].source(), "cosign");
+  EXPECT_EQ(eq[0].held_note(), held->note);
+  EXPECT_EQ(eq[0].offered_note(), fork_note);
+  EXPECT_FALSE(peers_->LastCosigned(kUp)->has_value());
+  EXPECT_EQ(HeldSize(), 8u);
+
+  // The log itself is cosigned from the held size, and that checkpoint is
+  // the held one now.
+  for (int i = 0; i < 2; ++i) {
+    SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("b")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n10, up_.log->CheckpointNow());
+  SEG_ASSERT_OK_AND_ASSIGN(auto proof, up_.log->ConsistencyProof(8, 10));
+  SEG_ASSERT_OK_AND_ASSIGN(std::string cosigned,
+                           peers_->Cosign(n10, 8, proof, *me));
+  std::vector<NoteVerifier> both = {key_->Verifier(), me->Verifier()};
+  SEG_ASSERT_OK_AND_ASSIGN(VerifiedNote vn, OpenNote(cosigned, both));
+  EXPECT_EQ(vn.verified.size(), 2u);
+  EXPECT_EQ((*peers_->LastCosigned(kUp))->size, 10u);
+  EXPECT_EQ((*peers_->Latest(kUp))->note, n10);
+  EXPECT_EQ(*peers_->CosignBase(kUp), 10u);
+  EXPECT_EQ(peers_->Equivocations(kUp)->size(), 1u);
+}
+
+// A cosigned checkpoint becomes the held one, so evidence is checked
+// against it: a witness that cosigned size 4 and held nothing else no
+// longer takes a forked log's evidence as its first held checkpoint.
+TEST_F(PeerStoreTest, CosignedCheckpointIsHeld) {
+  auto me = NewKey("fill-witness");
+  for (int i = 0; i < 4; ++i) {
+    SEG_ASSERT_OK(AppendOne(*up_.log, NoteRecord("a")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(std::string n4, up_.log->CheckpointNow());
+  SEG_ASSERT_OK(peers_->Cosign(n4, 0, {}, *me).status());
+  EXPECT_EQ(HeldSize(), 4u);
+  EXPECT_EQ(*peers_->CosignBase(kUp), 4u);
+
+  SEG_ASSERT_OK_AND_ASSIGN(Site fork, OpenSite(kUp, key_));
+  for (int i = 0; i < 5; ++i) {
+    SEG_ASSERT_OK(AppendOne(*fork.log, NoteRecord("fork")).status());
+  }
+  SEG_ASSERT_OK_AND_ASSIGN(uint64_t index,
+                           AppendOne(*fork.log, DispatchRecord("TF", "down")));
+  Outbox fork_out(*fork.log);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::HandoffEvidence ev,
+                           fork_out.BuildEvidence(index, 4));
+  EXPECT_THAT(peers_->AcceptEvidence(ev),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "equivocation"));
+  SEG_ASSERT_OK_AND_ASSIGN(auto eq, peers_->Equivocations(kUp));
+  ASSERT_EQ(eq.size(), 1u);
+  EXPECT_EQ(eq[0].source(), "evidence");
+  EXPECT_EQ(eq[0].held_note(), n4);
+  EXPECT_EQ(HeldSize(), 4u);
+  EXPECT_THAT(peers_->GetEvidence(kUp, index),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(PeerStoreTest, SurvivesReopenOnRocksDb) {
   segledger::testing::TempDir dir;
   v1::HandoffEvidence ev = Build(AppendDispatch(1, "T1"));
