@@ -166,12 +166,10 @@ absl::StatusOr<std::string> GrpcFollowSource::LatestCheckpoint() {
   return resp.note();
 }
 
-absl::StatusOr<std::vector<v1::SignedEntry>> GrpcFollowSource::Entries(
-    uint64_t from, uint64_t to) {
-  std::vector<v1::SignedEntry> out;
-  if (from >= to) return out;
-  // FollowOnce asks for a bounded range; still, never reserve by it.
-  out.reserve(std::min<uint64_t>(to - from, 4096));
+absl::Status GrpcFollowSource::Entries(
+    uint64_t from, uint64_t to,
+    const std::function<bool(v1::SignedEntry&)>& take) {
+  if (from >= to) return absl::OkStatus();
   grpc::ClientContext ctx;
   // Large catch-ups stream many entries: allow time proportional to them.
   SetDeadline(ctx, timeout_ + absl::Microseconds(100) * (to - from));
@@ -181,28 +179,29 @@ absl::StatusOr<std::vector<v1::SignedEntry>> GrpcFollowSource::Entries(
   std::unique_ptr<grpc::ClientReader<v1::EntryResponse>> reader =
       link_->read->GetEntries(&ctx, req);
   v1::EntryResponse e;
+  uint64_t next = from;
   while (reader->Read(&e)) {
-    if (out.size() == to - from) {
+    absl::Status bad;
+    if (next == to) {
+      bad = absl::DataLossError(absl::StrCat("peer ", link_->config.origin(),
+                                             " sent more than entries [", from,
+                                             ", ", to, ")"));
+    } else if (e.index() != next) {
+      bad = absl::DataLossError(absl::StrCat("peer ", link_->config.origin(),
+                                             " sent entry ", e.index(),
+                                             " where ", next, " was due"));
+    }
+    const bool more = bad.ok() && take(*e.mutable_entry());
+    if (!more) {
+      // Stop the stream: nothing more of it is read.
       ctx.TryCancel();
       reader->Finish().ok();
-      return absl::DataLossError(absl::StrCat("peer ", link_->config.origin(),
-                                              " sent more than entries [", from,
-                                              ", ", to, ")"));
+      return bad;
     }
-    if (e.index() != from + out.size()) {
-      ctx.TryCancel();
-      reader->Finish().ok();
-      return absl::DataLossError(
-          absl::StrCat("peer ", link_->config.origin(), " sent entry ",
-                       e.index(), " where ", from + out.size(), " was due"));
-    }
-    out.push_back(std::move(*e.mutable_entry()));
+    ++next;
   }
-  absl::Status s =
-      FromGrpc(reader->Finish(),
-               absl::StrCat("peer ", link_->config.origin(), " entries"));
-  if (!s.ok()) return s;
-  return out;
+  return FromGrpc(reader->Finish(),
+                  absl::StrCat("peer ", link_->config.origin(), " entries"));
 }
 
 absl::StatusOr<std::optional<std::string>> GrpcFollowSource::CheckpointIn(

@@ -16,6 +16,7 @@
 #define SEGLEDGER_NODE_PEER_LINKS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,8 +88,9 @@ class GrpcFollowSource final : public peers::FollowSource {
   GrpcFollowSource(const PeerLink* link, absl::Duration timeout)
       : link_(link), timeout_(timeout) {}
   absl::StatusOr<std::string> LatestCheckpoint() override;
-  absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
-                                                       uint64_t to) override;
+  absl::Status Entries(
+      uint64_t from, uint64_t to,
+      const std::function<bool(v1::SignedEntry&)>& take) override;
   absl::StatusOr<std::optional<std::string>> CheckpointIn(
       uint64_t above, uint64_t at_most) override;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(

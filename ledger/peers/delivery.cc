@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/checkpoint.h"
+#include "ledger/entry_codec.h"
 #include "ledger/note.h"
 #include "ledger/peers/handoff.h"
 #include "ledger/status_macros.h"
@@ -45,6 +46,36 @@ absl::StatusOr<DeliveryReport> DeliverDue(Outbox& outbox,
   }
   return report;
 }
+
+namespace {
+
+// The source's proof that a step ending at `target` is a prefix of the
+// checkpoint held for `origin` (moved by evidence and cosigning too), when
+// it ends below it; nullopt when it needs none (PeerStore::Follow). Asked
+// for before the entries, so a source that cannot give one (its log is
+// shorter) costs no step.
+absl::StatusOr<std::optional<HeldConsistencyProof>> ProofToHeld(
+    PeerStore& peers, absl::string_view origin, FollowSource& source,
+    uint64_t target) {
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held,
+                       peers.Latest(origin));
+  if (!held.has_value() || target == 0 || target >= held->size) {
+    return std::optional<HeldConsistencyProof>();
+  }
+  absl::StatusOr<std::vector<Hash>> proof =
+      source.ConsistencyProof(target, held->size);
+  if (!proof.ok()) {
+    return absl::Status(
+        proof.status().code(),
+        absl::StrCat("follow ", origin, ": consistency proof from size ",
+                     target, " to the held size ", held->size, ": ",
+                     proof.status().message()));
+  }
+  return std::optional<HeldConsistencyProof>(
+      HeldConsistencyProof{held->size, *std::move(proof)});
+}
+
+}  // namespace
 
 absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
                                     FollowSource& source,
@@ -94,26 +125,59 @@ absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
           " that the keys held do not verify (", signed_by.message(), ")"));
     }
   }
-  // A step below the checkpoint held (moved by evidence and cosigning too)
-  // is tied to it only by a proof; asked for before the entries, so a
-  // source that cannot give one (its log is shorter) costs no step.
-  SEG_ASSIGN_OR_RETURN(std::optional<HeldCheckpoint> held,
-                       peers.Latest(origin));
-  std::optional<HeldConsistencyProof> to_held;
-  if (held.has_value() && target > 0 && target < held->size) {
-    absl::StatusOr<std::vector<Hash>> proof =
-        source.ConsistencyProof(target, held->size);
-    if (!proof.ok()) {
-      return absl::Status(
-          proof.status().code(),
-          absl::StrCat("follow ", origin, ": consistency proof from size ",
-                       target, " to the held size ", held->size, ": ",
-                       proof.status().message()));
+  SEG_ASSIGN_OR_RETURN(std::optional<HeldConsistencyProof> to_held,
+                       ProofToHeld(peers, origin, source, target));
+  // The entries are checked as they arrive: an entry over the size any
+  // entry may have stops the stream at once, and so does the byte cap.
+  std::vector<v1::SignedEntry> entries;
+  uint64_t bytes = 0;
+  bool capped = false;
+  absl::Status refused;
+  SEG_RETURN_IF_ERROR(
+      source.Entries(state.size(), target, [&](v1::SignedEntry& e) {
+        const uint64_t index = state.size() + entries.size();
+        if (e.body().size() > kMaxEntryBodySize) {
+          refused = absl::InvalidArgumentError(absl::StrCat(
+              "follow ", origin, ": entry ", index, " from the source has a ",
+              e.body().size(), "-byte body, over the limit of ",
+              kMaxEntryBodySize, " bytes (refused as it arrived)"));
+          return false;
+        }
+        const uint64_t size = e.ByteSizeLong();
+        if (bytes + size > limits.max_step_bytes) {
+          capped = true;
+          return false;
+        }
+        bytes += size;
+        entries.push_back(std::move(e));
+        return true;
+      }));
+  SEG_RETURN_IF_ERROR(refused);
+  if (capped) {
+    // End the step at the source's largest checkpoint within what arrived.
+    const uint64_t reached = state.size() + entries.size();
+    std::optional<std::string> step;
+    if (reached > state.size()) {
+      SEG_ASSIGN_OR_RETURN(step, source.CheckpointIn(state.size(), reached));
     }
-    to_held = HeldConsistencyProof{held->size, *std::move(proof)};
+    if (!step.has_value()) {
+      return absl::UnavailableError(absl::StrCat(
+          "follow ", origin, ": entries [", state.size(), ", ", reached,
+          ") hold ", bytes, " bytes and the next would pass the step's cap of ",
+          limits.max_step_bytes,
+          " bytes, and the source has no checkpoint in (", state.size(), ", ",
+          reached, "] to end the step at"));
+    }
+    SEG_ASSIGN_OR_RETURN(target, CheckpointNoteSize(*step));
+    if (target <= state.size() || target > reached) {
+      return absl::UnavailableError(absl::StrCat(
+          "follow ", origin, ": asked for a checkpoint in (", state.size(),
+          ", ", reached, "], the source sent one of size ", target));
+    }
+    entries.resize(target - state.size());
+    note = *std::move(step);
+    SEG_ASSIGN_OR_RETURN(to_held, ProofToHeld(peers, origin, source, target));
   }
-  SEG_ASSIGN_OR_RETURN(std::vector<v1::SignedEntry> entries,
-                       source.Entries(state.size(), target));
   if (entries.size() != target - state.size()) {
     return absl::UnavailableError(
         absl::StrCat("follow ", origin, ": source returned ", entries.size(),

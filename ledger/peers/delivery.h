@@ -12,8 +12,10 @@
 // checkpoint and the entries from the follower's verified position up to
 // it, then PeerStore::Follow. A follower far behind goes in steps, each to
 // a signed checkpoint of the source at most FollowLimits::max_step entries
-// ahead: the entries of one step are held in memory together, and the
-// size a source claims is never trusted with an allocation. A step that
+// and max_step_bytes bytes ahead: the entries of one step are held in
+// memory together, an entry over the size any entry may have is refused
+// as it arrives, and the size a source claims is never trusted with an
+// allocation. A step that
 // ends below the checkpoint held for the origin (moved by evidence and
 // cosigning too) carries the source's consistency proof from its size to
 // the held one.
@@ -23,6 +25,7 @@
 #define SEGLEDGER_LEDGER_PEERS_DELIVERY_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,9 +69,13 @@ class FollowSource {
  public:
   virtual ~FollowSource() = default;
   virtual absl::StatusOr<std::string> LatestCheckpoint() = 0;
-  // Entries [from, to) in order.
-  virtual absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
-                                                               uint64_t to) = 0;
+  // Streams entries [from, to) in index order to `take` as they arrive,
+  // until the range ends or `take` returns false (the source then stops
+  // the stream and returns OK). `take` may move from the entry. A source
+  // keeps none of them: what is held, and how much, is the caller's.
+  virtual absl::Status Entries(
+      uint64_t from, uint64_t to,
+      const std::function<bool(v1::SignedEntry&)>& take) = 0;
   // The note of the source's signed checkpoint with the largest size in
   // (above, at_most]; nullopt when it keeps none there.
   virtual absl::StatusOr<std::optional<std::string>> CheckpointIn(
@@ -78,6 +85,15 @@ class FollowSource {
   virtual absl::StatusOr<std::vector<Hash>> ConsistencyProof(
       uint64_t old_size, uint64_t new_size) = 0;
 };
+
+// Bytes of entries (serialized SignedEntry: body, signature and anything
+// else the source put in it) one follow step holds at most: 96 MiB, room
+// for 1,535 entries of the largest size (a 65,535-byte body, DESIGN.md,
+// and a 64-byte signature), half again the 1,024 entries between two
+// checkpoints a node signs by default, so a step of the largest entries
+// still reaches a checkpoint. Entries beyond it end the step early, at the
+// source's largest checkpoint within what arrived.
+inline constexpr uint64_t kMaxFollowStepBytes = uint64_t{96} << 20;
 
 struct FollowLimits {
   // Entries one step fetches and verifies as one batch at most, when the
@@ -89,6 +105,8 @@ struct FollowLimits {
   // checkpoint's signature); a larger one is UNAVAILABLE until the source
   // signs a checkpoint within max_step.
   uint64_t max_gap = uint64_t{1} << 20;
+  // Bytes one step holds at most (kMaxFollowStepBytes).
+  uint64_t max_step_bytes = kMaxFollowStepBytes;
 };
 
 // Follows `origin` from the verified position towards the source's latest
@@ -96,9 +114,12 @@ struct FollowLimits {
 // When the step ends below the checkpoint held for `origin`, the source's
 // consistency proof to the held size goes with it (PeerStore::Follow).
 // Returns the new verified size; errors as PeerStore::Follow, or the
-// source's (UNAVAILABLE for a gap no step can verify, or a source that
+// source's (UNAVAILABLE for a gap no step can verify, a step whose entries
+// fill max_step_bytes before any source checkpoint, or a source that
 // answers outside what was asked; a source that cannot give the proof,
-// its error prefixed with what was asked).
+// its error prefixed with what was asked). An entry whose body is over
+// kMaxEntryBodySize is INVALID_ARGUMENT as soon as it arrives (the source
+// is stopped, nothing is stored).
 absl::StatusOr<uint64_t> FollowOnce(PeerStore& peers, absl::string_view origin,
                                     FollowSource& source,
                                     const FollowLimits& limits = {});

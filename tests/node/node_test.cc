@@ -834,9 +834,21 @@ TEST_F(NodeTest, FollowSourceStepsThroughSignedCheckpoints) {
   EXPECT_FALSE(in.has_value());
   SEG_ASSERT_OK_AND_ASSIGN(in, source.CheckpointIn(0, 1000));
   EXPECT_EQ(size_of(in), 15u);
-  SEG_ASSERT_OK_AND_ASSIGN(std::vector<v1::SignedEntry> entries,
-                           source.Entries(2, 7));
-  EXPECT_EQ(entries.size(), 5u);
+  std::vector<uint64_t> indexes;
+  auto take = [&](v1::SignedEntry& e) {
+    absl::StatusOr<v1::EntryBody> body = ParseEntryBody(e.body());
+    indexes.push_back(body.ok() ? body->index() : UINT64_MAX);
+    return true;
+  };
+  SEG_ASSERT_OK(source.Entries(2, 7, take));
+  EXPECT_EQ(indexes, (std::vector<uint64_t>{2, 3, 4, 5, 6}));
+  // A follower that takes no more stops the stream: OK, nothing after.
+  indexes.clear();
+  SEG_ASSERT_OK(source.Entries(0, 15, [&](v1::SignedEntry& e) {
+    take(e);
+    return indexes.size() < 2;
+  }));
+  EXPECT_EQ(indexes, (std::vector<uint64_t>{0, 1}));
 
   SEG_ASSERT_OK_AND_ASSIGN(auto kv, store::RocksDbKv::Open(dir_.Sub("mah")));
   peers::PeerStore follower(*kv);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "ledger/entry_codec.h"
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/support/test_util.h"
 
@@ -167,16 +168,18 @@ class StoreSource : public FollowSource {
   absl::StatusOr<std::string> LatestCheckpoint() override {
     return log_.CheckpointNow();
   }
-  absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
-                                                       uint64_t to) override {
-    std::vector<v1::SignedEntry> out;
-    absl::Status s =
-        log_.ScanEntries(from, to, [&](uint64_t, const v1::SignedEntry& e) {
-          out.push_back(e);
-          return true;
-        });
-    if (!s.ok()) return s;
-    return out;
+  absl::Status Entries(
+      uint64_t from, uint64_t to,
+      const std::function<bool(v1::SignedEntry&)>& take) override {
+    return log_.ScanEntries(from, to,
+                            [&](uint64_t index, const v1::SignedEntry& e) {
+                              v1::SignedEntry copy = e;
+                              if (index == big_index) {
+                                copy.set_body(std::string(big_body, 'x'));
+                              }
+                              ++streamed;
+                              return take(copy);
+                            });
   }
   absl::StatusOr<std::optional<std::string>> CheckpointIn(
       uint64_t above, uint64_t at_most) override {
@@ -195,6 +198,10 @@ class StoreSource : public FollowSource {
     return log_.ConsistencyProof(old_size, new_size);
   }
   int proofs = 0;
+  int streamed = 0;  // entries handed to `take`
+  // The entry at big_index is sent with a body of big_body bytes.
+  uint64_t big_index = UINT64_MAX;
+  size_t big_body = 0;
 
  private:
   store::LogStore& log_;
@@ -211,8 +218,8 @@ std::string WithSize(absl::string_view note, uint64_t size) {
 class LyingSource : public FollowSource {
  public:
   absl::StatusOr<std::string> LatestCheckpoint() override { return latest; }
-  absl::StatusOr<std::vector<v1::SignedEntry>> Entries(uint64_t from,
-                                                       uint64_t to) override {
+  absl::Status Entries(uint64_t from, uint64_t to,
+                       const std::function<bool(v1::SignedEntry&)>&) override {
     asked.emplace_back(from, to);
     return absl::UnavailableError("no entries here");
   }
@@ -392,6 +399,87 @@ TEST_F(DeliveryTest, FollowOnceProvesStepsBelowTheHeldCheckpoint) {
   EXPECT_EQ(steps, (std::vector<uint64_t>{4, 8, 10}));
   EXPECT_EQ(genuine.proofs, 2);  // to 4 and to 8, not to the held size
   EXPECT_EQ(down_->Equivocations(kUp)->size(), 1u);
+}
+
+// An entry with a body over the size any entry may have (65,535 bytes) is
+// refused as it arrives: the source is stopped there and nothing is
+// stored. One at the limit is taken (and refused by Follow: no entry).
+TEST_F(DeliveryTest, FollowOnceRefusesAnOversizedEntryAsItArrives) {
+  Dispatch(3);  // 6 entries
+  StoreSource source(*up_.log);
+  source.big_index = 2;
+  source.big_body = kMaxEntryBodySize + 1;
+  absl::StatusOr<uint64_t> r = FollowOnce(*down_, kUp, source);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                "entry 2 from the source has a 65536-byte "
+                                "body, over the limit of 65535 bytes"))
+      << r.status();
+  EXPECT_EQ(source.streamed, 3);
+  EXPECT_EQ(down_->FollowStateOf(kUp)->size(), 0u);
+
+  source.big_body = kMaxEntryBodySize;
+  source.streamed = 0;
+  r = FollowOnce(*down_, kUp, source);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "entry 2 body"))
+      << r.status();
+  EXPECT_EQ(source.streamed, 6);
+  EXPECT_EQ(down_->FollowStateOf(kUp)->size(), 0u);
+}
+
+// A step holds at most max_step_bytes of entries: one that fills up before
+// its checkpoint ends at the source's largest checkpoint within what
+// arrived (the source stopped at the first entry over); with none there it
+// is UNAVAILABLE and nothing is stored.
+TEST_F(DeliveryTest, FollowOnceCapsEachStepByBytes) {
+  std::set<uint64_t> checkpointed;
+  for (int round = 0; round < 4; ++round) {
+    Dispatch(1);
+    SEG_ASSERT_OK(up_.log->CheckpointNow().status());
+    checkpointed.insert(up_.log->Size());
+  }
+  std::vector<uint64_t> bytes;  // of each entry, as the source sends it
+  SEG_ASSERT_OK(up_.log->ScanEntries(0, up_.log->Size(),
+                                     [&](uint64_t, const v1::SignedEntry& e) {
+                                       bytes.push_back(e.ByteSizeLong());
+                                       return true;
+                                     }));
+  ASSERT_EQ(bytes.size(), 8u);
+  FollowLimits limits;
+  limits.max_step_bytes = bytes[0] + bytes[1] + bytes[2];
+  StoreSource source(*up_.log);
+  uint64_t size = 0;
+  int steps = 0;
+  for (; steps < 10 && size < 8; ++steps) {
+    source.streamed = 0;
+    SEG_ASSERT_OK_AND_ASSIGN(uint64_t next,
+                             FollowOnce(*down_, kUp, source, limits));
+    ASSERT_GT(next, size);
+    uint64_t step_bytes = 0;
+    for (uint64_t i = size; i < next; ++i) step_bytes += bytes[i];
+    EXPECT_LE(step_bytes, limits.max_step_bytes) << "step to " << next;
+    EXPECT_TRUE(checkpointed.count(next)) << next;
+    EXPECT_LE(source.streamed, static_cast<int>(next - size) + 2) << next;
+    size = next;
+  }
+  EXPECT_EQ(size, 8u);
+  EXPECT_GE(steps, 3);
+  EXPECT_TRUE(down_->Equivocations()->empty());
+
+  // Room for one entry, and no checkpoint at size 1.
+  store::MemoryKv kv;
+  PeerStore fresh(kv);
+  SEG_ASSERT_OK(fresh.AddPeer({kUp, {key_->Verifier()}}));
+  limits.max_step_bytes = bytes[0];
+  source.streamed = 0;
+  absl::StatusOr<uint64_t> r = FollowOnce(fresh, kUp, source, limits);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                "no checkpoint in (0, 1] to end the step at"))
+      << r.status();
+  EXPECT_EQ(source.streamed, 2);
+  EXPECT_EQ(fresh.FollowStateOf(kUp)->size(), 0u);
 }
 
 }  // namespace
