@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<PeerLinks>> PeerLinks::Create(
     if (!p.tls_server_name().empty()) {
       args.SetSslTargetNameOverride(p.tls_server_name());
     }
-    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxReceiveMessageSize(kMaxPeerMessageBytes);
     // Reconnect quickly after a peer restarts (default backoff grows to
     // two minutes); the loops have their own, per-row backoff.
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);

@@ -34,6 +34,12 @@
 
 namespace segledger::node {
 
+// The largest message this node takes from a peer: every answer to the
+// calls it makes (a size, a note, a consistency proof, one entry of at
+// most 65,535 bytes) is far smaller, so gRPC refuses anything larger
+// (RESOURCE_EXHAUSTED) before it is held in memory.
+inline constexpr int kMaxPeerMessageBytes = 1 << 20;
+
 struct PeerLink {
   v1::PeerNode config;
   std::shared_ptr<grpc::Channel> channel;

@@ -19,6 +19,8 @@
 #include "client/export_source.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_codec.h"
 #include "ledger/merkle.h"
@@ -26,6 +28,7 @@
 #include "ledger/peers/delivery.h"
 #include "ledger/peers/outbox.h"
 #include "ledger/peers/peer_store.h"
+#include "ledger/store/memory_kv.h"
 #include "ledger/store/rocksdb_kv.h"
 #include "node/authz.h"
 #include "node/data_dir.h"
@@ -960,6 +963,104 @@ TEST_F(NodeTest, FollowerProvesStepsBelowTheHeldCheckpoint) {
     steps.push_back(size);
   }
   EXPECT_EQ(steps, (std::vector<uint64_t>{3, 8}));
+}
+
+// A peer's ReadService that serves `note` as its latest checkpoint and
+// `entries` as they are, whatever their size. A handler may still run
+// after the client stopped reading: entries change under `mu_`.
+class AnyEntriesService final : public v1::ReadService::Service {
+ public:
+  std::string note;  // set before serving
+
+  void Set(std::vector<v1::SignedEntry> e) {
+    absl::MutexLock l(&mu_);
+    entries_ = std::move(e);
+  }
+  void SetBody(size_t i, std::string body) {
+    absl::MutexLock l(&mu_);
+    entries_[i].set_body(std::move(body));
+  }
+
+  grpc::Status GetCheckpoint(grpc::ServerContext*,
+                             const v1::GetCheckpointRequest*,
+                             v1::CheckpointResponse* r) override {
+    r->set_note(note);
+    r->set_size(CheckpointNoteSize(note).value_or(0));
+    return grpc::Status::OK;
+  }
+  grpc::Status GetEntries(grpc::ServerContext* ctx,
+                          const v1::GetEntriesRequest* req,
+                          grpc::ServerWriter<v1::EntryResponse>* w) override {
+    for (uint64_t i = req->from(); i < req->to(); ++i) {
+      v1::EntryResponse e;
+      {
+        absl::MutexLock l(&mu_);
+        if (i >= entries_.size()) break;
+        *e.mutable_entry() = entries_[i];
+      }
+      e.set_index(i);
+      if (ctx->IsCancelled() || !w->Write(e)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::SignedEntry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// Entries no log can hold, from a peer: a body over 65,535 bytes is
+// refused as it arrives (INVALID_ARGUMENT naming it), and a message over
+// the peer links' limit is refused by gRPC before it is held
+// (RESOURCE_EXHAUSTED). Nothing is stored.
+TEST_F(NodeTest, FollowerRefusesOversizedEntriesFromAPeer) {
+  StartInsecure();
+  AppendN("a", 4);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointNowResponse cp,
+                           client_->CheckpointNow());
+  AnyEntriesService fake;
+  fake.note = cp.note();
+  std::vector<v1::SignedEntry> entries;
+  SEG_ASSERT_OK(
+      node_->store().ScanEntries(0, 4, [&](uint64_t, const v1::SignedEntry& e) {
+        entries.push_back(e);
+        return true;
+      }));
+  entries[1].set_body(std::string(70000, 'x'));
+  fake.Set(std::move(entries));
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&fake);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  v1::NodeConfig config;
+  config.set_insecure(true);
+  v1::PeerNode* peer = config.add_peers();
+  peer->set_origin(segledger::testing::kTestOrigin);
+  peer->set_address(absl::StrCat("127.0.0.1:", port));
+  peer->add_verifier_keys(vkey_);
+  SEG_ASSERT_OK_AND_ASSIGN(auto links, PeerLinks::Create(config));
+  GrpcFollowSource source(links->links()[0].get(), absl::Seconds(20));
+  store::MemoryKv kv;
+  peers::PeerStore follower(kv);
+  peers::PeerConfig trusted;
+  trusted.origin = segledger::testing::kTestOrigin;
+  trusted.keys.push_back(*verifier_);
+  SEG_ASSERT_OK(follower.AddPeer(std::move(trusted)));
+
+  EXPECT_THAT(
+      peers::FollowOnce(follower, segledger::testing::kTestOrigin, source),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "entry 1 from the source has a 70000-byte body"));
+  fake.SetBody(1, std::string(kMaxPeerMessageBytes, 'x'));
+  EXPECT_THAT(
+      peers::FollowOnce(follower, segledger::testing::kTestOrigin, source),
+      StatusIs(absl::StatusCode::kResourceExhausted, "entries"));
+  EXPECT_EQ(follower.FollowStateOf(segledger::testing::kTestOrigin)->size(),
+            0u);
+  server->Shutdown();
 }
 
 // A witness node that holds a peer's checkpoint from hand-off evidence
