@@ -62,7 +62,22 @@ void Progress(uint64_t done, uint64_t total) {
 }  // namespace
 
 int ExitCodeFor(const absl::Status& status) {
-  return IsUnreachableOrRefused(status) ? kExitUnreachable : kExitUsage;
+  switch (status.code()) {
+    // What was asked is wrong or not there: the caller fixes the input.
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+      return kExitUsage;
+    // Unreachable or refused (UNAVAILABLE, DEADLINE_EXCEEDED,
+    // UNAUTHENTICATED, PERMISSION_DENIED), or the node could not do it
+    // (RESOURCE_EXHAUSTED such as a full disk, UNKNOWN such as a write
+    // that may be durable, INTERNAL, DATA_LOSS, ...): not the input's
+    // fault, so a script retries with the same request ids.
+    default:
+      return kExitUnreachable;
+  }
 }
 
 int ReportError(const CommandEnv& env, const absl::Status& status) {

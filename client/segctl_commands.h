@@ -29,8 +29,10 @@ struct CommandEnv {
   std::ostream* err = nullptr;
 };
 
-// Exit code for a failed call: 3 when unreachable or refused, 2 otherwise
-// (the node rejected the input).
+// Exit code for a failed call: 2 when the input is at fault
+// (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, NOT_FOUND,
+// ALREADY_EXISTS), 3 otherwise (unreachable, refused, or a failure of the
+// node such as a full disk).
 int ExitCodeFor(const absl::Status& status);
 // Prints "segctl: <CODE>: <message>" (one line) and returns
 // ExitCodeFor(status).

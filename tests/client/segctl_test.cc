@@ -433,6 +433,27 @@ TEST_F(SegctlTest, ServeFailingToStartPrintsOneLine) {
   EXPECT_THAT(r.err, HasSubstr("needs --insecure on the command line"));
 }
 
+// DESIGN.md's exit codes: 2 usage or input error, 3 node unreachable or
+// refused. A node that cannot do what was asked (a full disk, a write
+// that may be durable, an internal error) is not an input error: scripts
+// retry those with the same request ids.
+TEST(ExitCodeTest, InputErrorsAre2AndNodeFailuresAre3) {
+  for (absl::StatusCode c :
+       {absl::StatusCode::kInvalidArgument,
+        absl::StatusCode::kFailedPrecondition, absl::StatusCode::kOutOfRange,
+        absl::StatusCode::kNotFound, absl::StatusCode::kAlreadyExists}) {
+    EXPECT_EQ(ExitCodeFor(absl::Status(c, "x")), 2) << c;
+  }
+  for (absl::StatusCode c :
+       {absl::StatusCode::kUnavailable, absl::StatusCode::kDeadlineExceeded,
+        absl::StatusCode::kUnauthenticated, absl::StatusCode::kPermissionDenied,
+        absl::StatusCode::kResourceExhausted, absl::StatusCode::kUnknown,
+        absl::StatusCode::kInternal, absl::StatusCode::kDataLoss,
+        absl::StatusCode::kAborted, absl::StatusCode::kCancelled}) {
+    EXPECT_EQ(ExitCodeFor(absl::Status(c, "x")), 3) << c;
+  }
+}
+
 // `segctl export`: the bundle of a live node's log (300 entries: a full and
 // a partial tile) verifies offline with segaudit; the target must not exist.
 TEST_F(SegctlTest, ExportWritesABundleThatVerifies) {
