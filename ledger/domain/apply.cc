@@ -47,6 +47,15 @@ absl::Status Move(RuleContext& ctx, v1::LotState& lot, const v1::Quantity& q,
   return AddTo(lot.mutable_on_hand(), delta);
 }
 
+// Rejection, recall and return (FinalStatus): the lot loses its site
+// release and incoming acceptance with its status, so nothing that reads
+// either flag finds a final lot fit to move or use.
+void MakeFinal(v1::LotState& lot, v1::LotStatus status) {
+  lot.set_status(status);
+  lot.set_site_released(false);
+  lot.set_incoming_accepted(false);
+}
+
 absl::Status NewLot(RuleContext& ctx, const std::string& id,
                     const std::string& product, const std::string& material,
                     const std::string& stage, const v1::Quantity& q,
@@ -116,14 +125,13 @@ absl::Status ApplyReceipt(RuleContext& ctx) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, c.received_quantity(), lot.mutable_received(), +1));
-    // Stock arriving is quarantined until accepted, and a lot rejected or
-    // recalled here stays so. A lot coming back (a return) needs a new
-    // site release before it leaves again: the one given before it left
-    // no longer covers it.
+    // Stock arriving is quarantined until accepted, and a lot rejected,
+    // recalled or returned here stays so. A lot coming back (a return)
+    // needs a new site release before it leaves again: the one given
+    // before it left no longer covers it.
     if (r.decision() == v1::RECEIPT_DECISION_REJECTED) {
       lot.set_status(v1::LOT_STATUS_REJECTED);
-    } else if (lot.status() != v1::LOT_STATUS_REJECTED &&
-               lot.status() != v1::LOT_STATUS_RECALLED) {
+    } else if (!FinalStatus(lot.status())) {
       lot.set_status(v1::LOT_STATUS_QUARANTINED);
     }
     lot.set_incoming_accepted(false);
@@ -173,7 +181,7 @@ absl::Status ApplyRelease(RuleContext& ctx) {
     default:
       break;
   }
-  if (!ok) lot->set_status(v1::LOT_STATUS_REJECTED);
+  if (!ok) MakeFinal(*lot, v1::LOT_STATUS_REJECTED);
   PutLot(ctx, r.lot_id(), *std::move(lot));
   return absl::OkStatus();
 }
@@ -194,10 +202,10 @@ absl::Status ApplyStatus(RuleContext& ctx) {
                                               : v1::LOT_STATUS_AVAILABLE);
       break;
     case v1::STATUS_ACTION_REJECT:
-      lot.set_status(v1::LOT_STATUS_REJECTED);
+      MakeFinal(lot, v1::LOT_STATUS_REJECTED);
       break;
     case v1::STATUS_ACTION_RETURN:
-      lot.set_status(v1::LOT_STATUS_RETURNED);
+      MakeFinal(lot, v1::LOT_STATUS_RETURNED);
       break;
     case v1::STATUS_ACTION_DESTROY: {
       v1::Quantity q;
@@ -225,7 +233,7 @@ absl::Status ApplyRecall(RuleContext& ctx) {
   for (const auto& id : r.scope_lot_ids()) {
     SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, id));
     if (!lot.has_value()) continue;
-    lot->set_status(v1::LOT_STATUS_RECALLED);
+    MakeFinal(*lot, v1::LOT_STATUS_RECALLED);
     PutLot(ctx, id, *std::move(lot));
   }
   return absl::OkStatus();

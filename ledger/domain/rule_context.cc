@@ -308,6 +308,11 @@ Decimal Dec(const std::string& s) {
   return d.ok() ? *d : Decimal();
 }
 
+bool FinalStatus(v1::LotStatus s) {
+  return s == v1::LOT_STATUS_REJECTED || s == v1::LOT_STATUS_RECALLED ||
+         s == v1::LOT_STATUS_RETURNED;
+}
+
 bool ReceivedNotAccepted(const v1::LotState& lot) {
   return !Dec(lot.received()).is_zero() && Dec(lot.produced()).is_zero() &&
          !lot.incoming_accepted();

@@ -149,6 +149,10 @@ absl::StatusOr<Decimal> InLotUnit(RuleContext& ctx, const v1::LotState& lot,
 Decimal Dec(const std::string& s);
 // A lot received here (not made here) that has no incoming acceptance yet.
 bool ReceivedNotAccepted(const v1::LotState& lot);
+// Rejected, recalled or returned (docs/rules.md lot lifecycle): the lot is
+// not released, held, quarantined or made available again; it may only be
+// destroyed, returned, or (unless rejected already) rejected.
+bool FinalStatus(v1::LotStatus s);
 
 inline absl::Status Refuse(absl::string_view msg) {
   return absl::FailedPreconditionError(msg);

@@ -357,19 +357,18 @@ absl::Status StatusTransition(RuleContext& ctx) {
   if (lot->status() == v1::LOT_STATUS_DESTROYED) {
     return Refuse(absl::StrCat("lot ", s.lot_id(), " is destroyed"));
   }
-  // Rejection and recall are final: such a lot leaves only by destruction
-  // or return (a recalled lot may also be rejected). Otherwise a hold and
-  // its release would make it available again.
-  const bool final_status = lot->status() == v1::LOT_STATUS_REJECTED ||
-                            lot->status() == v1::LOT_STATUS_RECALLED;
-  if (final_status && s.action() != v1::STATUS_ACTION_DESTROY &&
+  // Rejection, recall and return are final: such a lot leaves only by
+  // destruction or return (a recalled or returned lot may also be
+  // rejected). Otherwise a hold and its release, or a quarantine, would
+  // lead it back to available.
+  if (FinalStatus(lot->status()) && s.action() != v1::STATUS_ACTION_DESTROY &&
       s.action() != v1::STATUS_ACTION_RETURN &&
       !(s.action() == v1::STATUS_ACTION_REJECT &&
-        lot->status() == v1::LOT_STATUS_RECALLED)) {
-    return Refuse(absl::StrCat("lot ", s.lot_id(), " is ",
-                               v1::LotStatus_Name(lot->status()), ": ",
-                               v1::StatusAction_Name(s.action()),
-                               " is not allowed (only destroy or return)"));
+        lot->status() != v1::LOT_STATUS_REJECTED)) {
+    return Refuse(absl::StrCat(
+        "lot ", s.lot_id(), " is ", v1::LotStatus_Name(lot->status()),
+        ": status_change.action ", v1::StatusAction_Name(s.action()),
+        " is not allowed (only destroy, return or reject)"));
   }
   if (s.action() == v1::STATUS_ACTION_RELEASE_FROM_HOLD &&
       lot->status() != v1::LOT_STATUS_ON_HOLD) {
@@ -400,9 +399,8 @@ absl::Status ReleaseLot(RuleContext& ctx) {
       Dec(lot->received()).is_zero()) {
     return Refuse(absl::StrCat("lot ", r.lot_id(), " was not received here"));
   }
-  const bool final_status = lot->status() == v1::LOT_STATUS_REJECTED ||
-                            lot->status() == v1::LOT_STATUS_RECALLED ||
-                            lot->status() == v1::LOT_STATUS_DESTROYED;
+  const bool final_status =
+      FinalStatus(lot->status()) || lot->status() == v1::LOT_STATUS_DESTROYED;
   if (final_status && r.decision() == v1::RELEASE_DECISION_RELEASED) {
     return Refuse(absl::StrCat("lot ", r.lot_id(), " is ",
                                v1::LotStatus_Name(lot->status()),

@@ -320,6 +320,46 @@ std::vector<RuleCase> Cases() {
                                        StatusRec(c.fill().party(), Lot("DS001"),
                                                  v1::STATUS_ACTION_DESTROY));
                }});
+  // A returned lot is final like a rejected or recalled one: no hold, no
+  // release, and receiving more of it does not lift the status.
+  auto down_status = [](AdcChain& c, v1::StatusAction a) {
+    MustAppend(c.down(), StatusRec(c.down().party(), Lot("DS001"), a), T(150));
+  };
+  v.push_back({"HoldOfReturnedLot", "R-STATUS-TRANSITION", [=](AdcChain& c) {
+                 down_status(c, v1::STATUS_ACTION_REJECT);
+                 down_status(c, v1::STATUS_ACTION_RETURN);
+                 return std::make_pair(&c.down(),
+                                       StatusRec(c.down().party(), Lot("DS001"),
+                                                 v1::STATUS_ACTION_HOLD));
+               }});
+  v.push_back({"QuarantineOfLotReturnedWhileAvailable", "R-STATUS-TRANSITION",
+               [=](AdcChain& c) {
+                 down_status(c, v1::STATUS_ACTION_RETURN);
+                 return std::make_pair(&c.down(),
+                                       StatusRec(c.down().party(), Lot("DS001"),
+                                                 v1::STATUS_ACTION_QUARANTINE));
+               }});
+  v.push_back({"DestroyReturnedLotAccepts", "", [=](AdcChain& c) {
+                 down_status(c, v1::STATUS_ACTION_REJECT);
+                 down_status(c, v1::STATUS_ACTION_RETURN);
+                 return std::make_pair(&c.down(),
+                                       StatusRec(c.down().party(), Lot("DS001"),
+                                                 v1::STATUS_ACTION_DESTROY));
+               }});
+  v.push_back({"SiteReleaseOfReturnedLot", "R-RELEASE-LOT", [=](AdcChain& c) {
+                 down_status(c, v1::STATUS_ACTION_RETURN);
+                 return std::make_pair(
+                     &c.down(), c.Release(c.down().party(), Lot("DS001"),
+                                          v1::RELEASE_KIND_SITE_RELEASE, t));
+               }});
+  v.push_back(
+      {"AcceptanceOfLotReturnedBeforeReceipt", "R-RELEASE-LOT",
+       [=](AdcChain& c) {
+         fill_status(c, v1::STATUS_ACTION_RETURN);
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         return std::make_pair(
+             &c.fill(), fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE));
+       }});
   v.push_back(
       {"DispatchOfReturnedLotWithoutNewRelease", "R-DISPATCH-RELEASE",
        [=](AdcChain& c) {
@@ -527,6 +567,61 @@ TEST_P(RuleTest, AcceptsOrRefusesWithRuleIdAndWritesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Table, RuleTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
+
+v1::LotState LotRow(Log& log, const std::string& lot) {
+  v1::LotState s;
+  auto it = log.index().rows().find(LotKey(lot));
+  if (it != log.index().rows().end()) {
+    EXPECT_TRUE(s.ParseFromString(it->second));
+  }
+  return s;
+}
+
+// The reviewer's path back to dispatch for a rejected (or recalled) lot:
+// return it, hold it, release it from hold. Whichever step refuses, the
+// dispatch must, and the lot never becomes available with its old release.
+TEST(LotLifecycleTest, FinalLotNeverBecomesDispatchableAgain) {
+  for (bool recall : {false, true}) {
+    AdcChain c;
+    SEG_ASSERT_OK(c.Build());
+    Log& down = c.down();
+    const std::string lot = Lot("DS001");
+    ASSERT_TRUE(LotRow(down, lot).site_released());
+    if (recall) {
+      v1::Record r;
+      auto* x = r.mutable_recall();
+      *x->mutable_header() = Header(down.party(), T(150));
+      x->set_recall_id("RC-1");
+      x->add_trigger_lot_ids(lot);
+      x->set_reason("sterility failure");
+      x->set_level(v1::RECALL_LEVEL_I);
+      x->add_scope_lot_ids(lot);
+      SEG_ASSERT_OK(down.Append(r, T(150)));
+    } else {
+      SEG_ASSERT_OK(down.Append(
+          StatusRec(down.party(), lot, v1::STATUS_ACTION_REJECT), T(150)));
+    }
+    EXPECT_FALSE(LotRow(down, lot).site_released()) << recall;
+    SEG_ASSERT_OK(down.Append(
+        StatusRec(down.party(), lot, v1::STATUS_ACTION_RETURN), T(150)));
+    for (v1::StatusAction a :
+         {v1::STATUS_ACTION_HOLD, v1::STATUS_ACTION_RELEASE_FROM_HOLD}) {
+      EXPECT_THAT(
+          down.Append(StatusRec(down.party(), lot, a), T(150)),
+          ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         "rule R-STATUS-TRANSITION"))
+          << recall << " " << v1::StatusAction_Name(a);
+    }
+    EXPECT_EQ(LotRow(down, lot).status(), v1::LOT_STATUS_RETURNED);
+    v1::Record ship =
+        c.Ship(down.party(), c.fill().party(), "T7", "C7", lot, Q("0.5", "KGM"),
+               testing::Range(-8000, -6000), T(150), T(160));
+    EXPECT_THAT(down.Append(ship, T(150)),
+                ::segledger::testing::StatusIs(
+                    absl::StatusCode::kFailedPrecondition, "rule R-DISPATCH-"))
+        << recall;
+  }
+}
 
 TEST(RuleTableTest, EveryRuleRowHasARefusalCase) {
   // A rule id may guard several record kinds (one table row each): every
