@@ -227,14 +227,22 @@ absl::Status ApplyStatus(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// Recalls the trigger lots and the scope lots held here (the scope is the
+// frozen forward trace, which need not repeat the triggers). A destroyed
+// lot stays destroyed.
 absl::Status ApplyRecall(RuleContext& ctx) {
   const auto& r = ctx.record.recall();
   if (r.has_acknowledges()) return absl::OkStatus();
-  for (const auto& id : r.scope_lot_ids()) {
-    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, id));
-    if (!lot.has_value()) continue;
-    MakeFinal(*lot, v1::LOT_STATUS_RECALLED);
-    PutLot(ctx, id, *std::move(lot));
+  for (const auto* ids : {&r.trigger_lot_ids(), &r.scope_lot_ids()}) {
+    for (const std::string& id : *ids) {
+      SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, id));
+      if (!lot.has_value() || lot->status() == v1::LOT_STATUS_DESTROYED ||
+          lot->status() == v1::LOT_STATUS_RECALLED) {
+        continue;
+      }
+      MakeFinal(*lot, v1::LOT_STATUS_RECALLED);
+      PutLot(ctx, id, *std::move(lot));
+    }
   }
   return absl::OkStatus();
 }

@@ -112,6 +112,20 @@ absl::Status CheckTransformation(const v1::Transformation& t) {
   return absl::OkStatus();
 }
 
+// DOMAIN.md: a recall names its trigger lots, reason and level. An
+// acknowledgement of a recall (acknowledges set) refers to one that did.
+absl::Status CheckRecall(const v1::Recall& r) {
+  if (r.has_acknowledges()) return absl::OkStatus();
+  if (r.trigger_lot_ids_size() == 0) {
+    return Err("recall.trigger_lot_ids", "empty");
+  }
+  if (r.reason().empty()) return Err("recall.reason", "empty");
+  if (r.level() == v1::RECALL_LEVEL_UNSPECIFIED) {
+    return Err("recall.level", "unspecified");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckTraceCodes(const v1::TraceCodeLink& t) {
   if (t.ranges_size() == 0 && t.aggregations_size() == 0) {
     return Err("trace_code_link", "needs ranges or aggregations");
@@ -186,6 +200,8 @@ absl::Status ValidateRecord(const v1::Record& r) {
       return CheckTransformation(r.transformation());
     case v1::Record::kTraceCodeLink:
       return CheckTraceCodes(r.trace_code_link());
+    case v1::Record::kRecall:
+      return CheckRecall(r.recall());
     default:
       return absl::OkStatus();
   }

@@ -44,6 +44,21 @@ v1::Record StatusRec(const testing::Party& p, const std::string& lot,
   return r;
 }
 
+// A recall on `p`'s log triggered by `triggers`, with a reason and level.
+v1::Record RecallRec(const testing::Party& p,
+                     const std::vector<std::string>& triggers,
+                     const std::vector<std::string>& scope) {
+  v1::Record r;
+  auto* x = r.mutable_recall();
+  *x->mutable_header() = Header(p, T(150));
+  x->set_recall_id("RC-1");
+  for (const auto& id : triggers) x->add_trigger_lot_ids(id);
+  x->set_reason("sterility failure");
+  x->set_level(v1::RECALL_LEVEL_I);
+  for (const auto& id : scope) x->add_scope_lot_ids(id);
+  return r;
+}
+
 void MustAppend(Log& log, v1::Record r, absl::Time t) {
   auto ref = log.Append(std::move(r), t);
   if (!ref.ok()) std::abort();
@@ -378,6 +393,21 @@ std::vector<RuleCase> Cases() {
                     t);
          return down_ship(c, "DS001", Q("0.5", "KGM"));
        }});
+  // A recall recalls its trigger lots as well as its scope.
+  v.push_back({"DispatchOfRecallTriggerLotOutsideScope", "R-DISPATCH-STATUS",
+               [=](AdcChain& c) {
+                 MustAppend(c.down(),
+                            RecallRec(c.down().party(), {Lot("DS001")},
+                                      {Lot("MAB001")}),
+                            t);
+                 return down_ship(c, "DS001", Q("0.5", "KGM"));
+               }});
+  v.push_back({"TransformOfRecallTriggerLotWithoutScope",
+               "R-TRANSFORM-ACCEPTED", [=](AdcChain& c) {
+                 MustAppend(c.fill(),
+                            RecallRec(c.fill().party(), {Lot("DP001")}, {}), t);
+                 return fill_transform(c, "DP001", Q("10", "H87"));
+               }});
   v.push_back({"TransformMoreThanHeld", "R-TRANSFORM-QTY", [=](AdcChain& c) {
                  return fill_transform(c, "DP001", Q("20001", "H87"));
                }});
@@ -667,6 +697,46 @@ TEST(ValidationTest, RefusesMalformedRecordNamingTheField) {
                   absl::StatusCode::kInvalidArgument,
                   "dispatch.containers[0].seal_ids[0]: empty"));
   EXPECT_EQ(chain.down().index().rows(), before);
+}
+
+// DOMAIN.md: a recall names its trigger lots, reason and level; an
+// acknowledgement of another party's recall need not repeat them.
+TEST(ValidationTest, RecallNeedsTriggersReasonAndLevel) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& down = chain.down();
+  const v1::Record full = RecallRec(down.party(), {Lot("DS001")}, {});
+  struct Case {
+    std::function<void(v1::Recall*)> strip;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {[](v1::Recall* r) { r->clear_trigger_lot_ids(); },
+            "recall.trigger_lot_ids: empty"},
+           {[](v1::Recall* r) { r->clear_reason(); }, "recall.reason: empty"},
+           {[](v1::Recall* r) { r->clear_level(); },
+            "recall.level: unspecified"}}) {
+    v1::Record r = full;
+    c.strip(r.mutable_recall());
+    const auto before = down.index().rows();
+    EXPECT_THAT(down.AppendCommitAlways(r, T(150)),
+                ::segledger::testing::StatusIs(
+                    absl::StatusCode::kInvalidArgument, c.error));
+    EXPECT_EQ(down.index().rows(), before) << c.error;
+  }
+  // The reviewer's record: an id and a trigger, nothing else.
+  v1::Record bare = full;
+  bare.mutable_recall()->clear_reason();
+  bare.mutable_recall()->clear_level();
+  EXPECT_THAT(down.Append(bare, T(150)),
+              ::segledger::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                             "recall."));
+  v1::Record ack;
+  auto* a = ack.mutable_recall();
+  *a->mutable_header() = Header(down.party(), T(150));
+  a->set_recall_id("RC-1");
+  *a->mutable_acknowledges() = chain.t3;  // any entry ref will do here
+  SEG_EXPECT_OK(down.Append(ack, T(150)));
 }
 
 // A CMO with under 3 years, and a site with 1 MAH staff: refused by
