@@ -314,8 +314,10 @@ bool FinalStatus(v1::LotStatus s) {
 }
 
 bool ReceivedNotAccepted(const v1::LotState& lot) {
-  return !Dec(lot.received()).is_zero() && Dec(lot.produced()).is_zero() &&
-         !lot.incoming_accepted();
+  // A receipt resets incoming_accepted and an acceptance sets it, so for a
+  // lot ever received here it tells whether its latest arrival was
+  // accepted, also for a lot made here that came back.
+  return !Dec(lot.received()).is_zero() && !lot.incoming_accepted();
 }
 
 }  // namespace segledger::domain

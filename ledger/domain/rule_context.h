@@ -147,7 +147,8 @@ absl::StatusOr<Decimal> InLotUnit(RuleContext& ctx, const v1::LotState& lot,
                                   const v1::Quantity& q);
 // Decimal fields of LotState ("" reads as zero).
 Decimal Dec(const std::string& s);
-// A lot received here (not made here) that has no incoming acceptance yet.
+// A lot received here (whether or not it was made here: a lot that left
+// and came back) whose latest arrival has no incoming acceptance yet.
 bool ReceivedNotAccepted(const v1::LotState& lot);
 // Rejected, recalled or returned (docs/rules.md lot lifecycle): the lot is
 // not released, held, quarantined or made available again; it may only be

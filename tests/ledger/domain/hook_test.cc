@@ -408,6 +408,26 @@ std::vector<RuleCase> Cases() {
                             RecallRec(c.fill().party(), {Lot("DP001")}, {}), t);
                  return fill_transform(c, "DP001", Q("10", "H87"));
                }});
+  // A lot made here that comes back needs an incoming acceptance like any
+  // received lot: a hold and its release return it to quarantine.
+  v.push_back(
+      {"TransformOfLotComingBackReleasedFromHoldBeforeAcceptance",
+       "R-TRANSFORM-ACCEPTED", [=](AdcChain& c) {
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         MustAppend(c.fill(),
+                    fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE), t);
+         MustAppend(c.fill(), fill_release(c, v1::RELEASE_KIND_SITE_RELEASE),
+                    t);
+         ShipAndReceive(c, c.fill(), c.down(), "T10", "DS001", Q("1", "KGM"),
+                        t);
+         down_status(c, v1::STATUS_ACTION_HOLD);
+         down_status(c, v1::STATUS_ACTION_RELEASE_FROM_HOLD);
+         return std::make_pair(
+             &c.down(), c.Transform(c.down().party(), "conjugation",
+                                    {{Lot("DS001"), Q("0.5", "KGM")}},
+                                    Lot("DS002"), testing::Material("ds"),
+                                    Q("0.5", "KGM"), t - absl::Hours(1), t));
+       }});
   v.push_back({"TransformMoreThanHeld", "R-TRANSFORM-QTY", [=](AdcChain& c) {
                  return fill_transform(c, "DP001", Q("20001", "H87"));
                }});
