@@ -158,6 +158,85 @@ absl::Status ApplyQc(RuleContext& ctx) {
   return absl::OkStatus();
 }
 
+// Remembers a released site release or incoming acceptance (`kind`) of
+// `lot` at this entry, so that a correction voiding it can withdraw it:
+// d/qa names the lot, d/qaon lists the decisions behind the lot's flag
+// (`flag_set`: the flag was already set, by earlier decisions still in
+// effect; else the list starts again).
+absl::Status RememberRelease(RuleContext& ctx, char kind,
+                             const std::string& lot, bool flag_set) {
+  const uint64_t index = ctx.body.index();
+  ctx.txn.Put(QaEntryKey(index),
+              absl::StrCat(absl::string_view(&kind, 1), lot));
+  const std::string key = QaInEffectKey(lot, kind);
+  std::string list;
+  if (flag_set) {
+    absl::StatusOr<std::string> old = ctx.txn.Get(key);
+    if (old.ok()) {
+      list = *std::move(old);
+    } else if (!absl::IsNotFound(old.status())) {
+      return old.status();
+    }
+  }
+  absl::StrAppend(&list, Be64(index));
+  ctx.txn.Put(key, list);
+  return absl::OkStatus();
+}
+
+// A correction saying entry `index` did not occur: if that entry is a
+// released site release or incoming acceptance still behind the lot's
+// flag, it no longer counts, and without another one the flag is cleared
+// (an accepted lot goes back to quarantine). Other records keep their
+// effect on the state (docs/rules.md).
+absl::Status WithdrawRelease(RuleContext& ctx, uint64_t index) {
+  absl::StatusOr<std::string> entry = ctx.txn.Get(QaEntryKey(index));
+  if (absl::IsNotFound(entry.status())) return absl::OkStatus();
+  if (!entry.ok()) return entry.status();
+  if (entry->size() < 2) {
+    return absl::DataLossError(
+        absl::StrCat("index row d/qa/ of entry ", index, " is corrupt"));
+  }
+  const char kind = (*entry)[0];
+  const std::string lot_id = entry->substr(1);
+  SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, lot_id));
+  if (!lot.has_value()) return absl::OkStatus();
+  const bool site = kind == kSiteReleaseKind;
+  if (!(site ? lot->site_released() : lot->incoming_accepted())) {
+    return absl::OkStatus();  // cleared since (arrival, rejection, ...)
+  }
+  const std::string key = QaInEffectKey(lot_id, kind);
+  absl::StatusOr<std::string> list = ctx.txn.Get(key);
+  if (absl::IsNotFound(list.status())) return absl::OkStatus();
+  if (!list.ok()) return list.status();
+  const std::string mine = Be64(index);
+  std::string rest;
+  bool found = false;
+  for (size_t i = 0; i + 8 <= list->size(); i += 8) {
+    absl::string_view one = absl::string_view(*list).substr(i, 8);
+    if (one == mine) {
+      found = true;
+    } else {
+      absl::StrAppend(&rest, one);
+    }
+  }
+  if (!found) return absl::OkStatus();  // not behind the current flag
+  if (!rest.empty()) {
+    ctx.txn.Put(key, rest);
+    return absl::OkStatus();
+  }
+  ctx.txn.Delete(key);
+  if (site) {
+    lot->set_site_released(false);
+  } else {
+    lot->set_incoming_accepted(false);
+    if (lot->status() == v1::LOT_STATUS_AVAILABLE) {
+      lot->set_status(v1::LOT_STATUS_QUARANTINED);
+    }
+  }
+  PutLot(ctx, lot_id, *std::move(lot));
+  return absl::OkStatus();
+}
+
 absl::Status ApplyRelease(RuleContext& ctx) {
   const auto& r = ctx.record.qa_release();
   SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, r.lot_id()));
@@ -165,9 +244,17 @@ absl::Status ApplyRelease(RuleContext& ctx) {
   const bool ok = r.decision() == v1::RELEASE_DECISION_RELEASED;
   switch (r.kind()) {
     case v1::RELEASE_KIND_SITE_RELEASE:
+      if (ok) {
+        SEG_RETURN_IF_ERROR(RememberRelease(ctx, kSiteReleaseKind, r.lot_id(),
+                                            lot->site_released()));
+      }
       lot->set_site_released(ok);
       break;
     case v1::RELEASE_KIND_INCOMING_ACCEPTANCE:
+      if (ok) {
+        SEG_RETURN_IF_ERROR(RememberRelease(ctx, kAcceptanceKind, r.lot_id(),
+                                            lot->incoming_accepted()));
+      }
       lot->set_incoming_accepted(ok);
       // Lifts the receipt's quarantine only: a lot put on hold stays held
       // until released from hold.
@@ -346,6 +433,9 @@ absl::Status ApplyRecord(RuleContext& ctx) {
       ctx.txn.Put(
           CorrectionKey(r.correction().corrects().index(), ctx.body.index()),
           "");
+      if (r.correction().reason() == v1::CORRECTION_REASON_DID_NOT_OCCUR) {
+        return WithdrawRelease(ctx, r.correction().corrects().index());
+      }
       return absl::OkStatus();
     case v1::Record::kLotProduced:
       SEG_RETURN_IF_ERROR(EnsureSiteStaff(ctx));

@@ -64,6 +64,14 @@ std::string CorrectionKey(uint64_t corrected, uint64_t correction) {
   return absl::StrCat(CorrectionPrefix(corrected), Be64(correction));
 }
 
+std::string QaEntryKey(uint64_t index) {
+  return absl::StrCat("d/qa/", Be64(index));
+}
+std::string QaInEffectKey(absl::string_view lot, char kind) {
+  return absl::StrCat("d/qaon/", lot, absl::string_view("\0", 1),
+                      absl::string_view(&kind, 1));
+}
+
 void WriteRow(store::IndexTxn& txn, absl::string_view key,
               const google::protobuf::Message& m) {
   std::string bytes;

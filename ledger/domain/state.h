@@ -16,6 +16,14 @@
 //   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
 //   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
 //   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
+//   d/qa/<be64 index>           <kind><lot>: entry `index` is a released
+//                               site release (kind 's') or incoming
+//                               acceptance ('a') of a lot held here
+//   d/qaon/<lot>\0<kind>        be64 indexes of the released decisions of
+//                               that kind behind the lot's site_released
+//                               ('s') or incoming_accepted ('a') flag;
+//                               read only while the flag is set (the
+//                               records that clear the flag leave it)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_STATE_H_
@@ -53,6 +61,10 @@ std::string TransferRefKey(absl::string_view transfer, uint64_t index);
 std::string TransferRefPrefix(absl::string_view transfer);
 std::string CorrectionKey(uint64_t corrected, uint64_t correction);
 std::string CorrectionPrefix(uint64_t corrected);
+inline constexpr char kSiteReleaseKind = 's';
+inline constexpr char kAcceptanceKind = 'a';
+std::string QaEntryKey(uint64_t index);
+std::string QaInEffectKey(absl::string_view lot, char kind);
 
 // Reads a proto row; nullopt when absent; DATA_LOSS when it does not parse.
 template <typename T>

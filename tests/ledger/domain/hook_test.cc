@@ -59,6 +59,33 @@ v1::Record RecallRec(const testing::Party& p,
   return r;
 }
 
+// The index of the last entry of `log` that is a released QA release of
+// `kind` for `lot`.
+uint64_t LastRelease(Log& log, const std::string& lot, v1::ReleaseKind kind) {
+  for (size_t i = log.entries().size(); i-- > 0;) {
+    const v1::Record& r = log.entries()[i].parsed.record();
+    if (r.has_qa_release() && r.qa_release().lot_id() == lot &&
+        r.qa_release().kind() == kind) {
+      return i;
+    }
+  }
+  std::abort();
+}
+
+// A correction on `log` saying its entry `index` did not occur.
+v1::Record VoidRec(Log& log, uint64_t index) {
+  v1::Record r;
+  auto* x = r.mutable_correction();
+  *x->mutable_header() = Header(log.party(), T(150));
+  x->mutable_corrects()->set_origin(log.party().origin);
+  x->mutable_corrects()->set_index(index);
+  x->mutable_corrects()->set_leaf_hash(
+      std::string(HashBytes(log.entries()[index].leaf)));
+  x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
+  x->set_explanation("recorded in error");
+  return r;
+}
+
 void MustAppend(Log& log, v1::Record r, absl::Time t) {
   auto ref = log.Append(std::move(r), t);
   if (!ref.ok()) std::abort();
@@ -427,6 +454,56 @@ std::vector<RuleCase> Cases() {
                                     {{Lot("DS001"), Q("0.5", "KGM")}},
                                     Lot("DS002"), testing::Material("ds"),
                                     Q("0.5", "KGM"), t - absl::Hours(1), t));
+       }});
+  // A release corrected as "did not occur" no longer counts.
+  auto void_release = [](Log& log, const std::string& lot,
+                         v1::ReleaseKind kind) {
+    MustAppend(log, VoidRec(log, LastRelease(log, Lot(lot), kind)), T(150));
+  };
+  v.push_back({"DispatchAfterSiteReleaseVoided", "R-DISPATCH-RELEASE",
+               [=](AdcChain& c) {
+                 void_release(c.down(), "DS001", v1::RELEASE_KIND_SITE_RELEASE);
+                 return down_ship(c, "DS001", Q("0.5", "KGM"));
+               }});
+  v.push_back(
+      {"DispatchAfterOneOfTwoSiteReleasesVoidedAccepts", "", [=](AdcChain& c) {
+         MustAppend(c.down(),
+                    c.Release(c.down().party(), Lot("DS001"),
+                              v1::RELEASE_KIND_SITE_RELEASE, t),
+                    t);
+         void_release(c.down(), "DS001", v1::RELEASE_KIND_SITE_RELEASE);
+         return down_ship(c, "DS001", Q("0.5", "KGM"));
+       }});
+  v.push_back(
+      {"DispatchAfterVoidingAReleaseGivenBeforeTheLotLeftAccepts", "",
+       [=](AdcChain& c) {
+         // The lot goes to fill-finish and back and is released again; the
+         // release voided is the one from before it left.
+         const uint64_t old_release =
+             LastRelease(c.down(), Lot("DS001"), v1::RELEASE_KIND_SITE_RELEASE);
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         MustAppend(c.fill(),
+                    fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE), t);
+         MustAppend(c.fill(), fill_release(c, v1::RELEASE_KIND_SITE_RELEASE),
+                    t);
+         ShipAndReceive(c, c.fill(), c.down(), "T10", "DS001", Q("1", "KGM"),
+                        t);
+         for (v1::ReleaseKind k : {v1::RELEASE_KIND_INCOMING_ACCEPTANCE,
+                                   v1::RELEASE_KIND_SITE_RELEASE}) {
+           MustAppend(c.down(), c.Release(c.down().party(), Lot("DS001"), k, t),
+                      t);
+         }
+         MustAppend(c.down(), VoidRec(c.down(), old_release), t);
+         return down_ship(c, "DS001", Q("0.5", "KGM"));
+       }});
+  v.push_back(
+      {"TransformAfterIncomingAcceptanceVoided", "R-TRANSFORM-ACCEPTED",
+       [=](AdcChain& c) {
+         ShipAndReceive(c, c.down(), c.fill(), "T6", "DS001", Q("1", "KGM"), t);
+         MustAppend(c.fill(),
+                    fill_release(c, v1::RELEASE_KIND_INCOMING_ACCEPTANCE), t);
+         void_release(c.fill(), "DS001", v1::RELEASE_KIND_INCOMING_ACCEPTANCE);
+         return fill_transform(c, "DS001", Q("1", "KGM"));
        }});
   v.push_back({"TransformMoreThanHeld", "R-TRANSFORM-QTY", [=](AdcChain& c) {
                  return fill_transform(c, "DP001", Q("20001", "H87"));
