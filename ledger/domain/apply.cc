@@ -2,6 +2,7 @@
 // rule passed (or during a rebuild), so it may assume the checked facts.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/domain/apply_internal.h"
@@ -84,6 +85,7 @@ absl::Status NewLot(RuleContext& ctx, const std::string& id,
 
 absl::Status ApplyLotProduced(RuleContext& ctx) {
   const auto& l = ctx.record.lot_produced();
+  ctx.txn.Put(MadeKey(ctx.body.index()), l.lot_id());
   absl::Time ready =
       FromProtoTime(l.production().has_until() ? l.production().until()
                                                : l.production().from());
@@ -234,6 +236,24 @@ absl::Status WithdrawRelease(RuleContext& ctx, uint64_t index) {
     }
   }
   PutLot(ctx, lot_id, *std::move(lot));
+  return absl::OkStatus();
+}
+
+// A correction saying entry `index` did not occur: if that entry is the
+// lot production that made a lot and no later entry touched the lot, the
+// lot is forgotten, so its id may be produced again (R-LOT-UNIQUE). A lot
+// used since keeps its state.
+absl::Status WithdrawProduction(RuleContext& ctx, uint64_t index) {
+  absl::StatusOr<std::string> id = ctx.txn.Get(MadeKey(index));
+  if (absl::IsNotFound(id.status())) return absl::OkStatus();
+  if (!id.ok()) return id.status();
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, *id));
+  if (lot == nullptr || lot->first_index() != index) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(std::vector<uint64_t> refs, LotRefs(ctx.txn, *id));
+  for (uint64_t ref : refs) {
+    if (ref > index) return absl::OkStatus();
+  }
+  DeleteLot(ctx, *id);
   return absl::OkStatus();
 }
 
@@ -434,7 +454,9 @@ absl::Status ApplyRecord(RuleContext& ctx) {
           CorrectionKey(r.correction().corrects().index(), ctx.body.index()),
           "");
       if (r.correction().reason() == v1::CORRECTION_REASON_DID_NOT_OCCUR) {
-        return WithdrawRelease(ctx, r.correction().corrects().index());
+        SEG_RETURN_IF_ERROR(
+            WithdrawRelease(ctx, r.correction().corrects().index()));
+        return WithdrawProduction(ctx, r.correction().corrects().index());
       }
       return absl::OkStatus();
     case v1::Record::kLotProduced:

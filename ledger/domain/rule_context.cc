@@ -251,6 +251,12 @@ void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot) {
   ctx.per_lot.reset();
 }
 
+void DeleteLot(RuleContext& ctx, const std::string& id) {
+  ctx.txn.Delete(LotKey(id));
+  ctx.lots.insert_or_assign(id, nullptr);
+  ctx.per_lot.reset();
+}
+
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
                            absl::string_view stage_id) {
   for (const v1::Stage& s : p.stages()) {

@@ -136,6 +136,8 @@ absl::StatusOr<const v1::LotState*> RuleLot(RuleContext& ctx,
                                             absl::string_view id);
 // Writes the lot's row (state updates only).
 void PutLot(RuleContext& ctx, const std::string& id, v1::LotState lot);
+// Deletes the lot's row (state updates only).
+void DeleteLot(RuleContext& ctx, const std::string& id);
 const v1::Stage* FindStage(const v1::ProductRegistration& p,
                            absl::string_view stage_id);
 // Density of the lot's product when known (for mass <-> volume); for a

@@ -72,6 +72,10 @@ std::string QaInEffectKey(absl::string_view lot, char kind) {
                       absl::string_view(&kind, 1));
 }
 
+std::string MadeKey(uint64_t index) {
+  return absl::StrCat("d/made/", Be64(index));
+}
+
 void WriteRow(store::IndexTxn& txn, absl::string_view key,
               const google::protobuf::Message& m) {
   std::string bytes;

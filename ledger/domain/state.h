@@ -24,6 +24,8 @@
 //                               ('s') or incoming_accepted ('a') flag;
 //                               read only while the flag is set (the
 //                               records that clear the flag leave it)
+//   d/made/<be64 index>         <lot>: entry `index` is the lot production
+//                               that made the lot (for a correction)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_STATE_H_
@@ -65,6 +67,7 @@ inline constexpr char kSiteReleaseKind = 's';
 inline constexpr char kAcceptanceKind = 'a';
 std::string QaEntryKey(uint64_t index);
 std::string QaInEffectKey(absl::string_view lot, char kind);
+std::string MadeKey(uint64_t index);
 
 // Reads a proto row; nullopt when absent; DATA_LOSS when it does not parse.
 template <typename T>

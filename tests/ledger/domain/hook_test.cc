@@ -176,6 +176,26 @@ std::vector<RuleCase> Cases() {
                      c.Release(c.fill().party(), Lot("DP001"),
                                v1::RELEASE_KIND_MAH_MARKET_RELEASE, t));
                }});
+  // A lot production corrected as "did not occur" before anything else
+  // touched the lot frees its id; once the lot was used, it does not.
+  auto void_last = [](Log& log) {
+    MustAppend(log, VoidRec(log, log.entries().size() - 1), T(150));
+  };
+  v.push_back({"LotIdOfVoidedProductionReusedAccepts", "", [=](AdcChain& c) {
+                 MustAppend(c.up(),
+                            up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
+                 void_last(c.up());
+                 return up_lot(c, "cell-bank", "mcb", "MCB002");
+               }});
+  v.push_back(
+      {"LotIdOfVoidedProductionOfAUsedLotReused", "R-LOT-UNIQUE",
+       [=](AdcChain& c) {
+         MustAppend(c.up(), up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
+         const uint64_t made = c.up().entries().size() - 1;
+         MustAppend(c.up(), c.Qc(c.up().party(), Lot("MCB002"), t, nullptr), t);
+         MustAppend(c.up(), VoidRec(c.up(), made), t);
+         return up_lot(c, "cell-bank", "mcb", "MCB002");
+       }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
         &c.down(),
@@ -979,6 +999,45 @@ TEST(RebuildTest, RebuiltStateEqualsIncrementalState) {
     EXPECT_EQ(rows.erase("r/request-1"), 1u);
     EXPECT_EQ(rows, log->index().rows()) << log->party().origin;
     EXPECT_FALSE(rows.empty());
+  }
+}
+
+// The rows behind corrections (d/qa, d/qaon, d/made) and what they undo
+// rebuild to the state the appends left.
+TEST(RebuildTest, WithdrawnReleasesAndProductionsRebuildTheSame) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& down = chain.down();
+  SEG_ASSERT_OK(down.Append(
+      VoidRec(down,
+              LastRelease(down, Lot("DS001"), v1::RELEASE_KIND_SITE_RELEASE)),
+      T(150)));
+  EXPECT_FALSE(LotRow(down, Lot("DS001")).site_released());
+  Log& up = chain.up();
+  v1::Record made =
+      chain.Produced(up.party(), Lot("MCB002"), "cell-bank",
+                     testing::Material("mcb"), Q("1", "H87"), T(150));
+  SEG_ASSERT_OK(up.Append(made, T(150)));
+  SEG_ASSERT_OK(up.Append(VoidRec(up, up.entries().size() - 1), T(150)));
+  made.mutable_lot_produced()->mutable_quantity()->set_value("2");
+  made.mutable_lot_produced()
+      ->mutable_containers(0)
+      ->mutable_quantity()
+      ->set_value("2");
+  SEG_ASSERT_OK(up.Append(made, T(150)));
+  EXPECT_EQ(LotRow(up, Lot("MCB002")).on_hand(), "2");
+  for (Log* log : {&down, &up}) {
+    MemoryIndex rebuilt;
+    MemoryIndex::Txn txn(&rebuilt, log->Leaves());
+    SEG_ASSERT_OK(RebuildState(
+        [&](const BodyVisitor& visit) -> absl::Status {
+          for (const auto& e : log->entries())
+            SEG_RETURN_IF_ERROR(visit(e.parsed));
+          return absl::OkStatus();
+        },
+        log->hook(), txn));
+    txn.Commit();
+    EXPECT_EQ(rebuilt.rows(), log->index().rows()) << log->party().origin;
   }
 }
 
