@@ -1338,10 +1338,11 @@ class SendingSiteTest : public ::testing::Test {
     return resp.acks(0);
   }
 
-  // The product (registered by the upstream CMO itself, as in
-  // PilotRulesTest: cell bank here, next stage at the receiver), its
-  // party and site, the cell bank lot MCB001 (10 H87) released, and T1
-  // dispatching `shipped` of it to the downstream site.
+  // The product (registered by this party itself, registered as the
+  // product's MAH: only a MAH registers a plan, R-PRODUCT-OWNER; cell bank
+  // here, next stage at the receiver), its party and site, the cell bank
+  // lot MCB001 (10 H87) released, and T1 dispatching `shipped` of it to
+  // the downstream site.
   void ShipMcb(const v1::Quantity& shipped) {
     const domain::testing::Party& up = chain_.up().party();
     const domain::testing::Party& down = chain_.down().party();
@@ -1361,7 +1362,7 @@ class SendingSiteTest : public ::testing::Test {
         "upstream", "harvest", v1::MATERIAL_KIND_HARVEST, down.site,
         domain::testing::Range(200, 800), 48);
     for (v1::Record r :
-         {chain_.PartyReg(up, v1::PARTY_ROLE_CMO,
+         {chain_.PartyReg(up, v1::PARTY_ROLE_MAH,
                           domain::testing::Date(2015, 1, 1)),
           product,
           chain_.SiteReg(up, {"cell-bank"},
