@@ -12,34 +12,13 @@ namespace {
 
 // OpenSSL 3's one-shot SHA256() fetches the algorithm from the provider on
 // every call (a locked table lookup that costs more than hashing a 300-byte
-// entry), and EVP_Digest allocates, initialises and frees a digest context
-// on every call (about half the cost of hashing a 65-byte tree node). The
-// fetched method is kept for the process (immutable, shared by threads) and
-// each thread keeps one context, reinitialised for every digest. SHA256()
-// remains the fallback.
-class ThreadDigest {
- public:
-  ThreadDigest() : ctx_(EVP_MD_CTX_new()) {}
-  ~ThreadDigest() { EVP_MD_CTX_free(ctx_); }
-  ThreadDigest(const ThreadDigest&) = delete;
-  ThreadDigest& operator=(const ThreadDigest&) = delete;
-
-  bool Run(const EVP_MD* md, const unsigned char* data, size_t size,
-           unsigned char* out) {
-    unsigned int len = 0;
-    return ctx_ != nullptr && EVP_DigestInit_ex2(ctx_, md, nullptr) == 1 &&
-           EVP_DigestUpdate(ctx_, data, size) == 1 &&
-           EVP_DigestFinal_ex(ctx_, out, &len) == 1 && len == kHashSize;
-  }
-
- private:
-  EVP_MD_CTX* const ctx_;
-};
-
+// entry). The fetched method is kept for the process; it is immutable and
+// safe to share between threads. SHA256() remains the fallback.
 void Digest(const unsigned char* data, size_t size, unsigned char* out) {
   static const EVP_MD* const kMd = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  thread_local ThreadDigest ctx;
-  if (kMd == nullptr || !ctx.Run(kMd, data, size, out)) {
+  unsigned int len = 0;
+  if (kMd == nullptr || EVP_Digest(data, size, out, &len, kMd, nullptr) != 1 ||
+      len != kHashSize) {
     SHA256(data, size, out);
   }
 }
