@@ -17,10 +17,6 @@ namespace {
 
 constexpr absl::string_view kRotationPrefix = "segledger/v1/key-rotation\n";
 
-absl::Status Prefixed(const absl::Status& s, absl::string_view prefix) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
-}
-
 // The state a request is built against.
 struct BuildContext {
   LogStore::Impl& impl;
@@ -117,14 +113,16 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
     const v1::EntryBody body =
         MakeBody(c.impl.options.origin, rec, next, prev, c.now, c.key_name);
     absl::StatusOr<std::string> bytes = SerializeEntryBody(body);
-    if (!bytes.ok())
-      return Prefixed(bytes.status(), absl::StrCat("record ", i, ": "));
+    if (!bytes.ok()) {
+      return WithRecordIndex(bytes.status(), i, w->records.size());
+    }
     if (hook != nullptr) {
       // Appends were prechecked in the appending thread (log_store.cc); a
       // rotation's record is made here.
-      SEG_RETURN_IF_ERROR(w->kind == Writer::Kind::kRotate
-                              ? hook->OnAppend(body, txn)
-                              : hook->OnPrecheckedAppend(body, txn));
+      absl::Status s = w->kind == Writer::Kind::kRotate
+                           ? hook->OnAppend(body, txn)
+                           : hook->OnPrecheckedAppend(body, txn);
+      if (!s.ok()) return WithRecordIndex(s, i, w->records.size());
     }
     const Hash leaf = LeafHash(*bytes);
     if (!rec.request_id.empty()) {

@@ -17,6 +17,12 @@ absl::Status AppendHook::Precheck(const AppendRecord&) const {
   return absl::OkStatus();
 }
 
+absl::Status WithRecordIndex(const absl::Status& s, size_t i, size_t n) {
+  if (s.ok() || n <= 1) return s;
+  return absl::Status(s.code(),
+                      absl::StrCat("records[", i, "]: ", s.message()));
+}
+
 bool RotateKeyWroteNothing(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -40,8 +46,9 @@ namespace {
 absl::Status Precheck(const AppendHook* hook,
                       const std::vector<AppendRecord>& records) {
   if (hook == nullptr) return absl::OkStatus();
-  for (const AppendRecord& r : records) {
-    SEG_RETURN_IF_ERROR(hook->Precheck(r));
+  for (size_t i = 0; i < records.size(); ++i) {
+    absl::Status s = hook->Precheck(records[i]);
+    if (!s.ok()) return WithRecordIndex(s, i, records.size());
   }
   return absl::OkStatus();
 }

@@ -140,6 +140,11 @@ struct AppendResult {
   bool replayed = false;  // answered from an earlier append (same request_id)
 };
 
+// `s`, an error about record `i` of an append request of `n` records,
+// prefixed "records[i]: " when n > 1, so that the caller of a
+// multi-record request learns which record was refused.
+absl::Status WithRecordIndex(const absl::Status& s, size_t i, size_t n);
+
 // True when `s`, an error of LogStore::RotateKey, is one of the refusals
 // decided before any write (INVALID_ARGUMENT, ALREADY_EXISTS,
 // FAILED_PRECONDITION, PERMISSION_DENIED): nothing of the rotation was

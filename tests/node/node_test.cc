@@ -1237,6 +1237,31 @@ TEST_F(PilotRulesTest, RefusesByDefault) {
                                          "rule R-CMO-EXPERIENCE: "));
 }
 
+// A refusal of one record of a multi-record Append names the record and
+// appends none of them.
+TEST_F(PilotRulesTest, MultiRecordRefusalNamesTheRecord) {
+  SEG_ASSERT_OK(Start(v1::PilotRules()));
+  v1::AppendRequest req;
+  auto* staff = req.add_records();
+  staff->set_request_id("multi-staff");
+  *staff->mutable_actor() = domain::testing::Sig(
+      "Operator", v1::SIGNATURE_MEANING_AUTHORED, domain::testing::T(300));
+  *staff->mutable_record() = chain_.Staff(chain_.up().party(), "mah-qa-3");
+  auto* made = req.add_records();
+  *made = *staff;
+  made->set_request_id("multi-made");
+  *made->mutable_record() =
+      chain_.Produced(chain_.up().party(), domain::testing::Lot("MCB001"),
+                      "cell-bank", domain::testing::Material("mcb"),
+                      domain::testing::Q("10", "H87"), domain::testing::T(10));
+  EXPECT_THAT(client_->Append(req),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "records[1]: rule R-CMO-EXPERIENCE: "));
+  req.mutable_records()->RemoveLast();
+  SEG_ASSERT_OK_AND_ASSIGN(v1::AppendResponse again, client_->Append(req));
+  EXPECT_FALSE(again.acks(0).replayed());  // the refused request wrote nothing
+}
+
 TEST_F(PilotRulesTest, FindingModeAppendsAndReports) {
   v1::PilotRules pilot;
   pilot.set_cmo_experience(v1::PILOT_RULE_MODE_FINDING);

@@ -433,6 +433,14 @@ class TestHook : public AppendHook {
   absl::Notification release;
   bool gate = false;
 
+  // The stateless part, in the appending thread: refuses actor "eve".
+  absl::Status Precheck(const AppendRecord& record) const override {
+    if (record.actor.person_id() == "eve") {
+      return absl::InvalidArgumentError("actor.person_id: eve is unknown");
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status OnAppend(const v1::EntryBody& body, IndexTxn& txn) override {
     if (gate && !entered.HasBeenNotified()) {
       entered.Notify();
@@ -465,7 +473,7 @@ TEST_F(LogStoreTest, OversizedEntryIsRefusedAndTheStoreUnchanged) {
   mixed.push_back(Rec("fits"));
   mixed.push_back(Rec("big", std::string(70000, 'x')));
   EXPECT_THAT(log->Append(std::move(mixed)),
-              StatusIs(absl::StatusCode::kInvalidArgument, "record 1"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "records[1]: "));
   EXPECT_THAT(log->Append(One(Rec("big", std::string(65536, 'y')))),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(log->Size(), 5u);
@@ -492,7 +500,19 @@ TEST_F(LogStoreTest, HookRefusalLeavesStateUnchanged) {
   req.push_back(Rec("b", "x", "op-1"));
   req.push_back(Rec("c", "x", "mallory"));
   EXPECT_THAT(log->Append(std::move(req)),
-              StatusIs(absl::StatusCode::kPermissionDenied, "mallory"));
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       "records[1]: mallory may not append"));
+  // A multi-record request's error names the record; a single record's
+  // does not need to.
+  std::vector<AppendRecord> unknown;
+  unknown.push_back(Rec("b", "x", "op-1"));
+  unknown.push_back(Rec("b2", "x", "op-1"));
+  unknown.push_back(Rec("c", "x", "eve"));
+  EXPECT_THAT(log->Append(std::move(unknown)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "records[2]: actor.person_id: eve is unknown"));
+  absl::Status single = log->Append(One(Rec("m", "x", "mallory"))).status();
+  EXPECT_EQ(single.message(), "mallory may not append");
   EXPECT_EQ(log->Size(), 1u);
   EXPECT_EQ(*log->CheckpointNow(), before);
   EXPECT_EQ(IndexRow(*log, "count/op-1"), "1");
