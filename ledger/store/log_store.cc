@@ -132,9 +132,14 @@ absl::StatusOr<std::string> LogStore::LatestCheckpoint() const {
   return impl_->latest_checkpoint;
 }
 
+// Checkpoint reads stop at Size(): a group's checkpoint row is in the
+// kv as soon as its batch is written, a moment before the store publishes
+// the size it covers, and a caller that got that note would then be
+// refused a proof or the entries at its size.
 absl::StatusOr<std::string> LogStore::CheckpointAt(uint64_t size) const {
   absl::StatusOr<std::string> note =
-      impl_->kv->Get(Family::kCheckpoints, CheckpointKey(size));
+      size > Size() ? absl::NotFoundError("beyond the log size")
+                    : impl_->kv->Get(Family::kCheckpoints, CheckpointKey(size));
   if (absl::IsNotFound(note.status())) {
     return absl::NotFoundError(
         absl::StrCat("no checkpoint signed at size ", size));
@@ -145,9 +150,12 @@ absl::StatusOr<std::string> LogStore::CheckpointAt(uint64_t size) const {
 absl::Status LogStore::ScanCheckpoints(
     uint64_t from_size,
     const std::function<bool(uint64_t, absl::string_view)>& fn) const {
+  const uint64_t log_size = Size();
+  if (from_size > log_size) return absl::OkStatus();
   absl::Status inner;
   SEG_RETURN_IF_ERROR(impl_->kv->Scan(
-      Family::kCheckpoints, CheckpointKey(from_size), "",
+      Family::kCheckpoints, CheckpointKey(from_size),
+      log_size == ~uint64_t{0} ? std::string() : CheckpointKey(log_size + 1),
       [&](absl::string_view key, absl::string_view value) {
         absl::StatusOr<uint64_t> size = ParseBe64(key, "checkpoint key");
         if (!size.ok()) {

@@ -16,6 +16,7 @@
 #include "ledger/compact_range.h"
 #include "ledger/entry_codec.h"
 #include "ledger/merkle.h"
+#include "ledger/store/keys.h"
 #include "ledger/store/memory_kv.h"
 #include "ledger/store/rocksdb_kv.h"
 #include "tests/support/test_util.h"
@@ -280,6 +281,32 @@ TEST_F(LogStoreTest, CheckpointsByPolicyAndOnDemand) {
   SEG_ASSERT_OK(log->Close());
   EXPECT_EQ(*log->LatestCheckpoint(), now);
   EXPECT_EQ(*log->CheckpointAt(10), at10);
+}
+
+// A checkpoint row above Size() (a group's batch written, its size not yet
+// published) is not served: a reader would then be refused a proof at it.
+TEST_F(LogStoreTest, CheckpointRowsAboveTheSizeAreNotServed) {
+  LogStoreOptions o = Opts();
+  o.checkpoint_every = 4;
+  SEG_ASSERT_OK_AND_ASSIGN(auto log, OpenMemory(o));
+  for (int i = 0; i < 8; ++i) SEG_ASSERT_OK(log->Append(One(Rec(""))).status());
+  SEG_ASSERT_OK_AND_ASSIGN(std::string at8, log->CheckpointAt(8));
+  KvBatch early;
+  early.Put(Family::kCheckpoints, CheckpointKey(12), at8);
+  SEG_ASSERT_OK(log->kv().Write(early, /*sync=*/false));
+  EXPECT_THAT(log->CheckpointAt(12), StatusIs(absl::StatusCode::kNotFound));
+  std::vector<uint64_t> sizes;
+  SEG_ASSERT_OK(log->ScanCheckpoints([&](uint64_t size, absl::string_view) {
+    sizes.push_back(size);
+    return true;
+  }));
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{0, 4, 8}));
+  sizes.clear();
+  SEG_ASSERT_OK(log->ScanCheckpoints(9, [&](uint64_t size, absl::string_view) {
+    sizes.push_back(size);
+    return true;
+  }));
+  EXPECT_TRUE(sizes.empty());
 }
 
 TEST_F(LogStoreTest, BackgroundCheckpointerSignsWhenTheLogGrew) {
