@@ -1,10 +1,60 @@
 #include "node/authz.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/security/auth_context.h"
 
 namespace segledger::node {
+
+// A principal's issuer_ca: the CA certificate that must have signed the
+// caller's certificate itself. The TLS handshake has already checked the
+// chain against tls_ca; this narrows "some CA of the bundle" to this one.
+struct Authorizer::Issuer {
+  std::string path;
+  std::unique_ptr<X509, void (*)(X509*)> cert{nullptr, X509_free};
+  // Client certificates (PEM) already judged, so a connection's calls do
+  // not each verify a signature; bounded (cleared when full).
+  mutable absl::Mutex mu;
+  mutable absl::flat_hash_map<std::string, bool> judged ABSL_GUARDED_BY(mu);
+};
+
 namespace {
+
+using X509Ptr = std::unique_ptr<X509, void (*)(X509*)>;
+
+constexpr size_t kMaxJudged = 1024;
+
+X509Ptr ParsePem(absl::string_view pem) {
+  X509Ptr out(nullptr, X509_free);
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio != nullptr) {
+    out.reset(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+    BIO_free(bio);
+  }
+  ERR_clear_error();
+  return out;
+}
+
+// True when `ca` signed `leaf`: its subject is the leaf's issuer (and the
+// key identifiers agree) and its key verifies the leaf's signature.
+bool SignedBy(X509* leaf, X509* ca) {
+  bool ok = X509_check_issued(ca, leaf) == X509_V_OK;
+  if (ok) {
+    EVP_PKEY* key = X509_get0_pubkey(ca);
+    ok = key != nullptr && X509_verify(leaf, key) == 1;
+  }
+  ERR_clear_error();
+  return ok;
+}
 
 constexpr unsigned Bit(Role r) { return 1u << static_cast<unsigned>(r); }
 constexpr unsigned kAll = Bit(Role::kOperator) | Bit(Role::kQa) |
@@ -98,8 +148,27 @@ absl::StatusOr<Authorizer> Authorizer::New(
       return absl::InvalidArgumentError(
           absl::StrCat("principals[", i, "].role: ", role.status().message()));
     }
-    entries.push_back(
-        Entry{p.match(), p.party().empty() ? local_party : p.party(), *role});
+    std::shared_ptr<Issuer> issuer;
+    if (!p.issuer_ca().empty()) {
+      const std::string field = absl::StrCat("principals[", i, "].issuer_ca");
+      std::ifstream in(p.issuer_ca());
+      std::stringstream pem;
+      pem << in.rdbuf();
+      if (!in) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": cannot read \"", p.issuer_ca(), "\""));
+      }
+      issuer = std::make_shared<Issuer>();
+      issuer->path = p.issuer_ca();
+      issuer->cert = ParsePem(pem.str());
+      if (issuer->cert == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ": \"", p.issuer_ca(), "\" holds no PEM certificate"));
+      }
+    }
+    entries.push_back(Entry{p.match(),
+                            p.party().empty() ? local_party : p.party(), *role,
+                            std::move(issuer), i});
   }
   return Authorizer(std::move(local_party), insecure, std::move(entries));
 }
@@ -118,14 +187,43 @@ absl::StatusOr<Caller> Authorizer::Identify(
       names.emplace_back(v.data(), v.size());
     }
   }
+  const Entry* wrong_issuer = nullptr;
   for (const Entry& e : entries_) {
     for (const std::string& n : names) {
-      if (n == e.match) return Caller{e.party, e.role, n};
+      if (n != e.match) continue;
+      if (e.issuer != nullptr && !IssuedBy(*e.issuer, *auth)) {
+        if (wrong_issuer == nullptr) wrong_issuer = &e;
+        continue;
+      }
+      return Caller{e.party, e.role, n};
     }
+  }
+  if (wrong_issuer != nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "client certificate \"", wrong_issuer->match,
+        "\" is not issued by the CA of principals[", wrong_issuer->index,
+        "].issuer_ca (", wrong_issuer->issuer->path, ")"));
   }
   return absl::PermissionDeniedError(
       absl::StrCat("client certificate \"", names.empty() ? "" : names[0],
                    "\" matches no configured principal"));
+}
+
+bool Authorizer::IssuedBy(const Issuer& issuer, const grpc::AuthContext& auth) {
+  std::vector<grpc::string_ref> pems = auth.FindPropertyValues("x509_pem_cert");
+  if (pems.empty()) return false;
+  std::string pem(pems[0].data(), pems[0].size());
+  {
+    absl::MutexLock lock(&issuer.mu);
+    auto it = issuer.judged.find(pem);
+    if (it != issuer.judged.end()) return it->second;
+  }
+  X509Ptr leaf = ParsePem(pem);
+  const bool ok = leaf != nullptr && SignedBy(leaf.get(), issuer.cert.get());
+  absl::MutexLock lock(&issuer.mu);
+  if (issuer.judged.size() >= kMaxJudged) issuer.judged.clear();
+  issuer.judged.emplace(std::move(pem), ok);
+  return ok;
 }
 
 absl::StatusOr<Caller> Authorizer::Check(const grpc::ServerContextBase& ctx,

@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -596,6 +598,13 @@ std::string ScriptPath() {
          "/../../scripts/make-dev-certs.sh";
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 void MakeCerts(const std::string& dir, const std::string& clients) {
   std::string cmd = ScriptPath() + " " + dir + " " + clients + " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -603,7 +612,8 @@ void MakeCerts(const std::string& dir, const std::string& clients) {
 
 class AuthzTest : public NodeTest {
  protected:
-  void StartTls() {
+  // `tweak` edits the configuration before the node starts.
+  void StartTls(const std::function<void(v1::NodeConfig&)>& tweak = {}) {
     MakeCerts(dir_.Sub("certs"),
               "operator qa inspector peer foreign-op stranger");
     MakeCerts(dir_.Sub("evil"), "operator");
@@ -625,6 +635,7 @@ class AuthzTest : public NodeTest {
     f->set_match("foreign-op");
     f->set_party("party-b");
     f->set_role("operator");
+    if (tweak) tweak(config);
     SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
   }
 
@@ -714,6 +725,56 @@ class AuthzTest : public NodeTest {
     return absl::InternalError("unreachable");
   }
 };
+
+// With a tls_ca bundle of two parties' CAs, either CA can issue a
+// certificate named "operator": by name alone, the other party's CA makes
+// its holder this party's operator. issuer_ca binds the principal to its
+// own CA; a bad issuer_ca starts no node.
+TEST_F(AuthzTest, IssuerCaBindsAPrincipalToItsCa) {
+  const std::string bundle = dir_.Sub("bundle.pem");
+  auto trust_both = [&](v1::NodeConfig& c) {
+    std::ofstream(bundle) << ReadFile(dir_.Sub("certs/ca.pem"))
+                          << ReadFile(dir_.Sub("evil/ca.pem"));
+    c.set_tls_ca(bundle);
+  };
+  StartTls(trust_both);
+  SEG_EXPECT_OK(As("evil", "operator")->CheckpointNow().status());  // the gap
+  node_->Shutdown().IgnoreError();
+  node_.reset();
+
+  StartTls([&](v1::NodeConfig& c) {
+    trust_both(c);
+    for (v1::Principal& p : *c.mutable_principals()) {
+      p.set_issuer_ca(dir_.Sub("certs/ca.pem"));
+    }
+  });
+  SEG_EXPECT_OK(As("certs", "operator")->CheckpointNow().status());
+  SEG_EXPECT_OK(As("certs", "operator")->GetStatus().status());  // cached
+  EXPECT_THAT(As("evil", "operator")->CheckpointNow(),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       "is not issued by the CA of principals[0].issuer_ca"));
+  EXPECT_THAT(As("evil", "operator")->GetStatus(),
+              StatusIs(absl::StatusCode::kPermissionDenied, "issuer_ca"));
+  node_->Shutdown().IgnoreError();
+  node_.reset();
+
+  v1::NodeConfig bad;
+  bad.set_data_dir(data_);
+  bad.set_listen("127.0.0.1:0");
+  bad.set_tls_ca(dir_.Sub("certs/ca.pem"));
+  bad.set_tls_cert(dir_.Sub("certs/node.pem"));
+  bad.set_tls_key(dir_.Sub("certs/node.key"));
+  v1::Principal* p = bad.add_principals();
+  p->set_match("operator");
+  p->set_role("operator");
+  p->set_issuer_ca(dir_.Sub("certs/no-such-ca.pem"));
+  EXPECT_THAT(Node::Start(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         "principals[0].issuer_ca: cannot "
+                                         "read"));
+  p->set_issuer_ca(dir_.Sub("certs/operator.key"));
+  EXPECT_THAT(Node::Start(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         "holds no PEM certificate"));
+}
 
 TEST_F(AuthzTest, RoleByRpcMatrix) {
   StartTls();
