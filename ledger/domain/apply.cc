@@ -337,9 +337,12 @@ absl::Status ApplyStatus(RuleContext& ctx) {
 // Recalls the trigger lots and the scope lots held here (the scope is the
 // frozen forward trace, which need not repeat the triggers). A destroyed
 // lot stays destroyed.
+// A recall, or a site's acknowledgement of another party's recall,
+// recalls the lots it names that this log holds: an acknowledging site
+// lists the lots of the recall it holds, which then leave only by
+// destruction or return (the recall is in the MAH's log, not here).
 absl::Status ApplyRecall(RuleContext& ctx) {
   const auto& r = ctx.record.recall();
-  if (r.has_acknowledges()) return absl::OkStatus();
   for (const auto* ids : {&r.trigger_lot_ids(), &r.scope_lot_ids()}) {
     for (const std::string& id : *ids) {
       SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, id));

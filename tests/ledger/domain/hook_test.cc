@@ -449,6 +449,19 @@ std::vector<RuleCase> Cases() {
                             t);
                  return down_ship(c, "DS001", Q("0.5", "KGM"));
                }});
+  // A site's acknowledgement of another party's recall recalls the lots
+  // it lists that the site holds.
+  v.push_back({"DispatchOfLotInAnAcknowledgedRecall", "R-DISPATCH-STATUS",
+               [=](AdcChain& c) {
+                 v1::Record ack;
+                 auto* a = ack.mutable_recall();
+                 *a->mutable_header() = Header(c.down().party(), t);
+                 a->set_recall_id("RC-MAH-1");
+                 *a->mutable_acknowledges() = c.t3;
+                 a->add_scope_lot_ids(Lot("DS001"));
+                 MustAppend(c.down(), ack, t);
+                 return down_ship(c, "DS001", Q("0.5", "KGM"));
+               }});
   v.push_back({"TransformOfRecallTriggerLotWithoutScope",
                "R-TRANSFORM-ACCEPTED", [=](AdcChain& c) {
                  MustAppend(c.fill(),
