@@ -7,22 +7,12 @@
 #include "ledger/domain/store_queries.h"
 #include "ledger/peers/follower.h"
 #include "ledger/proto_time.h"
+#include "ledger/status_macros.h"
 #include "node/peer_layer.h"
 #include "node/rpc_util.h"
 
 namespace segledger::node {
 namespace {
-
-// Every log this node holds verified: its own, the followed copies and
-// the hand-off evidence (the MAH's view of the whole product). O(entries):
-// fine for the products one node serves; see docs/scaling.md.
-absl::Status LoadAll(ServiceContext* ctx, domain::DomainGraph* graph) {
-  absl::Status s = peers::LoadOwnLog(*ctx->store, graph);
-  if (!s.ok() || ctx->peers == nullptr || ctx->peers->peer_store() == nullptr) {
-    return s;
-  }
-  return peers::LoadVerifiedLogs(*ctx->peers->peer_store(), graph);
-}
 
 // The transfers whose other side a lot query shows: the lot's own
 // dispatches and receipts (timeline, balance), or those of every lot the
@@ -41,29 +31,40 @@ std::set<std::string> TransfersOfQuery(const domain::DomainGraph& graph,
   return graph.TransfersOfLot(lot_id);
 }
 
+}  // namespace
+
 // Admits the call, checks lot_id and loads the graph the query needs: on a
-// node that follows other logs, all of them; else the lot's own entries
-// from the DomainHook's indexes plus the hand-off evidence held of their
-// transfers (the receiver's receipt of our dispatch, the sender's dispatch
-// of our receipt), so a shipment delivered is not shown in transit.
-absl::Status Load(ServiceContext* ctx, const grpc::ServerContextBase& context,
-                  const std::string& lot_id, domain::LoadScope scope,
-                  domain::DomainGraph* graph) {
-  absl::Status s = ctx->Admit(context, Rpc::kQuery).status();
-  if (!s.ok()) return s;
+// node that follows other logs, the cached graph of all of them (every
+// lot's custody may cross them); else the lot's own entries from the
+// DomainHook's indexes plus the hand-off evidence held of their transfers
+// (the receiver's receipt of our dispatch, the sender's dispatch of our
+// receipt), so a shipment delivered is not shown in transit.
+absl::StatusOr<std::shared_ptr<const domain::DomainGraph>>
+QueryServiceImpl::Load(const grpc::ServerContextBase& context,
+                       const std::string& lot_id, domain::LoadScope scope) {
+  SEG_RETURN_IF_ERROR(ctx_->Admit(context, Rpc::kQuery).status());
   if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: empty");
-  if (ctx->peers != nullptr && ctx->peers->follows_any()) {
-    return LoadAll(ctx, graph);
+  if (ctx_->peers != nullptr && ctx_->peers->follows_any()) return All();
+  auto graph = std::make_shared<domain::DomainGraph>();
+  SEG_RETURN_IF_ERROR(domain::LoadLotEntries(
+      ctx_->store->kv(), ctx_->store->origin(), lot_id, scope, graph.get()));
+  if (ctx_->peers != nullptr && ctx_->peers->peer_store() != nullptr) {
+    SEG_RETURN_IF_ERROR(peers::LoadTransferEvidence(
+        *ctx_->peers->peer_store(), TransfersOfQuery(*graph, lot_id, scope),
+        graph.get()));
   }
-  s = domain::LoadLotEntries(ctx->store->kv(), ctx->store->origin(), lot_id,
-                             scope, graph);
-  if (!s.ok() || ctx->peers == nullptr || ctx->peers->peer_store() == nullptr) {
-    return s;
-  }
-  return peers::LoadTransferEvidence(*ctx->peers->peer_store(),
-                                     TransfersOfQuery(*graph, lot_id, scope),
-                                     graph);
+  return std::shared_ptr<const domain::DomainGraph>(std::move(graph));
 }
+
+// Every log this node holds verified: its own, the followed copies and
+// the hand-off evidence (the MAH's view of the whole product). Building it
+// is O(entries) (docs/scaling.md), so it is cached until one of them grows.
+absl::StatusOr<std::shared_ptr<const domain::DomainGraph>>
+QueryServiceImpl::All() {
+  return cache_.Get();
+}
+
+namespace {
 
 absl::StatusOr<domain::FindingSeverity> ParseSeverity(absl::string_view s) {
   if (s.empty()) return domain::FindingSeverity::kWarning;
@@ -82,10 +83,10 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Timeline(
     grpc::CallbackServerContext* context, const v1::LotQueryRequest* request,
     v1::TimelineResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  domain::DomainGraph graph;
-  absl::Status s =
-      Load(ctx_, *context, request->lot_id(), domain::LoadScope::kLot, &graph);
-  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> loaded =
+      Load(*context, request->lot_id(), domain::LoadScope::kLot);
+  if (!loaded.ok()) return Done(ctx_, reactor, loaded.status());
+  const domain::DomainGraph& graph = **loaded;
   for (const domain::TimelineItem& item : graph.Timeline(request->lot_id())) {
     v1::TimelineEvent* e = response->add_events();
     *e->mutable_ref() = item.ref;
@@ -109,12 +110,12 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Trace(
     grpc::CallbackServerContext* context, const v1::TraceRequest* request,
     v1::TraceResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  domain::DomainGraph graph;
-  absl::Status s = Load(ctx_, *context, request->lot_id(),
-                        request->forward() ? domain::LoadScope::kForward
-                                           : domain::LoadScope::kBackward,
-                        &graph);
-  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> loaded =
+      Load(*context, request->lot_id(),
+           request->forward() ? domain::LoadScope::kForward
+                              : domain::LoadScope::kBackward);
+  if (!loaded.ok()) return Done(ctx_, reactor, loaded.status());
+  const domain::DomainGraph& graph = **loaded;
   domain::TraceResult t = request->forward()
                               ? graph.Forward(request->lot_id())
                               : graph.Backward(request->lot_id());
@@ -135,10 +136,10 @@ grpc::ServerUnaryReactor* QueryServiceImpl::MassBalance(
     grpc::CallbackServerContext* context, const v1::LotQueryRequest* request,
     v1::MassBalanceResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  domain::DomainGraph graph;
-  absl::Status s =
-      Load(ctx_, *context, request->lot_id(), domain::LoadScope::kLot, &graph);
-  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> loaded =
+      Load(*context, request->lot_id(), domain::LoadScope::kLot);
+  if (!loaded.ok()) return Done(ctx_, reactor, loaded.status());
+  const domain::DomainGraph& graph = **loaded;
   domain::LotBalance b = graph.MassBalance(request->lot_id());
   response->set_lot_id(b.lot_id.empty() ? request->lot_id() : b.lot_id);
   response->set_unit(b.unit);
@@ -185,9 +186,9 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Findings(
   absl::StatusOr<domain::FindingSeverity> min =
       ParseSeverity(request->min_severity());
   if (!min.ok()) return Done(ctx_, reactor, min.status());
-  domain::DomainGraph graph;
-  s = LoadAll(ctx_, &graph);
-  if (!s.ok()) return Done(ctx_, reactor, s);
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> loaded = All();
+  if (!loaded.ok()) return Done(ctx_, reactor, loaded.status());
+  const domain::DomainGraph& graph = **loaded;
   domain::FindingOptions options = findings_;
   options.now = absl::Now();
   std::vector<domain::DomainFinding> found;

@@ -1,10 +1,20 @@
 // QueryService: the domain queries over this node's store, through
-// ledger/domain/store_queries.h (which reads only the rows a lot needs).
-// Reads only; thread-safe.
+// ledger/domain/store_queries.h (which reads only the rows a lot needs),
+// or, on a node that follows other logs and for findings, over the graph
+// of every verified log, shared by the calls while no log grew
+// (graph_cache.h). Reads only; thread-safe.
 #ifndef SEGLEDGER_NODE_QUERY_SERVICE_H_
 #define SEGLEDGER_NODE_QUERY_SERVICE_H_
 
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "ledger/domain/findings.h"
+#include "ledger/domain/graph.h"
+#include "ledger/domain/store_queries.h"
+#include "node/graph_cache.h"
+#include "node/peer_layer.h"
 #include "node/service_context.h"
 #include "segledger/v1/query_service.grpc.pb.h"
 
@@ -14,7 +24,11 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
  public:
   // `findings`: the pilot thresholds of the node's configuration.
   QueryServiceImpl(ServiceContext* ctx, domain::FindingOptions findings)
-      : ctx_(ctx), findings_(findings) {}
+      : ctx_(ctx),
+        findings_(findings),
+        cache_(ctx->store,
+               ctx->peers != nullptr ? ctx->peers->peer_store() : nullptr,
+               &ctx->metrics->query_graph_builds_total) {}
 
   grpc::ServerUnaryReactor* Timeline(grpc::CallbackServerContext* context,
                                      const v1::LotQueryRequest* request,
@@ -30,8 +44,14 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
                                      v1::FindingsResponse* response) override;
 
  private:
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> Load(
+      const grpc::ServerContextBase& context, const std::string& lot_id,
+      domain::LoadScope scope);
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> All();
+
   ServiceContext* const ctx_;
   const domain::FindingOptions findings_;
+  GraphCache cache_;
 };
 
 }  // namespace segledger::node
