@@ -85,7 +85,8 @@ grpc::ServerUnaryReactor* AppendServiceImpl::Append(
 }
 
 // One bulk append stream. Reads records while fewer than the window are
-// unacknowledged (beyond that, HTTP/2 flow control holds the client back),
+// unacknowledged - appends in flight plus acks not yet handed to a write -
+// (beyond that, HTTP/2 flow control holds the client back),
 // appends each through AppendAsync, and writes acks - batched when several
 // are ready - one write at a time. Finishes once the client half-closed,
 // every append committed and every ack was written. gRPC operations are
@@ -224,9 +225,6 @@ class AppendServiceImpl::StreamReactor final
   Actions DecideLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Actions a;
     if (finished_) return a;
-    if (!reading_ && !reads_done_ && in_flight_ < ctx_->stream_window) {
-      reading_ = a.read = true;
-    }
     if (!writing_ && pending_.acks_size() > 0) {
       if (broken_) {
         pending_.Clear();
@@ -234,6 +232,20 @@ class AppendServiceImpl::StreamReactor final
         out_.Swap(&pending_);
         pending_.Clear();
         writing_ = a.write = true;
+      }
+    }
+    // Acks not yet handed to a write count toward the window too: a
+    // refused record is acked at once and holds no in_flight_ slot, so a
+    // client sending invalid records without reading its acks would
+    // otherwise grow pending_ without bound while a write waits for it.
+    // Reading resumes when that write completes and takes them.
+    const uint64_t unacked =
+        uint64_t{in_flight_} + static_cast<uint64_t>(pending_.acks_size());
+    if (!reading_ && !reads_done_) {
+      if (unacked < ctx_->stream_window) {
+        reading_ = a.read = true;
+      } else if (in_flight_ < ctx_->stream_window) {
+        ctx_->metrics->append_stream_read_holds_total.fetch_add(1);
       }
     }
     if (reads_done_ && in_flight_ == 0 && !writing_ &&

@@ -47,6 +47,16 @@ std::string Metrics::Render(uint64_t log_size) const {
           permission_denied_total.load());
   counter("active_streams", "Open append and watch streams.",
           active_streams.load(), "gauge");
+  counter("watch_streams", "Open watch streams (max_watch_streams caps them).",
+          watch_streams.load(), "gauge");
+  counter("append_stream_read_holds_total",
+          "Times an append stream stopped reading until its client read the "
+          "acks written to it.",
+          append_stream_read_holds_total.load());
+  counter("query_graph_builds_total",
+          "Graphs of every verified log built for queries (reused while no "
+          "log grew).",
+          query_graph_builds_total.load());
   absl::StrAppend(&out,
                   "# HELP segledger_append_latency_seconds Append request "
                   "latency to durable ack.\n"

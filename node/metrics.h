@@ -35,6 +35,9 @@ class Metrics {
   std::atomic<uint64_t> refused_records_total{0};
   std::atomic<uint64_t> permission_denied_total{0};
   std::atomic<uint64_t> active_streams{0};
+  std::atomic<uint64_t> watch_streams{0};
+  std::atomic<uint64_t> append_stream_read_holds_total{0};
+  std::atomic<uint64_t> query_graph_builds_total{0};
 
   void ObserveAppendLatencyUs(uint64_t us);
 

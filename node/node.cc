@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "ledger/status_macros.h"
@@ -162,7 +163,12 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
       Authorizer authz,
       Authorizer::New(config.party(), config.insecure(), principals));
   authz_ = std::make_unique<Authorizer>(std::move(authz));
-  hub_ = std::make_unique<WatchHub>(options.watch_poll);
+  constexpr uint32_t kDefaultMaxWatchStreams = 64;
+  hub_ = std::make_unique<WatchHub>(options.watch_poll,
+                                    config.max_watch_streams() > 0
+                                        ? config.max_watch_streams()
+                                        : kDefaultMaxWatchStreams,
+                                    &metrics_.watch_streams);
   blocking_ = std::make_unique<ThreadPool>(1);
   ctx_.store = store_.get();
   ctx_.authz = authz_.get();
@@ -219,6 +225,18 @@ absl::Status Node::BuildServer(const v1::NodeConfig& config) {
   // that also sets it) could bind the same port and take part of the
   // connections meant for this one. A node owns its port or fails to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // One connection cannot open calls without bound (each costs a reactor
+  // and buffers); nor can all of them together take unbounded memory.
+  if (options_.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONCURRENT_STREAMS,
+        static_cast<int>(options_.max_concurrent_streams));
+  }
+  if (options_.grpc_memory_bytes > 0) {
+    grpc::ResourceQuota quota("segledgerd");
+    quota.Resize(static_cast<size_t>(options_.grpc_memory_bytes));
+    builder.SetResourceQuota(quota);
+  }
   int port = 0;
   builder.AddListeningPort(config.listen(), creds, &port);
   builder.RegisterService(append_.get());

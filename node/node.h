@@ -41,6 +41,15 @@ struct NodeOptions {
   // (appends already handed to the store still complete).
   absl::Duration shutdown_grace = absl::Seconds(5);
   absl::Duration watch_poll = absl::Milliseconds(100);
+  // Streams (calls) one client connection may have open at once
+  // (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); the client queues more.
+  // Above the 64 calls segbench and the tests keep in flight on one
+  // channel. 0: gRPC's default (unlimited).
+  uint32_t max_concurrent_streams = 256;
+  // Memory gRPC may use for the server's transports (its ResourceQuota):
+  // under pressure gRPC shrinks read buffers and flow-control windows
+  // rather than grow. 0: unbounded.
+  uint64_t grpc_memory_bytes = uint64_t{512} << 20;
   // Checkpoints ListCheckpoints reads from the store per chunk (its
   // memory per call); tests lower it to cross chunk boundaries.
   uint32_t checkpoints_per_read = 1024;
@@ -76,6 +85,7 @@ class Node {
 
   store::LogStore& store() { return *store_; }
   PeerLayer& peers() { return *peers_; }
+  const Metrics& metrics() const { return metrics_; }
 
  private:
   Node();

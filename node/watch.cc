@@ -135,7 +135,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
   grpc::Status stop_status_;
 };
 
-WatchHub::WatchHub(absl::Duration poll) : poll_(poll) {
+WatchHub::WatchHub(absl::Duration poll, uint32_t max_watches,
+                   std::atomic<uint64_t>* watch_streams)
+    : poll_(poll), max_watches_(max_watches), watch_streams_(watch_streams) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -146,12 +148,21 @@ void WatchHub::Notify() {
   dirty_ = true;
 }
 
-bool WatchHub::Add(std::shared_ptr<WatchReactor> w) {
+absl::Status WatchHub::Add(std::shared_ptr<WatchReactor> w) {
   absl::MutexLock lock(&mu_);
-  if (stopped_) return false;
+  if (stopped_) return absl::UnavailableError("node is shutting down");
+  // Each watch holds a reactor, an event buffer and a share of every poll
+  // pass: unbounded, one client could open watches until the node is out
+  // of memory or its hub thread never catches up.
+  if (max_watches_ > 0 && watches_.size() >= max_watches_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "max_watch_streams: ", max_watches_,
+        " watch streams are open on this node; close one or retry later"));
+  }
   watches_.push_back(std::move(w));
+  if (watch_streams_ != nullptr) watch_streams_->store(watches_.size());
   dirty_ = true;
-  return true;
+  return absl::OkStatus();
 }
 
 void WatchHub::Remove(const WatchReactor* w) {
@@ -162,6 +173,7 @@ void WatchHub::Remove(const WatchReactor* w) {
   if (it != watches_.end()) {
     last = std::move(*it);
     watches_.erase(it);
+    if (watch_streams_ != nullptr) watch_streams_->store(watches_.size());
   }
 }
 
@@ -217,9 +229,10 @@ grpc::ServerWriteReactor<v1::WatchEvent>* WatchServiceImpl::Watch(
     w->Stop(ToGrpcStatus(admitted));
     return w.get();
   }
-  if (!ctx_->hub->Add(w)) {
-    w->Stop(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is shutting down"));
+  absl::Status added = ctx_->hub->Add(w);
+  if (!added.ok()) {
+    ctx_->metrics->rpc_errors_total.fetch_add(1);
+    w->Stop(ToGrpcStatus(added));
   }
   return w.get();
 }

@@ -9,10 +9,13 @@
 #ifndef SEGLEDGER_NODE_WATCH_H_
 #define SEGLEDGER_NODE_WATCH_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/service_context.h"
@@ -24,7 +27,10 @@ class WatchReactor;
 
 class WatchHub {
  public:
-  explicit WatchHub(absl::Duration poll);
+  // At most `max_watches` watches are registered at once (0: no limit);
+  // `watch_streams` (nullptr: none) follows how many are.
+  WatchHub(absl::Duration poll, uint32_t max_watches = 0,
+           std::atomic<uint64_t>* watch_streams = nullptr);
   ~WatchHub();  // Stop()s
 
   // Wakes every watch. Cheap and non-blocking.
@@ -33,15 +39,18 @@ class WatchHub {
   // hub thread. Idempotent.
   void Stop();
 
-  // Registers a watch (the hub shares its ownership until it is done).
-  // False when stopped.
-  bool Add(std::shared_ptr<WatchReactor> w);
+  // Registers a watch (the hub shares its ownership until it is done:
+  // Remove, from its OnDone). UNAVAILABLE when stopped; RESOURCE_EXHAUSTED
+  // naming max_watch_streams when max_watches are registered already.
+  absl::Status Add(std::shared_ptr<WatchReactor> w);
   void Remove(const WatchReactor* w);
 
  private:
   void Loop();
 
   const absl::Duration poll_;
+  const uint32_t max_watches_;
+  std::atomic<uint64_t>* const watch_streams_;
   absl::Mutex mu_;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
