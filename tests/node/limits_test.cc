@@ -1,0 +1,440 @@
+// segledgerd's resource limits, in-process over real gRPC and RocksDB:
+// the query graph cache (rebuilt only when a log grew, once for queries
+// arriving together), the cap on watch streams, streams per connection,
+// and the append stream's window over acks a client does not read.
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "client/client.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "ledger/peers/outbox.h"
+#include "ledger/peers/peer_store.h"
+#include "node/data_dir.h"
+#include "node/json_log.h"
+#include "node/node.h"
+#include "node/peer_layer.h"
+#include "segledger/v1/ledger_service.grpc.pb.h"
+#include "tests/ledger/domain/adc_scenario.h"
+#include "tests/ledger/peers/peer_fixture.h"
+#include "tests/node/node_test_util.h"
+#include "tests/support/test_util.h"
+
+namespace segledger::node {
+namespace {
+
+using client::Client;
+using client::ClientOptions;
+using ::segledger::testing::TempDir;
+using ::segledger::testing::TestRecord;
+using ::testing::HasSubstr;
+
+// Waits (bounded: about 30 s, never a pass/fail on time) until `done`.
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 3000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// ---- Queries on a node that follows another log: the graph of every
+// verified log is cached, reused while no log grew, and rebuilt once when
+// one did.
+
+class FollowingNodeQueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetQuietLog(true);
+    const domain::testing::Party& up = chain_.up().party();
+    const domain::testing::Party& down = chain_.down().party();
+    down_key_ = peers::testing::NewKey("down-k1");
+    const std::string data = dir_.Sub("up");
+    SEG_ASSERT_OK(InitDataDir(data, up.origin, up.origin).status());
+    v1::NodeConfig config;
+    config.set_data_dir(data);
+    config.set_listen("127.0.0.1:0");
+    config.set_insecure(true);
+    config.set_party(up.party);
+    config.set_site_id(up.site);
+    config.set_cosign_interval_ms(3600 * 1000);
+    config.set_follow_interval_ms(3600 * 1000);
+    // Followed, so every query runs over the graph of all logs; its
+    // address is never reached (the test hands the follower its entries).
+    v1::PeerNode* peer = config.add_peers();
+    peer->set_origin(down.origin);
+    peer->set_party(down.party);
+    peer->set_address("127.0.0.1:1");
+    peer->add_verifier_keys(down_key_->Verifier().VerifierKey());
+    peer->set_follow(true);
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
+    ASSERT_TRUE(node_->peers().follows_any());
+    ClientOptions o;
+    o.target = node_->address();
+    o.insecure = true;
+    o.timeout = absl::Seconds(20);
+    SEG_ASSERT_OK_AND_ASSIGN(client_, Client::Connect(o));
+  }
+
+  absl::StatusOr<v1::AppendAck> Append(v1::Record r) {
+    v1::AppendRequest req;
+    auto* a = req.add_records();
+    a->set_request_id(absl::StrCat("r-", ++requests_));
+    *a->mutable_actor() = domain::testing::Sig(
+        "Operator", v1::SIGNATURE_MEANING_AUTHORED, domain::testing::T(300));
+    *a->mutable_record() = std::move(r);
+    SEG_ASSIGN_OR_RETURN(v1::AppendResponse resp, client_->Append(req));
+    if (resp.acks_size() != 1) return absl::InternalError("no ack");
+    return resp.acks(0);
+  }
+
+  // The product (this party as its MAH), party, site and the released
+  // cell bank lot MCB001 (10 H87).
+  void ProduceMcb() {
+    const domain::testing::Party& up = chain_.up().party();
+    const domain::testing::Party& down = chain_.down().party();
+    v1::Record product;
+    auto* p = product.mutable_product_registration();
+    *p->mutable_header() = domain::testing::Header(
+        up, domain::testing::T(1), v1::SIGNATURE_MEANING_APPROVED, false);
+    p->set_product_id(domain::testing::kProduct);
+    p->set_name("ADC-1");
+    p->set_pilot_class(v1::PILOT_CLASS_ADC);
+    p->set_mass_balance_tolerance_percent("0.5");
+    *p->add_approvals() = domain::testing::Doc("approval", "NMPA-1");
+    *p->add_stages() = domain::testing::MakeStage(
+        "cell-bank", "mcb", v1::MATERIAL_KIND_CELL_BANK, up.site,
+        domain::testing::Range(-19600, -15000), 0);
+    *p->add_stages() = domain::testing::MakeStage(
+        "upstream", "harvest", v1::MATERIAL_KIND_HARVEST, down.site,
+        domain::testing::Range(200, 800), 48);
+    for (v1::Record r :
+         {chain_.PartyReg(up, v1::PARTY_ROLE_MAH,
+                          domain::testing::Date(2015, 1, 1)),
+          product,
+          chain_.SiteReg(up, {"cell-bank"},
+                         domain::testing::Date(2027, 12, 31)),
+          chain_.Produced(
+              up, Mcb(), "cell-bank", domain::testing::Material("mcb"),
+              domain::testing::Q("10", "H87"), domain::testing::T(10)),
+          chain_.Release(up, Mcb(), v1::RELEASE_KIND_SITE_RELEASE,
+                         domain::testing::T(11))}) {
+      SEG_ASSERT_OK(Append(std::move(r)).status());
+    }
+  }
+
+  // T1 dispatches 4 H87 of MCB001 to the downstream site.
+  void ShipMcb() {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        v1::AppendAck ack,
+        Append(chain_.Ship(chain_.up().party(), chain_.down().party(), "T1",
+                           "C1", Mcb(), domain::testing::Q("4", "H87"),
+                           domain::testing::Range(-19600, -15000),
+                           domain::testing::T(24), domain::testing::T(36))));
+    t1_.set_origin(chain_.up().party().origin);
+    t1_.set_index(ack.index());
+    t1_.set_leaf_hash(ack.leaf_hash());
+  }
+
+  // The receiver's log records its receipt of T1 and this node follows
+  // it (verified entries and checkpoint, as the follower stores them).
+  void FollowReceipt() {
+    SEG_ASSERT_OK_AND_ASSIGN(
+        peers::testing::Site down,
+        peers::testing::OpenSite(chain_.down().party().origin, down_key_));
+    SEG_ASSERT_OK(
+        peers::testing::AppendOne(
+            *down.log, chain_.Receive(chain_.down().party(), t1_, "T1", "C1",
+                                      Mcb(), domain::testing::Q("4", "H87"),
+                                      "SEAL-C1", domain::testing::T(30)))
+            .status());
+    SEG_ASSERT_OK_AND_ASSIGN(std::string note, down.log->CheckpointNow());
+    std::vector<v1::SignedEntry> entries;
+    SEG_ASSERT_OK(down.log->ScanEntries(
+        0, down.log->Size(), [&](uint64_t, const v1::SignedEntry& e) {
+          entries.push_back(e);
+          return true;
+        }));
+    SEG_ASSERT_OK(node_->peers()
+                      .peer_store()
+                      ->Follow(chain_.down().party().origin, entries, note)
+                      .status());
+  }
+
+  uint64_t Builds() const {
+    return node_->metrics().query_graph_builds_total.load();
+  }
+
+  static std::string Mcb() { return domain::testing::Lot("MCB001"); }
+
+  TempDir dir_;
+  domain::testing::AdcChain chain_;
+  std::shared_ptr<const NoteSigner> down_key_;
+  v1::EntryRef t1_;
+  int requests_ = 0;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(FollowingNodeQueryTest, GraphIsReusedUntilALogGrows) {
+  ASSERT_NO_FATAL_FAILURE(ProduceMcb());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::TimelineResponse tl, client_->Timeline(Mcb()));
+  const int before = tl.events_size();
+  const uint64_t builds = Builds();
+  // Nothing grew: the same graph answers every query.
+  SEG_ASSERT_OK_AND_ASSIGN(tl, client_->Timeline(Mcb()));
+  EXPECT_EQ(tl.events_size(), before);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::MassBalanceResponse mb,
+                           client_->MassBalance(Mcb()));
+  SEG_ASSERT_OK(client_->Findings("").status());
+  EXPECT_EQ(Builds(), builds);
+
+  // Our own log grew: the dispatch is in the next answer.
+  ASSERT_NO_FATAL_FAILURE(ShipMcb());
+  SEG_ASSERT_OK_AND_ASSIGN(tl, client_->Timeline(Mcb()));
+  EXPECT_EQ(tl.events_size(), before + 1);
+  SEG_ASSERT_OK_AND_ASSIGN(mb, client_->MassBalance(Mcb()));
+  EXPECT_EQ(mb.in_transit(), "4");
+  ASSERT_EQ(mb.shipments_size(), 1);
+  EXPECT_FALSE(mb.shipments(0).received());
+  EXPECT_EQ(Builds(), builds + 1);
+
+  // A followed log grew: its receipt ends the transit.
+  ASSERT_NO_FATAL_FAILURE(FollowReceipt());
+  SEG_ASSERT_OK_AND_ASSIGN(mb, client_->MassBalance(Mcb()));
+  EXPECT_EQ(mb.in_transit(), "0");
+  ASSERT_EQ(mb.shipments_size(), 1);
+  EXPECT_TRUE(mb.shipments(0).received());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::TraceResponse fwd, client_->Trace(Mcb(), true));
+  EXPECT_EQ(fwd.in_transit_size(), 0);
+  EXPECT_EQ(Builds(), builds + 2);
+}
+
+TEST_F(FollowingNodeQueryTest, ConcurrentQueriesAgreeAndBuildOnce) {
+  ASSERT_NO_FATAL_FAILURE(ProduceMcb());
+  ASSERT_NO_FATAL_FAILURE(ShipMcb());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::MassBalanceResponse mb,
+                           client_->MassBalance(Mcb()));
+  ASSERT_EQ(mb.in_transit(), "4");
+  ASSERT_NO_FATAL_FAILURE(FollowReceipt());
+  const uint64_t builds = Builds();
+  // Every query after the change sees it; together they build one graph.
+  constexpr int kQueries = 16;
+  std::vector<std::string> answers(kQueries);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kQueries; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<v1::MassBalanceResponse> r = client_->MassBalance(Mcb());
+      answers[i] = r.ok() ? r->SerializeAsString() : r.status().ToString();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  SEG_ASSERT_OK_AND_ASSIGN(mb, client_->MassBalance(Mcb()));
+  EXPECT_EQ(mb.in_transit(), "0");
+  for (const std::string& a : answers) EXPECT_EQ(a, mb.SerializeAsString());
+  EXPECT_EQ(Builds(), builds + 1);
+}
+
+// ---- Limits of one node's streams.
+
+class LimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetQuietLog(true);
+    data_ = dir_.Sub("data");
+    SEG_ASSERT_OK(InitDataDir(data_, segledger::testing::kTestOrigin,
+                              segledger::testing::kTestKeyName)
+                      .status());
+  }
+
+  void Start(v1::NodeConfig config, NodeOptions options = {}) {
+    config.set_data_dir(data_);
+    config.set_listen("127.0.0.1:0");
+    config.set_insecure(true);
+    config.set_checkpoint_interval_ms(3600 * 1000);
+    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config, std::move(options)));
+    ClientOptions o;
+    o.target = node_->address();
+    o.insecure = true;
+    o.timeout = absl::Seconds(20);
+    SEG_ASSERT_OK_AND_ASSIGN(client_, Client::Connect(o));
+    v1::AppendRequest req;
+    *req.add_records() = TestRecord("first");
+    SEG_ASSERT_OK(client_->Append(req).status());
+  }
+
+  // A channel with a connection of its own (channels to one address
+  // share connections through gRPC's global subchannel pool otherwise).
+  std::shared_ptr<grpc::Channel> NewChannel() {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(
+        node_->address(), grpc::InsecureChannelCredentials(), args);
+  }
+
+  // A watch of entries from 0, open once its first event arrived.
+  struct OpenWatch {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader;
+  };
+  std::unique_ptr<OpenWatch> Watch(v1::WatchService::Stub& stub,
+                                   v1::WatchEvent* first) {
+    auto w = std::make_unique<OpenWatch>();
+    v1::WatchRequest req;
+    req.set_entries(true);
+    w->reader = stub.Watch(&w->ctx, req);
+    if (!w->reader->Read(first)) first->Clear();
+    return w;
+  }
+
+  TempDir dir_;
+  std::string data_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(LimitsTest, WatchBeyondMaxWatchStreamsIsResourceExhausted) {
+  v1::NodeConfig config;
+  config.set_max_watch_streams(2);
+  ASSERT_NO_FATAL_FAILURE(Start(config));
+  auto stub = v1::WatchService::NewStub(NewChannel());
+  v1::WatchEvent ev;
+  std::unique_ptr<OpenWatch> a = Watch(*stub, &ev);
+  ASSERT_TRUE(ev.has_entry());
+  std::unique_ptr<OpenWatch> b = Watch(*stub, &ev);
+  ASSERT_TRUE(ev.has_entry());
+  EXPECT_EQ(node_->metrics().watch_streams.load(), 2u);
+
+  std::unique_ptr<OpenWatch> c = Watch(*stub, &ev);
+  EXPECT_FALSE(ev.has_entry());
+  grpc::Status s = c->reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("max_watch_streams: 2"));
+
+  // Once one ends, a new watch is served again.
+  a->ctx.TryCancel();
+  while (a->reader->Read(&ev)) {
+  }
+  EXPECT_EQ(a->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(
+      Eventually([&] { return node_->metrics().watch_streams.load() == 1; }));
+  std::unique_ptr<OpenWatch> d = Watch(*stub, &ev);
+  EXPECT_TRUE(ev.has_entry());
+  b->ctx.TryCancel();
+  d->ctx.TryCancel();
+}
+
+TEST_F(LimitsTest, DefaultMaxWatchStreamsIs64) {
+  ASSERT_NO_FATAL_FAILURE(Start(v1::NodeConfig()));
+  auto stub = v1::WatchService::NewStub(NewChannel());
+  std::vector<std::unique_ptr<OpenWatch>> open;
+  v1::WatchEvent ev;
+  for (int i = 0; i < 64; ++i) {
+    open.push_back(Watch(*stub, &ev));
+    ASSERT_TRUE(ev.has_entry()) << i;
+  }
+  std::unique_ptr<OpenWatch> over = Watch(*stub, &ev);
+  EXPECT_FALSE(ev.has_entry());
+  EXPECT_EQ(over->reader->Finish().error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  for (auto& w : open) w->ctx.TryCancel();
+}
+
+// One connection's calls beyond max_concurrent_streams wait for a slot
+// (the client queues them); another connection is served meanwhile.
+TEST_F(LimitsTest, StreamsPerConnectionAreCapped) {
+  NodeOptions options;
+  options.max_concurrent_streams = 1;
+  ASSERT_NO_FATAL_FAILURE(Start(v1::NodeConfig(), std::move(options)));
+  std::shared_ptr<grpc::Channel> channel = NewChannel();
+  auto watch_stub = v1::WatchService::NewStub(channel);
+  v1::WatchEvent ev;
+  std::unique_ptr<OpenWatch> w = Watch(*watch_stub, &ev);
+  ASSERT_TRUE(ev.has_entry());
+
+  auto read_on = [](const std::shared_ptr<grpc::Channel>& ch,
+                    absl::Duration deadline) {
+    auto stub = v1::ReadService::NewStub(ch);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::GetEntryRequest req;
+    req.set_index(0);
+    v1::EntryResponse resp;
+    return stub->GetEntry(&ctx, req, &resp).error_code();
+  };
+  // The watch holds the connection's one stream: the call cannot start.
+  // (It could only pass if the limit were not applied.)
+  EXPECT_EQ(read_on(channel, absl::Milliseconds(300)),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(read_on(NewChannel(), absl::Seconds(20)), grpc::StatusCode::OK);
+  w->ctx.TryCancel();
+  while (w->reader->Read(&ev)) {
+  }
+  w->reader->Finish();
+  EXPECT_EQ(read_on(channel, absl::Seconds(20)), grpc::StatusCode::OK);
+}
+
+// A client that sends refused records and never reads its acks: the
+// stream stops reading once a window of acks waits for a write, so the
+// node holds a bounded number of them; when the client reads, every ack
+// arrives, in order, and the stream ends OK.
+TEST_F(LimitsTest, AppendStreamStopsReadingWhileAcksAreUnread) {
+  constexpr uint32_t kWindow = 16;
+  constexpr int kRecords = 200000;
+  v1::NodeConfig config;
+  config.set_stream_window(kWindow);
+  ASSERT_NO_FATAL_FAILURE(Start(config));
+  auto stub = v1::AppendService::NewStub(NewChannel());
+  grpc::ClientContext ctx;
+  auto stream = stub->AppendStream(&ctx);
+  const uint64_t refused_before = node_->metrics().refused_records_total;
+
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kRecords; ++i) {
+      v1::AppendStreamRequest req;
+      v1::StreamRecord* r = req.add_records();
+      r->set_sequence(i);
+      r->mutable_record()->set_request_id(std::string(1, '\x01'));  // refused
+      if (!stream->Write(req)) return;
+      written.fetch_add(1);
+    }
+    stream->WritesDone();
+  });
+  // The node holds back its reads (at most a window of acks waits while
+  // the client reads none), long before the client wrote everything.
+  ASSERT_TRUE(Eventually([&] {
+    return node_->metrics().append_stream_read_holds_total.load() > 0 ||
+           written.load() == kRecords;
+  }));
+  EXPECT_GT(node_->metrics().append_stream_read_holds_total.load(), 0u);
+  const uint64_t read_while_held =
+      node_->metrics().refused_records_total - refused_before;
+  EXPECT_LT(read_while_held, static_cast<uint64_t>(kRecords));
+  EXPECT_LT(written.load(), kRecords);
+
+  // Now read: every ack, in order, each refused.
+  v1::AppendStreamResponse resp;
+  int next = 0;
+  while (next < kRecords && stream->Read(&resp)) {
+    for (const v1::StreamAck& a : resp.acks()) {
+      ASSERT_EQ(a.sequence(), static_cast<uint64_t>(next));
+      ASSERT_EQ(a.error_code(), static_cast<int>(grpc::INVALID_ARGUMENT));
+      ++next;
+    }
+  }
+  writer.join();
+  EXPECT_EQ(next, kRecords);
+  EXPECT_FALSE(stream->Read(&resp));
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(node_->metrics().refused_records_total - refused_before,
+            static_cast<uint64_t>(kRecords));
+}
+
+}  // namespace
+}  // namespace segledger::node
