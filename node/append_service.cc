@@ -85,8 +85,8 @@ grpc::ServerUnaryReactor* AppendServiceImpl::Append(
 }
 
 // One bulk append stream. Reads records while fewer than the window are
-// unacknowledged - appends in flight plus acks not yet handed to a write -
-// (beyond that, HTTP/2 flow control holds the client back),
+// unacknowledged, counting appends in flight and acks not yet handed to a
+// write (beyond that, HTTP/2 flow control holds the client back),
 // appends each through AppendAsync, and writes acks - batched when several
 // are ready - one write at a time. Finishes once the client half-closed,
 // every append committed and every ack was written. gRPC operations are

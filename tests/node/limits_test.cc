@@ -273,8 +273,8 @@ class LimitsTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> NewChannel() {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(
-        node_->address(), grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(node_->address(),
+                                     grpc::InsecureChannelCredentials(), args);
   }
 
   // A watch of entries from 0, open once its first event arrived.
