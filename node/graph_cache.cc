@@ -16,6 +16,7 @@ GraphCache::Inputs GraphCache::Current() const {
 
 absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> GraphCache::Build()
     const {
+  if (hooks_.on_build) hooks_.on_build();
   auto graph = std::make_shared<domain::DomainGraph>();
   SEG_RETURN_IF_ERROR(peers::LoadOwnLog(*log_, graph.get()));
   if (peers_ != nullptr) {
@@ -26,19 +27,24 @@ absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> GraphCache::Build()
 }
 
 absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> GraphCache::Get() {
+  // What this call must reflect: the inputs as it arrives. Both only grow,
+  // so any graph built from at least them will do - in particular one whose
+  // build started while this call waited, even if the logs grew again
+  // meanwhile (under steady appends, waiters would otherwise each rebuild
+  // in turn instead of sharing one build).
+  const Inputs need = Current();
   Inputs now;
   {
     absl::MutexLock lock(&mu_);
-    // Wait out a build in progress: it may be of exactly what we need.
-    // The inputs are read again after it, as they may have moved meanwhile.
     for (;;) {
-      now = Current();  // before loading: the graph is never older
-      if (graph_ != nullptr && built_from_ == now) return graph_;
+      if (graph_ != nullptr && built_from_.Covers(need)) return graph_;
       if (!building_) break;
+      if (hooks_.on_wait) hooks_.on_wait();
       mu_.Await(absl::Condition(
           +[](bool* building) { return !*building; }, &building_));
     }
     building_ = true;
+    now = Current();  // before loading: the graph is never older
   }
   absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> built = Build();
   absl::MutexLock lock(&mu_);

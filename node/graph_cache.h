@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -43,12 +44,22 @@ class GraphCache {
   // failed build is not cached.
   absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> Get();
 
+  // Tests only, before any Get: called as a build starts (outside the
+  // lock) and as a caller starts waiting for another's build (under it;
+  // must not call back into the cache).
+  struct TestHooks {
+    std::function<void()> on_build;
+    std::function<void()> on_wait;
+  };
+  void SetTestHooks(TestHooks hooks) { hooks_ = std::move(hooks); }
+
  private:
   struct Inputs {
     uint64_t log_size = 0;
     uint64_t peer_generation = 0;
-    bool operator==(const Inputs& o) const {
-      return log_size == o.log_size && peer_generation == o.peer_generation;
+    // True when a graph built from these inputs reflects at least `o`.
+    bool Covers(const Inputs& o) const {
+      return log_size >= o.log_size && peer_generation >= o.peer_generation;
     }
   };
   Inputs Current() const;
@@ -57,6 +68,7 @@ class GraphCache {
   const store::LogStore* const log_;
   const peers::PeerStore* const peers_;
   std::atomic<uint64_t>* const builds_;
+  TestHooks hooks_;
   absl::Mutex mu_;
   bool building_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<const domain::DomainGraph> graph_ ABSL_GUARDED_BY(mu_);
