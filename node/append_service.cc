@@ -12,6 +12,11 @@
 namespace segledger::node {
 namespace {
 
+// Records one AppendStream message may carry. Each refused record becomes
+// an ack at once, whatever the window, so without a cap one 4 MiB message
+// of empty records (2 bytes each) would queue some two million acks.
+constexpr int kMaxStreamMessageRecords = 4096;
+
 uint64_t MicrosSince(absl::Time start) {
   return static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - start));
 }
@@ -163,6 +168,18 @@ class AppendServiceImpl::StreamReactor final
       absl::MutexLock lock(&mu_);
       reading_ = false;
       bool draining = ctx_->draining.load();
+      if (request_.records_size() > kMaxStreamMessageRecords) {
+        // The stream ends with this error once the acks of the earlier
+        // messages are written; none of this message's records is read.
+        refused_ =
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("records: ", request_.records_size(),
+                                      " records in one message, limit ",
+                                      kMaxStreamMessageRecords));
+        ctx_->metrics->refused_records_total.fetch_add(request_.records_size());
+        request_.Clear();
+        reads_done_ = true;
+      }
       for (v1::StreamRecord& sr : *request_.mutable_records()) {
         absl::Status s =
             draining ? absl::UnavailableError("node is shutting down")
@@ -244,7 +261,9 @@ class AppendServiceImpl::StreamReactor final
     if (!reading_ && !reads_done_) {
       if (unacked < ctx_->stream_window) {
         reading_ = a.read = true;
-      } else if (in_flight_ < ctx_->stream_window) {
+        held_ = false;
+      } else if (in_flight_ < ctx_->stream_window && !held_) {
+        held_ = true;  // counted once per hold, not per decision
         ctx_->metrics->append_stream_read_holds_total.fetch_add(1);
       }
     }
@@ -267,7 +286,9 @@ class AppendServiceImpl::StreamReactor final
     if (a.read) self->StartRead(&self->request_);
     if (a.write) self->StartWrite(&self->out_);
     if (a.finish) {
-      self->Finish(self->ctx_->draining.load()
+      // refused_ is final once finished_ is set (under mu_, by this thread).
+      self->Finish(!self->refused_.ok() ? self->refused_
+                   : self->ctx_->draining.load()
                        ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                       "node is shutting down")
                        : grpc::Status::OK);
@@ -286,6 +307,10 @@ class AppendServiceImpl::StreamReactor final
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;  // reads held by unwritten acks
+  // The error the stream ends with (a message over the record cap); set
+  // before reads_done_, read by the finishing thread only.
+  grpc::Status refused_;
 };
 
 grpc::ServerBidiReactor<v1::AppendStreamRequest, v1::AppendStreamResponse>*
