@@ -19,8 +19,10 @@ namespace segledger::node {
 // caller's certificate itself. The TLS handshake has already checked the
 // chain against tls_ca; this narrows "some CA of the bundle" to this one.
 struct Authorizer::Issuer {
-  std::string path;
-  std::unique_ptr<X509, void (*)(X509*)> cert{nullptr, X509_free};
+  // Every certificate of the file (a party may sign with more than one
+  // CA, e.g. during a CA renewal): any of them may have signed the
+  // caller's certificate.
+  std::vector<std::unique_ptr<X509, void (*)(X509*)>> certs;
   // Client certificates (PEM) already judged, so a connection's calls do
   // not each verify a signature; bounded (cleared when full).
   mutable absl::Mutex mu;
@@ -33,14 +35,17 @@ using X509Ptr = std::unique_ptr<X509, void (*)(X509*)>;
 
 constexpr size_t kMaxJudged = 1024;
 
-X509Ptr ParsePem(absl::string_view pem) {
-  X509Ptr out(nullptr, X509_free);
+// The certificates of a PEM text, in order (none when it holds none).
+std::vector<X509Ptr> ParsePem(absl::string_view pem) {
+  std::vector<X509Ptr> out;
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   if (bio != nullptr) {
-    out.reset(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+    while (X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      out.emplace_back(x, X509_free);
+    }
     BIO_free(bio);
   }
-  ERR_clear_error();
+  ERR_clear_error();  // the end of the text reads as an error
   return out;
 }
 
@@ -159,9 +164,8 @@ absl::StatusOr<Authorizer> Authorizer::New(
             absl::StrCat(field, ": cannot read \"", p.issuer_ca(), "\""));
       }
       issuer = std::make_shared<Issuer>();
-      issuer->path = p.issuer_ca();
-      issuer->cert = ParsePem(pem.str());
-      if (issuer->cert == nullptr) {
+      issuer->certs = ParsePem(pem.str());
+      if (issuer->certs.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
             field, ": \"", p.issuer_ca(), "\" holds no PEM certificate"));
       }
@@ -199,10 +203,10 @@ absl::StatusOr<Caller> Authorizer::Identify(
     }
   }
   if (wrong_issuer != nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "client certificate \"", wrong_issuer->match,
-        "\" is not issued by the CA of principals[", wrong_issuer->index,
-        "].issuer_ca (", wrong_issuer->issuer->path, ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("client certificate \"", wrong_issuer->match,
+                     "\" is not issued by the CA of principals[",
+                     wrong_issuer->index, "].issuer_ca"));
   }
   return absl::PermissionDeniedError(
       absl::StrCat("client certificate \"", names.empty() ? "" : names[0],
@@ -218,8 +222,11 @@ bool Authorizer::IssuedBy(const Issuer& issuer, const grpc::AuthContext& auth) {
     auto it = issuer.judged.find(pem);
     if (it != issuer.judged.end()) return it->second;
   }
-  X509Ptr leaf = ParsePem(pem);
-  const bool ok = leaf != nullptr && SignedBy(leaf.get(), issuer.cert.get());
+  std::vector<X509Ptr> leaf = ParsePem(pem);
+  bool ok = false;
+  for (const X509Ptr& ca : issuer.certs) {
+    ok = ok || (!leaf.empty() && SignedBy(leaf[0].get(), ca.get()));
+  }
   absl::MutexLock lock(&issuer.mu);
   if (issuer.judged.size() >= kMaxJudged) issuer.judged.clear();
   issuer.judged.emplace(std::move(pem), ok);
