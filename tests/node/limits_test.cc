@@ -9,12 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "client/client.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/peers/outbox.h"
 #include "ledger/peers/peer_store.h"
 #include "node/data_dir.h"
+#include "node/graph_cache.h"
 #include "node/json_log.h"
 #include "node/node.h"
 #include "node/peer_layer.h"
@@ -240,6 +242,43 @@ TEST_F(FollowingNodeQueryTest, ConcurrentQueriesAgreeAndBuildOnce) {
   EXPECT_EQ(Builds(), builds + 1);
 }
 
+// A query that waits for another's build uses that graph when it reflects
+// everything the query must, even if a log grew again during the build:
+// under steady appends the waiters used to rebuild one after another.
+TEST_F(FollowingNodeQueryTest, WaitersShareABuildThatCoversThem) {
+  ASSERT_NO_FATAL_FAILURE(ProduceMcb());
+  std::atomic<uint64_t> builds{0};
+  GraphCache cache(&node_->store(), node_->peers().peer_store(), &builds);
+  absl::Notification building, waiting, release;
+  cache.SetTestHooks(GraphCache::TestHooks{[&] {
+                                             if (!building.HasBeenNotified()) {
+                                               building.Notify();
+                                               release.WaitForNotification();
+                                             }
+                                           },
+                                           [&] {
+                                             if (!waiting.HasBeenNotified())
+                                               waiting.Notify();
+                                           }});
+  absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> first, second;
+  std::thread a([&] { first = cache.Get(); });
+  building.WaitForNotification();
+  std::thread b([&] { second = cache.Get(); });
+  waiting.WaitForNotification();       // b arrived and waits for a's build
+  ASSERT_NO_FATAL_FAILURE(ShipMcb());  // the log grows during the build
+  release.Notify();
+  a.join();
+  b.join();
+  SEG_ASSERT_OK(first.status());
+  SEG_ASSERT_OK(second.status());
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(builds.load(), 1u);
+  // A call arriving now needs the dispatch: it builds again.
+  SEG_ASSERT_OK_AND_ASSIGN(auto third, cache.Get());
+  EXPECT_NE(third, *first);
+  EXPECT_EQ(builds.load(), 2u);
+}
+
 // ---- Limits of one node's streams.
 
 class LimitsTest : public ::testing::Test {
@@ -408,7 +447,9 @@ TEST_F(LimitsTest, AppendStreamStopsReadingWhileAcksAreUnread) {
   });
   // The node holds back its reads (at most a window of acks waits while
   // the client reads none), long before the client wrote everything.
-  ASSERT_TRUE(Eventually([&] {
+  // EXPECT, not ASSERT, up to the join: returning early would destroy the
+  // joinable writer thread (std::terminate, the binary's other tests lost).
+  EXPECT_TRUE(Eventually([&] {
     return node_->metrics().append_stream_read_holds_total.load() > 0 ||
            written.load() == kRecords;
   }));
@@ -421,19 +462,50 @@ TEST_F(LimitsTest, AppendStreamStopsReadingWhileAcksAreUnread) {
   // Now read: every ack, in order, each refused.
   v1::AppendStreamResponse resp;
   int next = 0;
+  bool in_order = true;
   while (next < kRecords && stream->Read(&resp)) {
     for (const v1::StreamAck& a : resp.acks()) {
-      ASSERT_EQ(a.sequence(), static_cast<uint64_t>(next));
-      ASSERT_EQ(a.error_code(), static_cast<int>(grpc::INVALID_ARGUMENT));
+      in_order = in_order && a.sequence() == static_cast<uint64_t>(next) &&
+                 a.error_code() == static_cast<int>(grpc::INVALID_ARGUMENT);
       ++next;
     }
   }
   writer.join();
+  EXPECT_TRUE(in_order);
   EXPECT_EQ(next, kRecords);
   EXPECT_FALSE(stream->Read(&resp));
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(node_->metrics().refused_records_total - refused_before,
             static_cast<uint64_t>(kRecords));
+}
+
+// One message over the record cap is not read: the acks of the earlier
+// messages arrive, then the stream ends with INVALID_ARGUMENT naming the
+// cap (its refused records would each have queued an ack at once).
+TEST_F(LimitsTest, AppendStreamMessageOverTheRecordCapEndsTheStream) {
+  ASSERT_NO_FATAL_FAILURE(Start(v1::NodeConfig()));
+  auto stub = v1::AppendService::NewStub(NewChannel());
+  grpc::ClientContext ctx;
+  auto stream = stub->AppendStream(&ctx);
+  v1::AppendStreamRequest first;
+  first.add_records()->set_sequence(0);  // refused: no record
+  ASSERT_TRUE(stream->Write(first));
+  v1::AppendStreamRequest big;
+  for (int i = 1; i <= 4097; ++i) big.add_records()->set_sequence(i);
+  stream->Write(big);  // may fail once the node ended the stream
+  stream->WritesDone();
+  v1::AppendStreamResponse resp;
+  std::vector<uint64_t> acked;
+  while (stream->Read(&resp)) {
+    for (const v1::StreamAck& a : resp.acks()) acked.push_back(a.sequence());
+  }
+  EXPECT_EQ(acked, std::vector<uint64_t>{0});
+  grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find(
+                "records: 4097 records in one message, limit 4096"),
+            std::string::npos)
+      << st.error_message();
 }
 
 }  // namespace

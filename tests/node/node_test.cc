@@ -758,6 +758,18 @@ TEST_F(AuthzTest, IssuerCaBindsAPrincipalToItsCa) {
   node_->Shutdown().IgnoreError();
   node_.reset();
 
+  // Every certificate of an issuer_ca file counts, not only the first.
+  const std::string two = dir_.Sub("two-cas.pem");
+  StartTls([&](v1::NodeConfig& c) {
+    trust_both(c);
+    std::ofstream(two) << ReadFile(dir_.Sub("evil/ca.pem"))
+                       << ReadFile(dir_.Sub("certs/ca.pem"));
+    for (v1::Principal& p : *c.mutable_principals()) p.set_issuer_ca(two);
+  });
+  SEG_EXPECT_OK(As("certs", "operator")->CheckpointNow().status());
+  node_->Shutdown().IgnoreError();
+  node_.reset();
+
   v1::NodeConfig bad;
   bad.set_data_dir(data_);
   bad.set_listen("127.0.0.1:0");
