@@ -78,6 +78,13 @@ absl::StatusOr<domain::VerifiedDispatch> LateEvidence::FindDispatch(
   return t->FindDispatch(origin, index, leaf);
 }
 
+absl::StatusOr<v1::EntryRef> LateEvidence::FindReceipt(
+    const v1::EntryRef& dispatch, absl::string_view transfer_id) {
+  domain::Evidence* t = target_.load();
+  if (t == nullptr) return absl::NotFoundError("no peer evidence yet");
+  return t->FindReceipt(dispatch, transfer_id);
+}
+
 absl::StatusOr<v1::ProductRegistration> LateEvidence::FindProduct(
     absl::string_view product_id) {
   domain::Evidence* t = target_.load();

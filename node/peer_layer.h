@@ -54,6 +54,8 @@ class LateEvidence final : public domain::Evidence {
   void Set(domain::Evidence* target) { target_.store(target); }
   absl::StatusOr<domain::VerifiedDispatch> FindDispatch(
       absl::string_view origin, uint64_t index, const Hash& leaf) override;
+  absl::StatusOr<v1::EntryRef> FindReceipt(
+      const v1::EntryRef& dispatch, absl::string_view transfer_id) override;
   absl::StatusOr<v1::ProductRegistration> FindProduct(
       absl::string_view product_id) override;
   absl::StatusOr<v1::PartyRegistration> FindParty(

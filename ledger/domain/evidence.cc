@@ -10,6 +10,12 @@ void InMemoryEvidence::AddDispatch(const v1::EntryRef& ref,
   dispatches_[{ref.origin(), ref.index()}] = VerifiedDispatch{ref, d};
 }
 
+void InMemoryEvidence::AddReceipt(const v1::EntryRef& ref,
+                                  const v1::Receipt& r) {
+  absl::MutexLock l(&mu_);
+  receipts_.insert({{r.dispatch().origin(), r.dispatch().index()}, {ref, r}});
+}
+
 void InMemoryEvidence::AddProduct(const v1::ProductRegistration& p) {
   absl::MutexLock l(&mu_);
   products_[p.product_id()] = p;
@@ -41,6 +47,22 @@ absl::StatusOr<VerifiedDispatch> InMemoryEvidence::FindDispatch(
                      " has another leaf hash"));
   }
   return it->second;
+}
+
+absl::StatusOr<v1::EntryRef> InMemoryEvidence::FindReceipt(
+    const v1::EntryRef& dispatch, absl::string_view transfer_id) {
+  absl::MutexLock l(&mu_);
+  auto [from, to] =
+      receipts_.equal_range({dispatch.origin(), dispatch.index()});
+  for (auto it = from; it != to; ++it) {
+    const v1::Receipt& r = it->second.second;
+    if (r.dispatch().leaf_hash() == dispatch.leaf_hash() &&
+        r.transfer_id() == transfer_id) {
+      return it->second.first;
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no verified receipt of transfer ", transfer_id, " held"));
 }
 
 absl::StatusOr<v1::ProductRegistration> InMemoryEvidence::FindProduct(

@@ -56,6 +56,29 @@ absl::StatusOr<domain::VerifiedDispatch> PeerEvidence::FindDispatch(
   return v;
 }
 
+absl::StatusOr<v1::EntryRef> PeerEvidence::FindReceipt(
+    const v1::EntryRef& dispatch, absl::string_view transfer_id) {
+  SEG_ASSIGN_OR_RETURN(auto held, peers_.EvidenceOfTransfer(transfer_id));
+  for (const auto& [origin, index] : held) {
+    SEG_ASSIGN_OR_RETURN(auto entry, Load(origin, index));
+    const v1::Record& r = entry.second.record();
+    if (!r.has_receipt() || r.receipt().transfer_id() != transfer_id) continue;
+    const v1::EntryRef& named = r.receipt().dispatch();
+    if (named.origin() != dispatch.origin() ||
+        named.index() != dispatch.index() ||
+        named.leaf_hash() != dispatch.leaf_hash()) {
+      continue;
+    }
+    v1::EntryRef ref;
+    ref.set_origin(origin);
+    ref.set_index(index);
+    ref.set_leaf_hash(std::string(HashBytes(LeafHash(entry.first.body()))));
+    return ref;
+  }
+  return absl::NotFoundError(
+      absl::StrFormat("no verified receipt of transfer %s held", transfer_id));
+}
+
 absl::StatusOr<v1::EntryBody> PeerEvidence::RegistrationBody(
     absl::string_view key) const {
   absl::StatusOr<std::string> ref = peers_.kv().Get(store::Family::kPeers, key);

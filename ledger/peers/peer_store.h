@@ -263,6 +263,10 @@ class PeerEvidence : public domain::Evidence {
   explicit PeerEvidence(const PeerStore& peers) : peers_(peers) {}
   absl::StatusOr<domain::VerifiedDispatch> FindDispatch(
       absl::string_view origin, uint64_t index, const Hash& leaf_hash) override;
+  // A receipt held as hand-off evidence (EvidenceOfTransfer; followed
+  // copies are not indexed by transfer) that names `dispatch`.
+  absl::StatusOr<v1::EntryRef> FindReceipt(
+      const v1::EntryRef& dispatch, absl::string_view transfer_id) override;
   absl::StatusOr<v1::ProductRegistration> FindProduct(
       absl::string_view product_id) override;
   absl::StatusOr<v1::PartyRegistration> FindParty(
