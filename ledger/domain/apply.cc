@@ -2,6 +2,7 @@
 // rule passed (or during a rebuild), so it may assume the checked facts.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -112,17 +113,41 @@ absl::Status ApplyTransformation(RuleContext& ctx) {
 
 absl::Status ApplyDispatch(RuleContext& ctx) {
   const auto& d = ctx.record.dispatch();
+  // d/sent: what a correction voiding this dispatch gives back, in each
+  // lot's unit as taken now (a later change of the product's density does
+  // not change what left).
+  v1::Dispatch sent;
+  sent.set_transfer_id(d.transfer_id());
   for (const auto& c : d.containers()) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
+    if (lot.unit().empty()) lot.set_unit(c.quantity().unit());
+    SEG_ASSIGN_OR_RETURN(Decimal taken, InLotUnit(ctx, lot, c.quantity()));
+    auto* s = sent.add_containers();
+    s->set_lot_id(c.lot_id());
+    s->mutable_quantity()->set_value(taken.ToString());
+    s->mutable_quantity()->set_unit(lot.unit());
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, c.quantity(), lot.mutable_dispatched(), -1));
     PutLot(ctx, c.lot_id(), std::move(lot));
   }
+  WriteRow(ctx.txn, SentKey(ctx.body.index()), sent);
   return absl::OkStatus();
 }
 
 absl::Status ApplyReceipt(RuleContext& ctx) {
   const auto& r = ctx.record.receipt();
+  // d/rcvd and d/was: each lot as it was before, so a correction voiding
+  // this receipt puts it back exactly (WithdrawReceipt).
+  const uint64_t index = ctx.body.index();
+  ctx.txn.Put(ReceivedKey(index), r.transfer_id());
+  for (const auto& c : r.containers()) {
+    const std::string key = WasKey(index, c.lot_id());
+    absl::StatusOr<std::string> seen = ctx.txn.Get(key);
+    if (seen.ok()) continue;  // a second container of the lot
+    if (!absl::IsNotFound(seen.status())) return seen.status();
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* before, RuleLot(ctx, c.lot_id()));
+    ctx.txn.Put(key, before == nullptr ? "" : before->SerializeAsString());
+  }
   for (const auto& c : r.containers()) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
     SEG_RETURN_IF_ERROR(
@@ -188,8 +213,7 @@ absl::Status RememberRelease(RuleContext& ctx, char kind,
 // A correction saying entry `index` did not occur: if that entry is a
 // released site release or incoming acceptance still behind the lot's
 // flag, it no longer counts, and without another one the flag is cleared
-// (an accepted lot goes back to quarantine). Other records keep their
-// effect on the state (docs/rules.md).
+// (an accepted lot goes back to quarantine).
 absl::Status WithdrawRelease(RuleContext& ctx, uint64_t index) {
   absl::StatusOr<std::string> entry = ctx.txn.Get(QaEntryKey(index));
   if (absl::IsNotFound(entry.status())) return absl::OkStatus();
@@ -255,6 +279,90 @@ absl::Status WithdrawProduction(RuleContext& ctx, uint64_t index) {
   }
   DeleteLot(ctx, *id);
   return absl::OkStatus();
+}
+
+// A correction saying entry `index` did not occur: if that entry is a
+// dispatch, each lot it took from gets the quantity back (on hand up,
+// dispatched down), whatever happened to the lot since: a lot dispatched
+// again since simply holds more, and a lot since destroyed, rejected,
+// recalled or returned keeps that status. The transfer id is free again
+// (R-TRANSFER-UNIQUE skips voided entries). R-CORRECTION-RECEIVED refused
+// the correction when a verified receipt of it is held here.
+absl::Status WithdrawDispatch(RuleContext& ctx, uint64_t index) {
+  SEG_ASSIGN_OR_RETURN(auto sent,
+                       ReadRow<v1::Dispatch>(ctx.txn, SentKey(index)));
+  if (!sent.has_value()) return absl::OkStatus();
+  for (const auto& c : sent->containers()) {
+    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, c.lot_id()));
+    if (!lot.has_value()) continue;
+    const Decimal back = Dec(c.quantity().value());
+    SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
+    SEG_RETURN_IF_ERROR(
+        AddTo(lot->mutable_dispatched(), Decimal::FromMicros(-back.micros())));
+    PutLot(ctx, c.lot_id(), *std::move(lot));
+  }
+  // Given back once: a second correction of the entry finds no row.
+  ctx.txn.Delete(SentKey(index));
+  return absl::OkStatus();
+}
+
+// A correction saying entry `index` did not occur: if that entry is a
+// receipt and no entry since touched a lot it received (but entries
+// voided themselves), each lot is put back as it was before the receipt
+// (not held here: forgotten), and the transfer may be received again
+// (R-RECEIPT-ONCE). A lot used since keeps its state (R-CORRECTION-USED
+// refused the correction at append).
+absl::Status WithdrawReceipt(RuleContext& ctx, uint64_t index) {
+  absl::StatusOr<std::string> transfer = ctx.txn.Get(ReceivedKey(index));
+  if (absl::IsNotFound(transfer.status())) return absl::OkStatus();
+  if (!transfer.ok()) return transfer.status();
+  SEG_ASSIGN_OR_RETURN(auto used, UsedSinceReceipt(ctx.txn, index));
+  if (used.has_value()) return absl::OkStatus();
+  std::vector<std::pair<std::string, std::string>> was;
+  const std::string prefix = WasPrefix(index);
+  SEG_RETURN_IF_ERROR(
+      ctx.txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view v) {
+        was.emplace_back(k.substr(prefix.size()), v);
+        return true;
+      }));
+  for (const auto& [lot_id, bytes] : was) {
+    ctx.txn.Delete(WasKey(index, lot_id));
+    if (bytes.empty()) {
+      DeleteLot(ctx, lot_id);
+      continue;
+    }
+    v1::LotState lot;
+    if (!lot.ParseFromString(bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("index row d/was/ of entry ", index, " is corrupt"));
+    }
+    PutLot(ctx, lot_id, std::move(lot));
+  }
+  const std::string xin = "d/xin/" + *transfer;
+  SEG_ASSIGN_OR_RETURN(auto rt, ReadRow<v1::ReceivedTransfer>(ctx.txn, xin));
+  if (rt.has_value() && rt->receipt_index() == index) ctx.txn.Delete(xin);
+  ctx.txn.Delete(ReceivedKey(index));
+  return absl::OkStatus();
+}
+
+// What a "did not occur" correction of entry `index` withdraws (docs/
+// rules.md "Corrections"); d/void records it first, for the rules that
+// skip voided entries.
+absl::Status WithdrawEntry(RuleContext& ctx, uint64_t index) {
+  const std::string key = VoidKey(index);
+  std::string list;
+  absl::StatusOr<std::string> old = ctx.txn.Get(key);
+  if (old.ok()) {
+    list = *std::move(old);
+  } else if (!absl::IsNotFound(old.status())) {
+    return old.status();
+  }
+  absl::StrAppend(&list, Be64(ctx.body.index()));
+  ctx.txn.Put(key, list);
+  SEG_RETURN_IF_ERROR(WithdrawRelease(ctx, index));
+  SEG_RETURN_IF_ERROR(WithdrawDispatch(ctx, index));
+  SEG_RETURN_IF_ERROR(WithdrawReceipt(ctx, index));
+  return WithdrawProduction(ctx, index);
 }
 
 absl::Status ApplyRelease(RuleContext& ctx) {
@@ -457,9 +565,7 @@ absl::Status ApplyRecord(RuleContext& ctx) {
           CorrectionKey(r.correction().corrects().index(), ctx.body.index()),
           "");
       if (r.correction().reason() == v1::CORRECTION_REASON_DID_NOT_OCCUR) {
-        SEG_RETURN_IF_ERROR(
-            WithdrawRelease(ctx, r.correction().corrects().index()));
-        return WithdrawProduction(ctx, r.correction().corrects().index());
+        return WithdrawEntry(ctx, r.correction().corrects().index());
       }
       return absl::OkStatus();
     case v1::Record::kLotProduced:

@@ -405,6 +405,10 @@ constexpr Rule kRules[] = {
      "samples come from quantity on hand", &SampleQuantity},
     {"R-CORRECTION-REF", K::kCorrection, PilotParam::kNone,
      "a correction names an earlier entry of this log", &CorrectionRef},
+    {"R-CORRECTION-RECEIVED", K::kCorrection, PilotParam::kNone,
+     "a dispatch received at its destination did occur", &CorrectionReceived},
+    {"R-CORRECTION-USED", K::kCorrection, PilotParam::kNone,
+     "a receipt whose lots were used since did occur", &CorrectionUsed},
 };
 
 }  // namespace

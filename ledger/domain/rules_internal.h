@@ -59,6 +59,8 @@ absl::Status ReleaseSignature(RuleContext& ctx);
 absl::Status SampleUnits(RuleContext& ctx);
 absl::Status SampleQuantity(RuleContext& ctx);
 absl::Status CorrectionRef(RuleContext& ctx);
+absl::Status CorrectionReceived(RuleContext& ctx);
+absl::Status CorrectionUsed(RuleContext& ctx);
 
 }  // namespace segledger::domain
 

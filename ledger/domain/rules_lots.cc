@@ -1,5 +1,7 @@
 // Rule checks on lots, transfers, releases and corrections (rules.h).
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/domain/rules_internal.h"
@@ -256,19 +258,29 @@ absl::Status DispatchDestination(RuleContext& ctx) {
 
 // Queries, findings and receipts know a transfer by its id, so a log
 // never dispatches an id it has already used (dispatched, received or
-// named in any record); the first record naming it here is the dispatch.
+// named in any record); the first record naming it here that is not
+// voided is the dispatch. A record said not to have occurred does not use
+// the id: the shipment that did happen is dispatched under it.
 absl::Status TransferUnique(RuleContext& ctx) {
   const std::string& id = ctx.record.dispatch().transfer_id();
-  uint64_t earlier = 0;
-  bool found = false;
+  std::vector<uint64_t> named;
   const std::string prefix = TransferRefPrefix(id);
   SEG_RETURN_IF_ERROR(
       ctx.txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
-        if (k.size() != prefix.size() + 8) return true;
-        earlier = FromBe64(k.substr(prefix.size()));
-        found = true;
-        return false;
+        if (k.size() == prefix.size() + 8) {
+          named.push_back(FromBe64(k.substr(prefix.size())));
+        }
+        return true;
       }));
+  uint64_t earlier = 0;
+  bool found = false;
+  for (uint64_t index : named) {
+    SEG_ASSIGN_OR_RETURN(bool voided, Voided(ctx.txn, index));
+    if (voided) continue;
+    earlier = index;
+    found = true;
+    break;
+  }
   if (found) {
     return Refuse(absl::StrCat("transfer id ", id, " is already used by entry ",
                                earlier, " of this log"));
@@ -458,6 +470,50 @@ absl::Status CorrectionRef(RuleContext& ctx) {
                                " differs from the one named"));
   }
   return absl::OkStatus();
+}
+
+// A dispatch said not to have occurred gives its quantities back
+// (WithdrawDispatch), which is wrong once the receiver holds them: when
+// this node holds a verified receipt of it, the dispatch did occur.
+absl::Status CorrectionReceived(RuleContext& ctx) {
+  const v1::Correction& x = ctx.record.correction();
+  if (x.reason() != v1::CORRECTION_REASON_DID_NOT_OCCUR ||
+      ctx.config.evidence == nullptr) {
+    return absl::OkStatus();
+  }
+  SEG_ASSIGN_OR_RETURN(
+      auto sent, ReadRow<v1::Dispatch>(ctx.txn, SentKey(x.corrects().index())));
+  if (!sent.has_value()) return absl::OkStatus();  // no dispatch (or old)
+  auto receipt =
+      ctx.config.evidence->FindReceipt(x.corrects(), sent->transfer_id());
+  if (absl::IsNotFound(receipt.status())) return absl::OkStatus();
+  if (!receipt.ok()) return receipt.status();
+  return Refuse(absl::StrCat(
+      "entry ", x.corrects().index(), " dispatched transfer ",
+      sent->transfer_id(), ", whose receipt (", receipt->origin(), " index ",
+      receipt->index(),
+      ") is held here as verified evidence: the shipment arrived, so it "
+      "cannot be said not to have occurred"));
+}
+
+// A receipt said not to have occurred puts its lots back as they were
+// (WithdrawReceipt), which would undo what was recorded since: refused
+// while an entry since, not itself voided, touched a lot it received.
+absl::Status CorrectionUsed(RuleContext& ctx) {
+  const v1::Correction& x = ctx.record.correction();
+  if (x.reason() != v1::CORRECTION_REASON_DID_NOT_OCCUR) {
+    return absl::OkStatus();
+  }
+  const uint64_t index = x.corrects().index();
+  absl::StatusOr<std::string> transfer = ctx.txn.Get(ReceivedKey(index));
+  if (absl::IsNotFound(transfer.status())) return absl::OkStatus();
+  if (!transfer.ok()) return transfer.status();
+  SEG_ASSIGN_OR_RETURN(auto used, UsedSinceReceipt(ctx.txn, index));
+  if (!used.has_value()) return absl::OkStatus();
+  return Refuse(absl::StrCat("entry ", index, " received transfer ", *transfer,
+                             "; lot ", used->first, " was used since by entry ",
+                             used->second,
+                             ": correct that entry as not occurred first"));
 }
 
 }  // namespace segledger::domain

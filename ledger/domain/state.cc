@@ -76,6 +76,22 @@ std::string MadeKey(uint64_t index) {
   return absl::StrCat("d/made/", Be64(index));
 }
 
+std::string SentKey(uint64_t index) {
+  return absl::StrCat("d/sent/", Be64(index));
+}
+std::string ReceivedKey(uint64_t index) {
+  return absl::StrCat("d/rcvd/", Be64(index));
+}
+std::string WasPrefix(uint64_t index) {
+  return absl::StrCat("d/was/", Be64(index));
+}
+std::string WasKey(uint64_t index, absl::string_view lot) {
+  return absl::StrCat(WasPrefix(index), lot);
+}
+std::string VoidKey(uint64_t index) {
+  return absl::StrCat("d/void/", Be64(index));
+}
+
 void WriteRow(store::IndexTxn& txn, absl::string_view key,
               const google::protobuf::Message& m) {
   std::string bytes;
@@ -96,6 +112,57 @@ absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
       });
   if (!st.ok()) return st;
   return out;
+}
+
+namespace {
+
+absl::StatusOr<bool> VoidedAt(store::IndexTxn& txn, uint64_t index, int depth) {
+  // A correction voided in turn voids nothing. Corrections name earlier
+  // entries, so this cannot loop; the depth bounds a corrupt store.
+  if (depth > 16) return false;
+  absl::StatusOr<std::string> list = txn.Get(VoidKey(index));
+  if (absl::IsNotFound(list.status())) return false;
+  if (!list.ok()) return list.status();
+  for (size_t i = 0; i + 8 <= list->size(); i += 8) {
+    const uint64_t correction = FromBe64(absl::string_view(*list).substr(i, 8));
+    if (correction <= index) {
+      return absl::DataLossError(
+          absl::StrCat("index row d/void/ of entry ", index, " is corrupt"));
+    }
+    absl::StatusOr<bool> undone = VoidedAt(txn, correction, depth + 1);
+    if (!undone.ok()) return undone.status();
+    if (!*undone) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> Voided(store::IndexTxn& txn, uint64_t index) {
+  return VoidedAt(txn, index, 0);
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>>
+UsedSinceReceipt(store::IndexTxn& txn, uint64_t index) {
+  std::vector<std::string> lots;
+  const std::string prefix = WasPrefix(index);
+  absl::Status st =
+      txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view) {
+        lots.emplace_back(k.substr(prefix.size()));
+        return true;
+      });
+  if (!st.ok()) return st;
+  for (const std::string& lot : lots) {
+    absl::StatusOr<std::vector<uint64_t>> refs = LotRefs(txn, lot);
+    if (!refs.ok()) return refs.status();
+    for (uint64_t ref : *refs) {
+      if (ref <= index) continue;
+      absl::StatusOr<bool> voided = Voided(txn, ref);
+      if (!voided.ok()) return voided.status();
+      if (!*voided) return std::make_optional(std::make_pair(lot, ref));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<std::string> MemoryIndex::Txn::Get(absl::string_view key) {

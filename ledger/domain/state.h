@@ -12,7 +12,8 @@
 //                               again by the next production record)
 //   d/key/<key name>            KeyState
 //   d/dev/<deviation id>        Deviation (latest)
-//   d/xin/<transfer>            ReceivedTransfer (received here)
+//   d/xin/<transfer>            ReceivedTransfer (received here; deleted
+//                               when that receipt is voided)
 //   d/ref/<lot>\0<be64 index>   "" (entries touching the lot)
 //   d/tref/<transfer>\0<be64>   "" (entries of a transfer)
 //   d/corr/<be64 index>\0<be64> "" (corrections of an entry)
@@ -26,6 +27,17 @@
 //                               records that clear the flag leave it)
 //   d/made/<be64 index>         <lot>: entry `index` is the lot production
 //                               that made the lot (for a correction)
+//   d/sent/<be64 index>         Dispatch: entry `index` is a dispatch; its
+//                               transfer id and, per container, the lot and
+//                               the quantity taken in the lot's unit (what
+//                               a correction gives back)
+//   d/rcvd/<be64 index>         <transfer>: entry `index` is a receipt
+//   d/was/<be64 index><lot>     LotState of the lot just before receipt
+//                               `index` ("" when not held here), one row
+//                               per lot it received (what a correction
+//                               puts back)
+//   d/void/<be64 index>         be64 indexes of the "did not occur"
+//                               corrections of entry `index` (Voided)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_STATE_H_
@@ -68,6 +80,11 @@ inline constexpr char kAcceptanceKind = 'a';
 std::string QaEntryKey(uint64_t index);
 std::string QaInEffectKey(absl::string_view lot, char kind);
 std::string MadeKey(uint64_t index);
+std::string SentKey(uint64_t index);
+std::string ReceivedKey(uint64_t index);
+std::string WasPrefix(uint64_t index);
+std::string WasKey(uint64_t index, absl::string_view lot);
+std::string VoidKey(uint64_t index);
 
 // Reads a proto row; nullopt when absent; DATA_LOSS when it does not parse.
 template <typename T>
@@ -89,6 +106,17 @@ void WriteRow(store::IndexTxn& txn, absl::string_view key,
 // Entry indexes of a lot in this log, ascending.
 absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
                                               absl::string_view lot);
+
+// Whether entry `index` is voided: a "did not occur" correction of it is
+// recorded (d/void) that is not itself voided (as DomainGraph::DidNotOccur
+// judges the log). False on a store written before d/void.
+absl::StatusOr<bool> Voided(store::IndexTxn& txn, uint64_t index);
+
+// The first entry after receipt `index` that touched a lot it received
+// and is not voided, as (lot, entry index); nullopt when there is none (or
+// `index` is no receipt with d/was rows).
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>>
+UsedSinceReceipt(store::IndexTxn& txn, uint64_t index);
 
 // An in-memory index family with transactions, for tests, rebuilds and
 // tools. Not thread-safe.

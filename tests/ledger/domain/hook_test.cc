@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -86,6 +87,19 @@ v1::Record VoidRec(Log& log, uint64_t index) {
   return r;
 }
 
+// As ShipAndReceive, failing the test with the refusal instead.
+absl::Status Ship7AndReceive(AdcChain& c, Log& from, Log& to,
+                             const std::string& lot, v1::Quantity q,
+                             absl::Time t) {
+  v1::Record ship = c.Ship(from.party(), to.party(), "T7", "C7", lot, q,
+                           testing::Range(-8000, -6000), t, t);
+  SEG_ASSIGN_OR_RETURN(v1::EntryRef ref, from.Append(ship, t));
+  c.evidence().AddDispatch(ref, ship.dispatch());
+  return to
+      .Append(c.Receive(to.party(), ref, "T7", "C7", lot, q, "SEAL-C7", t), t)
+      .status();
+}
+
 void MustAppend(Log& log, v1::Record r, absl::Time t) {
   auto ref = log.Append(std::move(r), t);
   if (!ref.ok()) std::abort();
@@ -105,6 +119,43 @@ void ShipAndReceive(AdcChain& c, Log& from, Log& to, const std::string& id,
              c.Receive(to.party(), *ref, id, container, Lot(lot), q,
                        "SEAL-" + container, t),
              t);
+}
+
+// The index of the last entry of `log` whose record `is` accepts.
+uint64_t LastEntry(Log& log, const std::function<bool(const v1::Record&)>& is) {
+  for (size_t i = log.entries().size(); i-- > 0;) {
+    if (is(log.entries()[i].parsed.record())) return i;
+  }
+  std::abort();
+}
+
+uint64_t ReceiptOf(Log& log, const std::string& transfer) {
+  return LastEntry(log, [&](const v1::Record& r) {
+    return r.has_receipt() && r.receipt().transfer_id() == transfer;
+  });
+}
+
+uint64_t DispatchOf(Log& log, const std::string& transfer) {
+  return LastEntry(log, [&](const v1::Record& r) {
+    return r.has_dispatch() && r.dispatch().transfer_id() == transfer;
+  });
+}
+
+// The position of entry `index` of `log`.
+v1::EntryRef RefOf(Log& log, uint64_t index) {
+  v1::EntryRef ref;
+  ref.set_origin(log.party().origin);
+  ref.set_index(index);
+  ref.set_leaf_hash(std::string(HashBytes(log.entries()[index].leaf)));
+  return ref;
+}
+
+// Makes the fill site's receipt of T3 verified evidence, as its delivery
+// to the downstream node does.
+void HoldT3Receipt(AdcChain& c) {
+  const uint64_t i = ReceiptOf(c.fill(), "T3");
+  c.evidence().AddReceipt(RefOf(c.fill(), i),
+                          c.fill().entries()[i].parsed.record().receipt());
 }
 
 std::vector<RuleCase> Cases() {
@@ -623,6 +674,23 @@ std::vector<RuleCase> Cases() {
                  return correction(
                      c, 2, std::string(HashBytes(c.up().entries()[2].leaf)));
                }});
+  // The downstream site says T3 was never dispatched: accepted while no
+  // receipt of it is held here, refused once the fill site's is.
+  v.push_back({"VoidDispatchNotKnownReceived", "", [=](AdcChain& c) {
+                 return std::make_pair(
+                     &c.down(), VoidRec(c.down(), DispatchOf(c.down(), "T3")));
+               }});
+  v.push_back(
+      {"VoidDispatchReceivedThere", "R-CORRECTION-RECEIVED", [=](AdcChain& c) {
+         HoldT3Receipt(c);
+         return std::make_pair(&c.down(),
+                               VoidRec(c.down(), DispatchOf(c.down(), "T3")));
+       }});
+  // DS001 received in T3 was accepted and filled since.
+  v.push_back({"VoidReceiptUsedSince", "R-CORRECTION-USED", [=](AdcChain& c) {
+                 return std::make_pair(
+                     &c.fill(), VoidRec(c.fill(), ReceiptOf(c.fill(), "T3")));
+               }});
   v.push_back({"CorrectionWrongHash", "R-CORRECTION-REF", [=](AdcChain& c) {
                  return correction(c, 2, std::string(32, 'z'));
                }});
@@ -781,6 +849,162 @@ TEST(LotLifecycleTest, FinalLotNeverBecomesDispatchableAgain) {
                     absl::StatusCode::kFailedPrecondition, "rule R-DISPATCH-"))
         << recall;
   }
+}
+
+// A dispatch that never left the site, corrected as "did not occur",
+// gives its quantity back, so the real shipment passes R-LOT-HELD and
+// R-DISPATCH-QTY under the same transfer id (R-TRANSFER-UNIQUE), and the
+// receiver receives it.
+TEST(VoidTest, VoidedDispatchRestoresTheHoldingAndItsTransferId) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  Log& down = c.down();
+  const std::string lot = Lot("DS001");
+  const v1::LotState before = LotRow(down, lot);
+  ASSERT_EQ(before.on_hand(), "1");
+  auto ship = [&](const std::string& qty) {
+    return c.Ship(down.party(), c.fill().party(), "T7", "C7", lot,
+                  Q(qty, "KGM"), testing::Range(-8000, -6000), T(150), T(160));
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef wrong, down.Append(ship("1"), T(150)));
+  EXPECT_EQ(LotRow(down, lot).on_hand(), "0");
+  EXPECT_THAT(down.Append(ship("0.5"), T(150)),
+              ::segledger::testing::StatusIs(
+                  absl::StatusCode::kFailedPrecondition, "rule R-LOT-HELD"));
+  SEG_ASSERT_OK(down.Append(VoidRec(down, wrong.index()), T(151)));
+  const v1::LotState after = LotRow(down, lot);
+  EXPECT_EQ(after.on_hand(), "1");
+  EXPECT_EQ(after.dispatched(), before.dispatched());
+  EXPECT_EQ(after.status(), before.status());
+  v1::Record real = ship("0.5");
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef shipped, down.Append(real, T(152)));
+  EXPECT_EQ(LotRow(down, lot).on_hand(), "0.5");
+  // The id is used again now: the real dispatch is not voided.
+  EXPECT_THAT(
+      down.Append(ship("0.1"), T(152)),
+      ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     "rule R-TRANSFER-UNIQUE"));
+  c.evidence().AddDispatch(shipped, real.dispatch());
+  SEG_ASSERT_OK(
+      c.fill().Append(c.Receive(c.fill().party(), shipped, "T7", "C7", lot,
+                                Q("0.5", "KGM"), "SEAL-C7", T(153)),
+                      T(153)));
+  // A second correction of the voided dispatch gives nothing back again.
+  SEG_ASSERT_OK(down.Append(VoidRec(down, wrong.index()), T(154)));
+  EXPECT_EQ(LotRow(down, lot).on_hand(), "0.5");
+}
+
+// docs/rules.md "Corrections": a lot destroyed since the voided dispatch
+// gets the quantity back but stays destroyed.
+TEST(VoidTest, VoidedDispatchOfALotDestroyedSinceKeepsItDestroyed) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  Log& down = c.down();
+  const std::string lot = Lot("DS001");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef wrong,
+      down.Append(
+          c.Ship(down.party(), c.fill().party(), "T7", "C7", lot,
+                 Q("0.5", "KGM"), testing::Range(-8000, -6000), T(150), T(160)),
+          T(150)));
+  SEG_ASSERT_OK(down.Append(
+      StatusRec(down.party(), lot, v1::STATUS_ACTION_DESTROY), T(150)));
+  ASSERT_EQ(LotRow(down, lot).status(), v1::LOT_STATUS_DESTROYED);
+  SEG_ASSERT_OK(down.Append(VoidRec(down, wrong.index()), T(151)));
+  const v1::LotState after = LotRow(down, lot);
+  EXPECT_EQ(after.on_hand(), "0.5");
+  EXPECT_EQ(after.dispatched(), "4");
+  EXPECT_EQ(after.status(), v1::LOT_STATUS_DESTROYED);
+}
+
+// A receipt recorded by mistake, corrected as "did not occur", leaves the
+// lot as it was before it (here: not held at all) and the transfer may be
+// received again (R-RECEIPT-ONCE). While an entry since uses the lot, the
+// correction is refused; once that entry is voided too, it is accepted.
+TEST(VoidTest, VoidedReceiptPutsTheLotBackAndAllowsTheRealReceipt) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  // A fresh log of the fill site, which never received DS001.
+  Log fill(c.fill().party(), &c.evidence(), true, DomainConfig());
+  const std::string lot = Lot("DS001");
+  auto receive = [&](const std::string& qty) {
+    return c.Receive(fill.party(), c.t3, "T3", "C3", lot, Q(qty, "KGM"),
+                     "SEAL-C3", T(150));
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef wrong,
+                           fill.Append(receive("40"), T(150)));
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef accepted,
+      fill.Append(c.Release(fill.party(), lot,
+                            v1::RELEASE_KIND_INCOMING_ACCEPTANCE, T(150)),
+                  T(150)));
+  EXPECT_THAT(
+      fill.Append(receive("4"), T(151)),
+      ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     "rule R-RECEIPT-ONCE"));
+  const auto rows = fill.index().rows();
+  EXPECT_THAT(
+      fill.AppendCommitAlways(VoidRec(fill, wrong.index()), T(151)),
+      ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     "rule R-CORRECTION-USED"));
+  EXPECT_EQ(fill.index().rows(), rows);
+  SEG_ASSERT_OK(fill.Append(VoidRec(fill, accepted.index()), T(151)));
+  SEG_ASSERT_OK(fill.Append(VoidRec(fill, wrong.index()), T(151)));
+  EXPECT_EQ(fill.index().rows().count(LotKey(lot)), 0u);
+  EXPECT_EQ(fill.index().rows().count("d/xin/T3"), 0u);
+  SEG_ASSERT_OK(fill.Append(receive("4"), T(152)));
+  const v1::LotState real = LotRow(fill, lot);
+  EXPECT_EQ(real.on_hand(), "4");
+  EXPECT_EQ(real.status(), v1::LOT_STATUS_QUARANTINED);
+}
+
+// A lot held before the voided receipt gets exactly its earlier row back.
+TEST(VoidTest, VoidedReceiptOfALotHeldBeforeRestoresItsRow) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  Log& fill = c.fill();
+  const std::string lot = Lot("DS001");
+  const v1::LotState before = LotRow(fill, lot);
+  SEG_ASSERT_OK(
+      Ship7AndReceive(c, c.down(), fill, lot, Q("0.5", "KGM"), T(150)));
+  const uint64_t wrong = ReceiptOf(fill, "T7");
+  ASSERT_EQ(LotRow(fill, lot).status(), v1::LOT_STATUS_QUARANTINED);
+  SEG_ASSERT_OK(fill.Append(VoidRec(fill, wrong), T(151)));
+  EXPECT_EQ(LotRow(fill, lot).SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(fill.index().rows().count("d/xin/T7"), 0u);
+}
+
+// The log without the voided records is judged as before: the voided
+// dispatch and the real one under its transfer id make one shipment,
+// received in full, and no new finding.
+TEST(VoidTest, GraphJudgesTheRedispatchedTransferAsOneShipment) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  auto kinds = [&]() {
+    std::multiset<int> out;
+    for (const auto& f : c.Graph().Findings(c.Options()))
+      out.insert(static_cast<int>(f.kind));
+    return out;
+  };
+  const auto findings = kinds();
+  Log& down = c.down();
+  const std::string lot = Lot("DS001");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef wrong,
+      down.Append(
+          c.Ship(down.party(), c.fill().party(), "T7", "C7", lot, Q("1", "KGM"),
+                 testing::Range(-8000, -6000), T(150), T(160)),
+          T(150)));
+  SEG_ASSERT_OK(down.Append(VoidRec(down, wrong.index()), T(151)));
+  SEG_ASSERT_OK(
+      Ship7AndReceive(c, down, c.fill(), lot, Q("0.5", "KGM"), T(152)));
+  DomainGraph g = c.Graph();
+  ShipmentBalance s = g.Shipment("T7");
+  EXPECT_TRUE(s.received);
+  ASSERT_EQ(s.lots.count(lot), 1u);
+  EXPECT_EQ(s.lots.at(lot).first.ToString(), "0.5");
+  EXPECT_EQ(s.lots.at(lot).second.ToString(), "0.5");
+  EXPECT_EQ(kinds(), findings);
 }
 
 TEST(RuleTableTest, EveryRuleRowHasARefusalCase) {
@@ -1040,6 +1264,43 @@ TEST(RebuildTest, WithdrawnReleasesAndProductionsRebuildTheSame) {
   SEG_ASSERT_OK(up.Append(made, T(150)));
   EXPECT_EQ(LotRow(up, Lot("MCB002")).on_hand(), "2");
   for (Log* log : {&down, &up}) {
+    MemoryIndex rebuilt;
+    MemoryIndex::Txn txn(&rebuilt, log->Leaves());
+    SEG_ASSERT_OK(RebuildState(
+        [&](const BodyVisitor& visit) -> absl::Status {
+          for (const auto& e : log->entries())
+            SEG_RETURN_IF_ERROR(visit(e.parsed));
+          return absl::OkStatus();
+        },
+        log->hook(), txn));
+    txn.Commit();
+    EXPECT_EQ(rebuilt.rows(), log->index().rows()) << log->party().origin;
+  }
+}
+
+// The rows behind voided dispatches and receipts (d/sent, d/rcvd, d/was,
+// d/void) and what they undo rebuild to the state the appends left.
+TEST(RebuildTest, WithdrawnDispatchesAndReceiptsRebuildTheSame) {
+  AdcChain chain;
+  SEG_ASSERT_OK(chain.Build());
+  Log& down = chain.down();
+  Log& fill = chain.fill();
+  const std::string lot = Lot("DS001");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef wrong,
+      down.Append(
+          chain.Ship(down.party(), fill.party(), "T7", "C7", lot, Q("1", "KGM"),
+                     testing::Range(-8000, -6000), T(150), T(160)),
+          T(150)));
+  SEG_ASSERT_OK(down.Append(VoidRec(down, wrong.index()), T(151)));
+  SEG_ASSERT_OK(
+      Ship7AndReceive(chain, down, fill, lot, Q("0.5", "KGM"), T(152)));
+  SEG_ASSERT_OK(fill.Append(VoidRec(fill, ReceiptOf(fill, "T7")), T(153)));
+  SEG_ASSERT_OK(fill.Append(
+      chain.Receive(fill.party(), RefOf(down, DispatchOf(down, "T7")), "T7",
+                    "C7", lot, Q("0.5", "KGM"), "SEAL-C7", T(154)),
+      T(154)));
+  for (Log* log : {&down, &fill}) {
     MemoryIndex rebuilt;
     MemoryIndex::Txn txn(&rebuilt, log->Leaves());
     SEG_ASSERT_OK(RebuildState(
