@@ -1,6 +1,7 @@
 #include "ledger/hash.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
@@ -37,6 +38,37 @@ TEST(NodeHashTest, IsSha256OfPrefixedChildren) {
                     std::string(HashBytes(r));
   EXPECT_EQ(NodeHash(l, r), Sha256(buf));
   EXPECT_NE(NodeHash(l, r), NodeHash(r, l));
+}
+
+// A reused hasher gives the free functions' bytes for every call in a row,
+// including leaves past LeafHash's 2 KiB stack buffer and the empty input.
+TEST(TreeHasherTest, MatchesFreeFunctionsWhenReused) {
+  TreeHasher hasher;
+  EXPECT_EQ(HashHex(hasher.Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashHex(hasher.LeafHash("")),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+  Hash h = Sha256("seed");
+  for (size_t n : {0, 1, 31, 64, 65, 332, 2047, 2048, 5000}) {
+    const std::string data(n, static_cast<char>('a' + n % 26));
+    EXPECT_EQ(hasher.Sha256(data), Sha256(data)) << n;
+    EXPECT_EQ(hasher.LeafHash(data), LeafHash(data)) << n;
+    const Hash next = hasher.NodeHash(h, hasher.LeafHash(data));
+    EXPECT_EQ(next, NodeHash(h, LeafHash(data))) << n;
+    h = next;
+  }
+}
+
+// Moving hands over the context; a moved-from hasher makes a new one.
+TEST(TreeHasherTest, MovedFromHasherStillHashes) {
+  TreeHasher a;
+  EXPECT_EQ(a.Sha256("x"), Sha256("x"));
+  TreeHasher b = std::move(a);
+  EXPECT_EQ(b.LeafHash("y"), LeafHash("y"));
+  EXPECT_EQ(a.LeafHash("z"), LeafHash("z"));  // NOLINT(bugprone-use-after-move)
+  a = std::move(b);
+  EXPECT_EQ(a.NodeHash(Sha256("l"), Sha256("r")),
+            NodeHash(Sha256("l"), Sha256("r")));
 }
 
 TEST(HashFromBytesTest, RequiresExactly32Bytes) {
