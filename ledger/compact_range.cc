@@ -24,6 +24,13 @@ absl::StatusOr<CompactRange> CompactRange::FromHashes(
 void CompactRange::Append(
     const Hash& leaf_hash,
     const std::function<void(NodeId, const Hash&)>& visit) {
+  TreeHasher hasher;  // makes its context only if the append hashes
+  Append(leaf_hash, visit, hasher);
+}
+
+void CompactRange::Append(const Hash& leaf_hash,
+                          const std::function<void(NodeId, const Hash&)>& visit,
+                          TreeHasher& hasher) {
   NodeId id{0, size_};
   Hash hash = leaf_hash;
   if (visit) visit(id, hash);
@@ -31,7 +38,7 @@ void CompactRange::Append(
   // level which the new node now completes a parent for (binary carry).
   // hashes_ is ordered largest first, so the smallest is at the back.
   for (uint64_t carry = size_; (carry & 1) != 0; carry >>= 1) {
-    hash = NodeHash(hashes_.back(), hash);
+    hash = hasher.NodeHash(hashes_.back(), hash);
     hashes_.pop_back();
     id = NodeId{static_cast<uint8_t>(id.level + 1), id.index >> 1};
     if (visit) visit(id, hash);
@@ -41,5 +48,9 @@ void CompactRange::Append(
 }
 
 Hash CompactRange::Root() const { return RootFromRangeHashes(hashes_); }
+
+Hash CompactRange::Root(TreeHasher& hasher) const {
+  return RootFromRangeHashes(hashes_, hasher);
+}
 
 }  // namespace segledger

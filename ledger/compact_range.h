@@ -2,7 +2,9 @@
 // compute the root after every append and to learn which complete subtrees
 // (stored tree nodes) each append completes.
 //
-// Not thread-safe: owned by the store's commit leader.
+// Not thread-safe: owned by the store's commit leader. The hashing calls
+// take an optional TreeHasher (ledger/hash.h): a caller appending many
+// leaves passes its own, reused across calls.
 #ifndef SEGLEDGER_LEDGER_COMPACT_RANGE_H_
 #define SEGLEDGER_LEDGER_COMPACT_RANGE_H_
 
@@ -32,12 +34,16 @@ class CompactRange {
   // level first: exactly the nodes a store must persist.
   void Append(const Hash& leaf_hash,
               const std::function<void(NodeId, const Hash&)>& visit);
+  void Append(const Hash& leaf_hash,
+              const std::function<void(NodeId, const Hash&)>& visit,
+              TreeHasher& hasher);
 
   uint64_t size() const { return size_; }
   // Hashes of RangeNodes(0, size()), left to right.
   const std::vector<Hash>& hashes() const { return hashes_; }
   // RFC 9162 root of the first size() leaves.
   Hash Root() const;
+  Hash Root(TreeHasher& hasher) const;
 
  private:
   uint64_t size_ = 0;

@@ -82,16 +82,29 @@ std::vector<NodeId> RangeNodes(uint64_t begin, uint64_t end) {
 }
 
 Hash RootFromRangeHashes(absl::Span<const Hash> hashes) {
+  TreeHasher hasher;
+  return RootFromRangeHashes(hashes, hasher);
+}
+
+Hash RootFromRangeHashes(absl::Span<const Hash> hashes, TreeHasher& hasher) {
   // RFC 9162 section 2.1.1: MTH({}) = SHA-256(); otherwise the left subtree
   // is the largest power of two, so the root folds the range right to left.
-  if (hashes.empty()) return Sha256("");
+  if (hashes.empty()) return hasher.Sha256("");
   Hash root = hashes.back();
-  for (size_t i = hashes.size() - 1; i-- > 0;) root = NodeHash(hashes[i], root);
+  for (size_t i = hashes.size() - 1; i-- > 0;) {
+    root = hasher.NodeHash(hashes[i], root);
+  }
   return root;
 }
 
 absl::StatusOr<std::vector<Hash>> ProofNodes::Rehash(
     absl::Span<const Hash> hashes) const {
+  TreeHasher hasher;
+  return Rehash(hashes, hasher);
+}
+
+absl::StatusOr<std::vector<Hash>> ProofNodes::Rehash(
+    absl::Span<const Hash> hashes, TreeHasher& hasher) const {
   if (hashes.size() != ids.size()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "Rehash: got %d hashes for %d node ids", hashes.size(), ids.size()));
@@ -108,7 +121,7 @@ absl::StatusOr<std::vector<Hash>> ProofNodes::Rehash(
       // The slice is ordered rightmost (smallest) subtree first.
       Hash ephemeral = hashes[begin];
       for (size_t j = begin + 1; j < end; ++j) {
-        ephemeral = NodeHash(hashes[j], ephemeral);
+        ephemeral = hasher.NodeHash(hashes[j], ephemeral);
       }
       proof.push_back(ephemeral);
       i = end - 1;
@@ -155,6 +168,14 @@ absl::StatusOr<ProofNodes> ConsistencyNodes(uint64_t old_size,
 absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
                                             const Hash& leaf_hash,
                                             absl::Span<const Hash> proof) {
+  TreeHasher hasher;
+  return RootFromInclusionProof(index, size, leaf_hash, proof, hasher);
+}
+
+absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
+                                            const Hash& leaf_hash,
+                                            absl::Span<const Hash> proof,
+                                            TreeHasher& hasher) {
   if (index >= size) {
     return absl::OutOfRangeError(absl::StrFormat(
         "inclusion proof: leaf index %d >= tree size %d", index, size));
@@ -171,13 +192,13 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
   for (const Hash& p : proof) {
     if (sn == 0) break;  // unreachable after the length check
     if ((fn & 1) != 0 || fn == sn) {
-      r = NodeHash(p, r);
+      r = hasher.NodeHash(p, r);
       while ((fn & 1) == 0 && fn != 0) {
         fn >>= 1;
         sn >>= 1;
       }
     } else {
-      r = NodeHash(r, p);
+      r = hasher.NodeHash(r, p);
     }
     fn >>= 1;
     sn >>= 1;
@@ -193,8 +214,16 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
 absl::Status VerifyInclusion(uint64_t index, uint64_t size,
                              const Hash& leaf_hash,
                              absl::Span<const Hash> proof, const Hash& root) {
+  TreeHasher hasher;
+  return VerifyInclusion(index, size, leaf_hash, proof, root, hasher);
+}
+
+absl::Status VerifyInclusion(uint64_t index, uint64_t size,
+                             const Hash& leaf_hash,
+                             absl::Span<const Hash> proof, const Hash& root,
+                             TreeHasher& hasher) {
   absl::StatusOr<Hash> got =
-      RootFromInclusionProof(index, size, leaf_hash, proof);
+      RootFromInclusionProof(index, size, leaf_hash, proof, hasher);
   if (!got.ok()) return got.status();
   if (*got != root) {
     return MismatchError("inclusion proof",
@@ -212,7 +241,8 @@ namespace {
 // 0 < old_size < new_size and a proof of the expected length.
 absl::Status CheckConsistencyPath(uint64_t old_size, uint64_t new_size,
                                   absl::Span<const Hash> path,
-                                  const Hash& old_root, const Hash& new_root) {
+                                  const Hash& old_root, const Hash& new_root,
+                                  TreeHasher& hasher) {
   uint64_t fn = old_size - 1, sn = new_size - 1;
   while ((fn & 1) != 0) {
     fn >>= 1;
@@ -223,14 +253,14 @@ absl::Status CheckConsistencyPath(uint64_t old_size, uint64_t new_size,
     const Hash& c = path[i];
     if (sn == 0) break;  // unreachable after the length check
     if ((fn & 1) != 0 || fn == sn) {
-      fr = NodeHash(c, fr);
-      sr = NodeHash(c, sr);
+      fr = hasher.NodeHash(c, fr);
+      sr = hasher.NodeHash(c, sr);
       while ((fn & 1) == 0 && fn != 0) {
         fn >>= 1;
         sn >>= 1;
       }
     } else {
-      sr = NodeHash(sr, c);
+      sr = hasher.NodeHash(sr, c);
     }
     fn >>= 1;
     sn >>= 1;
@@ -256,6 +286,15 @@ absl::Status CheckConsistencyPath(uint64_t old_size, uint64_t new_size,
 absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
                                absl::Span<const Hash> proof,
                                const Hash& old_root, const Hash& new_root) {
+  TreeHasher hasher;
+  return VerifyConsistency(old_size, new_size, proof, old_root, new_root,
+                           hasher);
+}
+
+absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
+                               absl::Span<const Hash> proof,
+                               const Hash& old_root, const Hash& new_root,
+                               TreeHasher& hasher) {
   if (old_size > new_size) {
     return absl::OutOfRangeError(absl::StrFormat(
         "consistency proof: old size %d > new size %d", old_size, new_size));
@@ -290,7 +329,8 @@ absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
   path.reserve(proof.size() + 1);
   if (power_of_two) path.push_back(old_root);
   path.insert(path.end(), proof.begin(), proof.end());
-  return CheckConsistencyPath(old_size, new_size, path, old_root, new_root);
+  return CheckConsistencyPath(old_size, new_size, path, old_root, new_root,
+                              hasher);
 }
 
 }  // namespace segledger

@@ -7,7 +7,9 @@
 // caller fetches them (from RocksDB, memory, tiles...) in the given order;
 // `ProofNodes::Rehash` combines them into the RFC 9162 proof.
 //
-// All functions are pure and thread-safe.
+// All functions are pure and thread-safe. Those that hash take an optional
+// TreeHasher (ledger/hash.h) owned by the caller, who uses it from one
+// thread at a time; without one they use their own for the call.
 #ifndef SEGLEDGER_LEDGER_MERKLE_H_
 #define SEGLEDGER_LEDGER_MERKLE_H_
 
@@ -45,6 +47,7 @@ std::vector<NodeId> RangeNodes(uint64_t begin, uint64_t end);
 // section 2.1.1). Requires hashes.size() == RangeNodes(0, size).size().
 // The root of the empty tree is SHA-256 of the empty string.
 Hash RootFromRangeHashes(absl::Span<const Hash> hashes);
+Hash RootFromRangeHashes(absl::Span<const Hash> hashes, TreeHasher& hasher);
 
 // What a proof needs. `ids` are complete subtrees to fetch, in order; each
 // lies fully inside the tree the proof is for. The slice [begin, end) of them
@@ -60,6 +63,8 @@ struct ProofNodes {
   // Requires hashes.size() == ids.size(); returns the proof hashes in RFC
   // 9162 order. INVALID_ARGUMENT on a size mismatch or a bad [begin, end).
   absl::StatusOr<std::vector<Hash>> Rehash(absl::Span<const Hash> hashes) const;
+  absl::StatusOr<std::vector<Hash>> Rehash(absl::Span<const Hash> hashes,
+                                           TreeHasher& hasher) const;
 };
 
 // Nodes for the inclusion proof of leaf `index` in a tree of `size` leaves
@@ -79,6 +84,10 @@ absl::StatusOr<ProofNodes> ConsistencyNodes(uint64_t old_size,
 absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
                                             const Hash& leaf_hash,
                                             absl::Span<const Hash> proof);
+absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
+                                            const Hash& leaf_hash,
+                                            absl::Span<const Hash> proof,
+                                            TreeHasher& hasher);
 
 // Verifies an inclusion proof against `root`. OUT_OF_RANGE when
 // index >= size; INVALID_ARGUMENT for a wrong proof length or a root
@@ -87,6 +96,10 @@ absl::StatusOr<Hash> RootFromInclusionProof(uint64_t index, uint64_t size,
 absl::Status VerifyInclusion(uint64_t index, uint64_t size,
                              const Hash& leaf_hash,
                              absl::Span<const Hash> proof, const Hash& root);
+absl::Status VerifyInclusion(uint64_t index, uint64_t size,
+                             const Hash& leaf_hash,
+                             absl::Span<const Hash> proof, const Hash& root,
+                             TreeHasher& hasher);
 
 // RFC 9162 section 2.1.4.2: verifies a consistency proof from
 // (old_size, old_root) to (new_size, new_root). old_size == new_size requires
@@ -96,6 +109,10 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size,
 absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
                                absl::Span<const Hash> proof,
                                const Hash& old_root, const Hash& new_root);
+absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
+                               absl::Span<const Hash> proof,
+                               const Hash& old_root, const Hash& new_root,
+                               TreeHasher& hasher);
 
 }  // namespace segledger
 
