@@ -352,10 +352,11 @@ void LogVerifier::Complete(Batch& batch) {
 // the in-order pass uses it as is.
 void LogVerifier::Prepare(Batch& batch, size_t begin, size_t end) {
   std::string message;  // reused: no allocation per entry
+  TreeHasher hasher;    // this block's (pool threads share no hasher)
   for (size_t i = begin; i < end; ++i) {
     Pending& p = batch.items[i];
     p.parse_status = ParseEntryBodyInto(p.body, &p.parsed);
-    p.leaf = EntryLeafHash(p.body);
+    p.leaf = hasher.LeafHash(p.body);  // EntryLeafHash(p.body)
     p.early_key = nullptr;
     p.record_key.reset();
     p.possession = absl::OkStatus();
@@ -434,7 +435,7 @@ void LogVerifier::CheckInOrder(Pending& p) {
   prev_hash_ = p.leaf;
   chain_known_ = true;
   if (tree_valid_) {
-    range_.Append(p.leaf, NoVisit());
+    range_.Append(p.leaf, NoVisit(), hasher_);
     if (range_.size() == next_checkpoint_size_) RecordRoot();
   }
   // A key record changes which keys sign later entries, so its own
@@ -473,7 +474,7 @@ void LogVerifier::RecordRoot() {
   auto it = checkpoints_.find(range_.size());
   if (it != checkpoints_.end()) {
     it->second.have_root = true;
-    it->second.entries_root = range_.Root();
+    it->second.entries_root = range_.Root(hasher_);
   }
   auto next = checkpoints_.upper_bound(range_.size());
   next_checkpoint_size_ = next == checkpoints_.end() ? UINT64_MAX : next->first;
@@ -627,7 +628,7 @@ void LogVerifier::AddCheckpoint(std::string note) {
   group.notes.push_back(std::move(note));
   if (tree_valid_ && cp->size == range_.size() && !group.have_root) {
     group.have_root = true;
-    group.entries_root = range_.Root();
+    group.entries_root = range_.Root(hasher_);
   } else if (cp->size > range_.size()) {
     next_checkpoint_size_ = std::min(next_checkpoint_size_, cp->size);
   }

@@ -174,6 +174,7 @@ class LogVerifier {
   bool chain_known_ = true;     // false for the first entry after a gap
   Hash prev_hash_ = kZeroHash;  // leaf hash of the last entry checked
   CompactRange range_;          // leaves of the entries checked so far
+  TreeHasher hasher_;           // range_'s hashing, by the feeding thread
   Batch batches_[2];
   int filling_ = 0;             // batches_[filling_] takes new entries
   Batch* in_flight_ = nullptr;  // prepared by the pool, not yet completed
