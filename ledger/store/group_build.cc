@@ -25,7 +25,8 @@ struct BuildContext {
   absl::Time now;
   const std::string& key_name;
   StreamingSigner& signing;
-  Hash prev{};  // leaf of the last accepted entry so far
+  TreeHasher& hasher;  // the group's: leaf hashes and tree nodes
+  Hash prev{};         // leaf of the last accepted entry so far
 };
 
 // The leaf hash of `index`: committed, in flight, earlier in the group, or
@@ -124,7 +125,7 @@ absl::Status BuildRequest(BuildContext& c, Writer* w, BuiltGroup& g) {
                            : hook->OnPrecheckedAppend(body, txn);
       if (!s.ok()) return WithRecordIndex(s, i, w->records.size());
     }
-    const Hash leaf = LeafHash(*bytes);
+    const Hash leaf = c.hasher.LeafHash(*bytes);
     if (!rec.request_id.empty()) {
       txn.Put(RequestKey(rec.request_id), Be64(next));
     }
@@ -171,11 +172,14 @@ absl::Status PrepareRotation(LogStore::Impl& impl, Writer* w, absl::Time now) {
 
 // The tree nodes the group's entries complete (CompactRange visit: the
 // leaf and every completed subtree); g.range advances past them.
-void AddTreeNodes(BuiltGroup& g) {
+void AddTreeNodes(BuiltGroup& g, TreeHasher& hasher) {
   for (const Pending& p : g.pending) {
-    g.range.Append(p.leaf, [&g](NodeId id, const Hash& h) {
-      g.batch.Put(Family::kTree, TreeKey(id), HashBytes(h));
-    });
+    g.range.Append(
+        p.leaf,
+        [&g](NodeId id, const Hash& h) {
+          g.batch.Put(Family::kTree, TreeKey(id), HashBytes(h));
+        },
+        hasher);
   }
 }
 
@@ -183,16 +187,17 @@ void AddTreeNodes(BuiltGroup& g) {
 // checkpoint_every entries passed since the last one. It is in the same
 // batch as the entries it covers, so it never claims a non-durable size.
 absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
-                              const NoteSigner& signer, BuiltGroup& g) {
+                              const NoteSigner& signer, TreeHasher& hasher,
+                              BuiltGroup& g) {
   const uint64_t every = impl.options.checkpoint_every;
   const uint64_t n = g.range.size();
   if (every == 0 || n - impl.state.last_checkpoint_size < every) {
     return absl::OkStatus();
   }
   SEG_ASSIGN_OR_RETURN(
-      g.note,
-      SignCheckpoint(Checkpoint{impl.options.origin, n, g.range.Root(), {}},
-                     signer));
+      g.note, SignCheckpoint(
+                  Checkpoint{impl.options.origin, n, g.range.Root(hasher), {}},
+                  signer));
   g.batch.Put(Family::kCheckpoints, CheckpointKey(n), g.note);
   g.batch.Put(Family::kMeta, kMetaCheckpointSize, Be64(n));
   g.batch.Put(Family::kMeta, MetaCheckpointKey(n), "");
@@ -202,10 +207,10 @@ absl::Status AddDueCheckpoint(const LogStore::Impl& impl,
 // The batch of the built entries of `g`, but for the entries themselves
 // (FinishEntries adds them once signed).
 absl::Status FillBatch(const LogStore::Impl& impl, const NoteSigner& signer,
-                       BuiltGroup& g) {
-  AddTreeNodes(g);
+                       TreeHasher& hasher, BuiltGroup& g) {
+  AddTreeNodes(g, hasher);
   AddOverlayToBatch(g.overlay, g.batch);
-  SEG_RETURN_IF_ERROR(AddDueCheckpoint(impl, signer, g));
+  SEG_RETURN_IF_ERROR(AddDueCheckpoint(impl, signer, hasher, g));
   g.batch.Put(Family::kMeta, kMetaSize, Be64(g.range.size()));
   Writer* front = g.writers[0];
   if (front->kind == Writer::Kind::kRotate && front->status.ok()) {
@@ -282,9 +287,12 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
   g.base = impl.state.range.size();
   g.range = impl.state.range;
   g.signing = std::make_unique<StreamingSigner>(*impl.pool, *g.signer);
-  BuildContext c{
-      impl,       in_flight,           {&g.overlay}, now, g.signer->name(),
-      *g.signing, impl.state.last_leaf};
+  // One digest context for the group's leaf and node hashes (the build
+  // leader's alone, freed with the build).
+  TreeHasher hasher;
+  BuildContext c{impl,   in_flight,           {&g.overlay},
+                 now,    g.signer->name(),    *g.signing,
+                 hasher, impl.state.last_leaf};
   for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it) {
     c.parents.push_back(&(*it)->overlay);
   }
@@ -301,7 +309,7 @@ absl::Status BuildGroup(LogStore::Impl& impl, const InFlight& in_flight,
     if (g.pending.size() > before && i < g.first_append) g.first_append = i;
   }
   if (g.pending.empty()) return absl::OkStatus();  // nothing to write
-  absl::Status built = FillBatch(impl, *g.signer, g);
+  absl::Status built = FillBatch(impl, *g.signer, hasher, g);
   if (!built.ok()) {
     // Its refusals after the first append rest on entries never written.
     FailUnwritten(g, built);

@@ -282,18 +282,20 @@ absl::StatusOr<std::vector<Hash>> LogStore::InclusionProof(
     uint64_t index, uint64_t size) const {
   SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
   SEG_ASSIGN_OR_RETURN(ProofNodes nodes, InclusionNodes(index, size));
+  TreeHasher hasher;  // the proof's hashing, node reads and rehash
   SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes,
-                       impl_->FetchProofNodes(nodes.ids));
-  return nodes.Rehash(hashes);
+                       impl_->FetchProofNodes(nodes.ids, hasher));
+  return nodes.Rehash(hashes, hasher);
 }
 
 absl::StatusOr<std::vector<Hash>> LogStore::ConsistencyProof(
     uint64_t old_size, uint64_t size) const {
   SEG_RETURN_IF_ERROR(CheckSize(size, Size()));
   SEG_ASSIGN_OR_RETURN(ProofNodes nodes, ConsistencyNodes(old_size, size));
+  TreeHasher hasher;  // the proof's hashing, node reads and rehash
   SEG_ASSIGN_OR_RETURN(std::vector<Hash> hashes,
-                       impl_->FetchProofNodes(nodes.ids));
-  return nodes.Rehash(hashes);
+                       impl_->FetchProofNodes(nodes.ids, hasher));
+  return nodes.Rehash(hashes, hasher);
 }
 
 std::vector<NoteVerifier> LogStore::Verifiers() const {

@@ -57,10 +57,11 @@ absl::Status CheckNothingBeyond(LogStore::Impl& impl, uint64_t size) {
 
 using VerifierMap = std::map<std::string, NoteVerifier, std::less<>>;
 
-// Checks one parsed entry's fields against its position; returns its leaf.
+// Checks one parsed entry's fields against its position; returns its leaf
+// (hashed with the caller's `hasher`).
 absl::StatusOr<Hash> CheckBody(const LogStore::Impl& impl, uint64_t index,
                                const v1::SignedEntry& entry, const Hash& prev,
-                               const VerifierMap& keys,
+                               const VerifierMap& keys, TreeHasher& hasher,
                                std::string* request_id) {
   absl::StatusOr<v1::EntryBody> body = ParseEntryBody(entry.body());
   if (!body.ok()) return EntryError(index, body.status().message());
@@ -81,7 +82,7 @@ absl::StatusOr<Hash> CheckBody(const LogStore::Impl& impl, uint64_t index,
     return EntryError(index, absl::StrCat("signed by unknown key \"",
                                           body->key_name(), "\""));
   }
-  return LeafHash(entry.body());
+  return hasher.LeafHash(entry.body());
 }
 
 // kFull (log_store.h idempotency): the row "r/<request id>" of every entry
@@ -182,9 +183,10 @@ absl::Status CheckChunk(LogStore::Impl& impl, uint64_t begin, uint64_t end,
   std::vector<absl::Status> errors(entries.size());
   std::vector<std::string> names(entries.size());
   std::vector<std::string> request_ids(entries.size());
+  TreeHasher hasher;  // this chunk's leaf hashes
   for (size_t k = 0; k < entries.size(); ++k) {
     SEG_ASSIGN_OR_RETURN(Hash leaf, CheckBody(impl, begin + k, entries[k], prev,
-                                              keys, &request_ids[k]));
+                                              keys, hasher, &request_ids[k]));
     if (leaf != stored[k]) {
       return EntryError(
           begin + k,
@@ -250,11 +252,15 @@ absl::Status CompareNodes(LogStore::Impl& impl,
 // Recomputes every complete subtree above the leaves and compares.
 absl::Status CheckTree(LogStore::Impl& impl, const std::vector<Hash>& leaves) {
   CompactRange range;
+  TreeHasher hasher;
   std::vector<std::pair<NodeId, Hash>> pending;
   for (const Hash& leaf : leaves) {
-    range.Append(leaf, [&pending](NodeId id, const Hash& h) {
-      if (id.level > 0) pending.emplace_back(id, h);
-    });
+    range.Append(
+        leaf,
+        [&pending](NodeId id, const Hash& h) {
+          if (id.level > 0) pending.emplace_back(id, h);
+        },
+        hasher);
     if (pending.size() >= kChunk)
       SEG_RETURN_IF_ERROR(CompareNodes(impl, pending));
   }

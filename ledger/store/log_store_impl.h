@@ -117,8 +117,9 @@ struct LogStore::Impl {
   // Hashes of a proof's `ids`: upper levels from tree_cache, levels 1..3
   // hashed from their stored leaves, the rest (and every miss) from the
   // tree family (FetchLeafRuns). DATA_LOSS naming a missing node or leaf.
+  // `hasher` is the caller's (one proof's, one thread).
   absl::StatusOr<std::vector<Hash>> FetchProofNodes(
-      const std::vector<NodeId>& ids) const;
+      const std::vector<NodeId>& ids, TreeHasher& hasher) const;
   std::vector<NoteVerifier> VerifiersCopy() const;
 
   // --- log_store_check.cc ---

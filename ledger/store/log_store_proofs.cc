@@ -28,10 +28,10 @@ namespace {
 constexpr uint8_t kHashedLevels = 4;  // levels 1..3 are hashed from leaves
 
 // Root of the complete subtree over `leaves` (a power of two in count).
-Hash SubtreeRoot(std::vector<Hash> leaves) {
+Hash SubtreeRoot(std::vector<Hash> leaves, TreeHasher& hasher) {
   for (size_t n = leaves.size(); n > 1; n /= 2) {
     for (size_t i = 0; i < n / 2; ++i) {
-      leaves[i] = NodeHash(leaves[2 * i], leaves[2 * i + 1]);
+      leaves[i] = hasher.NodeHash(leaves[2 * i], leaves[2 * i + 1]);
     }
   }
   return leaves[0];
@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<Hash>> LogStore::Impl::FetchLeafRuns(
 }
 
 absl::StatusOr<std::vector<Hash>> LogStore::Impl::FetchProofNodes(
-    const std::vector<NodeId>& ids) const {
+    const std::vector<NodeId>& ids, TreeHasher& hasher) const {
   std::vector<Hash> out(ids.size());
   std::vector<NodeId> reads;  // nodes and leaves to read, deduplicated
   absl::flat_hash_map<uint64_t, size_t> leaf_pos;  // leaf index -> reads[i]
@@ -147,7 +147,7 @@ absl::StatusOr<std::vector<Hash>> LogStore::Impl::FetchProofNodes(
     for (uint64_t j = first; j < first + (uint64_t{1} << id.level); ++j) {
       leaves.push_back(got[leaf_pos.at(j)]);
     }
-    out[i] = SubtreeRoot(std::move(leaves));
+    out[i] = SubtreeRoot(std::move(leaves), hasher);
   }
   return out;
 }

@@ -50,12 +50,16 @@ class TreeChecker {
               std::string origin)
       : kv_(kv), batch_(batch), findings_(findings), origin_(origin) {}
 
-  absl::Status AddLeaf(const Hash& leaf) {
-    range_.Append(leaf, [this](NodeId id, const Hash& h) {
-      ids_.push_back(id);
-      keys_.push_back(TreeKey(id));
-      want_.push_back(h);
-    });
+  // Adds the entry whose body is `body` as the next leaf.
+  absl::Status AddEntry(absl::string_view body) {
+    range_.Append(
+        hasher_.LeafHash(body),
+        [this](NodeId id, const Hash& h) {
+          ids_.push_back(id);
+          keys_.push_back(TreeKey(id));
+          want_.push_back(h);
+        },
+        hasher_);
     return ids_.size() >= batch_ ? Flush() : absl::OkStatus();
   }
 
@@ -90,6 +94,7 @@ class TreeChecker {
   std::vector<Finding>* findings_;
   const std::string origin_;
   CompactRange range_;
+  TreeHasher hasher_;  // range_'s and the leaves' hashing
   std::vector<NodeId> ids_;
   std::vector<std::string> keys_;
   std::vector<Hash> want_;
@@ -167,7 +172,7 @@ absl::Status FeedEntries(Run& run) {
           return true;
         }
         tree_ok = tree_ok && index == run.tree.size();
-        if (tree_ok) tree_status = run.tree.AddLeaf(LeafHash(entry.body()));
+        if (tree_ok) tree_status = run.tree.AddEntry(entry.body());
         run.verifier.AddEntry(index, std::move(*entry.mutable_body()),
                               std::move(*entry.mutable_signature()));
         return tree_status.ok();
