@@ -443,6 +443,51 @@ TEST(MerkleExhaustiveTest, EveryConsistencyProofUpTo300) {
   }
 }
 
+// One caller-owned hasher reused across many proofs, failed verifications
+// included, gives the same results as the hasher-less calls.
+TEST(MerkleHasherTest, OneHasherAcrossProofsAndFailures) {
+  constexpr uint64_t kMax = 64;
+  VectorSource src(SyntheticLeaves(kMax));
+  std::vector<Hash> roots;
+  for (uint64_t n = 0; n <= kMax; ++n) {
+    roots.push_back(reference::Mth(src, 0, n));
+  }
+  TreeHasher hasher;
+  for (uint64_t n = 1; n <= kMax; ++n) {
+    std::vector<Hash> range;
+    for (const NodeId& id : RangeNodes(0, n)) {
+      range.push_back(src.Subtree(id.level, id.index));
+    }
+    ASSERT_EQ(RootFromRangeHashes(range, hasher), roots[n]) << n;
+    for (uint64_t i = 0; i < n; ++i) {
+      const std::vector<Hash> proof = reference::Path(src, i, 0, n);
+      SEG_ASSERT_OK_AND_ASSIGN(ProofNodes nodes, InclusionNodes(i, n));
+      std::vector<Hash> hashes;
+      for (const NodeId& id : nodes.ids) {
+        hashes.push_back(src.Subtree(id.level, id.index));
+      }
+      SEG_ASSERT_OK_AND_ASSIGN(std::vector<Hash> rehashed,
+                               nodes.Rehash(hashes, hasher));
+      ASSERT_EQ(rehashed, proof) << i << " in " << n;
+      EXPECT_THAT(VerifyInclusion(i, n, Flip(src.Leaf(i), 0, 1), proof,
+                                  roots[n], hasher),
+                  StatusIs(kInvalid));
+      ASSERT_THAT(VerifyInclusion(i, n, src.Leaf(i), proof, roots[n], hasher),
+                  IsOk())
+          << i << " in " << n;
+    }
+    for (uint64_t m = 1; m <= n; ++m) {
+      const std::vector<Hash> proof = reference::ConsistencyProof(src, m, n);
+      EXPECT_THAT(VerifyConsistency(m, n, proof, roots[m], Flip(roots[n], 0, 1),
+                                    hasher),
+                  StatusIs(kInvalid));
+      ASSERT_THAT(VerifyConsistency(m, n, proof, roots[m], roots[n], hasher),
+                  IsOk())
+          << m << " -> " << n;
+    }
+  }
+}
+
 TEST(MerkleRandomTest, LargeTreesAgainstReference) {
   const uint64_t pairs = EnvCount("SEGLEDGER_MERKLE_RANDOM_PAIRS", 300);
   const uint64_t max_size = 1000000;
