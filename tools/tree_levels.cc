@@ -10,9 +10,10 @@ namespace segledger::tools {
 Hash FoldPerfect(const Hash* hashes, size_t count) {
   if (count == 1) return hashes[0];
   std::vector<Hash> cur(hashes, hashes + count);
+  TreeHasher hasher;  // count - 1 node hashes with one context
   while (cur.size() > 1) {
     for (size_t i = 0; i < cur.size() / 2; ++i) {
-      cur[i] = NodeHash(cur[2 * i], cur[2 * i + 1]);
+      cur[i] = hasher.NodeHash(cur[2 * i], cur[2 * i + 1]);
     }
     cur.resize(cur.size() / 2);
   }

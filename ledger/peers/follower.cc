@@ -67,6 +67,7 @@ absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
   if (state.size() > 0) {
     SEG_ASSIGN_OR_RETURN(prev, HashFromBytes(state.last_leaf_hash(), "leaf"));
   }
+  TreeHasher hasher;  // the batch's tree hashing
   for (size_t i = 0; i < entries.size(); ++i) {
     const uint64_t index = state.size() + i;
     std::optional<NoteVerifier> key;
@@ -88,9 +89,9 @@ absl::Status CheckBatch(absl::string_view origin, const v1::FollowState& state,
       SEG_RETURN_IF_ERROR(b.keyring.Apply(v.body, index));
     }
     prev = v.leaf_hash;
-    b.range.Append(v.leaf_hash, nullptr);
+    b.range.Append(v.leaf_hash, nullptr, hasher);
     if (held.has_value() && held->size == b.range.size()) {
-      b.root_at_held = b.range.Root();
+      b.root_at_held = b.range.Root(hasher);
     }
     b.entries.push_back(std::move(v));
   }
