@@ -40,6 +40,7 @@
 #include "tests/ledger/domain/adc_scenario.h"
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/node/node_test_util.h"
+#include "tests/node/up_site_fixture.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::node {
@@ -1392,94 +1393,18 @@ TEST_F(PilotRulesTest, BadValueNamesTheField) {
 // evidence, shows the shipment received (not in transit) in the timeline,
 // the forward trace and the mass balance.
 
-class SendingSiteTest : public ::testing::Test {
+class SendingSiteTest : public UpSiteNodeTest {
  protected:
   void SetUp() override {
-    SetQuietLog(true);
-    const domain::testing::Party& up = chain_.up().party();
-    const domain::testing::Party& down = chain_.down().party();
-    down_key_ = peers::testing::NewKey("down-k1");
-    const std::string data = dir_.Sub("up");
-    SEG_ASSERT_OK(InitDataDir(data, up.origin, up.origin).status());
-    v1::NodeConfig config;
-    config.set_data_dir(data);
-    config.set_listen("127.0.0.1:0");
-    config.set_insecure(true);
-    config.set_party(up.party);
-    config.set_site_id(up.site);
-    config.set_cosign_interval_ms(3600 * 1000);
-    // The receiver is a peer the node does not follow; its address is
-    // never reached (the test hands its evidence to the peer store).
-    v1::PeerNode* peer = config.add_peers();
-    peer->set_origin(down.origin);
-    peer->set_party(down.party);
-    peer->set_address("127.0.0.1:1");
-    peer->add_verifier_keys(down_key_->Verifier().VerifierKey());
-    peer->set_follow(false);
-    SEG_ASSERT_OK_AND_ASSIGN(node_, Node::Start(config));
-    ClientOptions o;
-    o.target = node_->address();
-    o.insecure = true;
-    o.timeout = absl::Seconds(20);
-    SEG_ASSERT_OK_AND_ASSIGN(client_, Client::Connect(o));
+    // The receiver is a peer the node does not follow.
+    ASSERT_NO_FATAL_FAILURE(StartUpSite(/*follow=*/false));
   }
 
-  absl::StatusOr<v1::AppendAck> Append(v1::Record r) {
-    v1::AppendRequest req;
-    auto* a = req.add_records();
-    a->set_request_id(absl::StrCat("r-", ++requests_));
-    *a->mutable_actor() = domain::testing::Sig(
-        "Operator", v1::SIGNATURE_MEANING_AUTHORED, domain::testing::T(300));
-    *a->mutable_record() = std::move(r);
-    SEG_ASSIGN_OR_RETURN(v1::AppendResponse resp, client_->Append(req));
-    if (resp.acks_size() != 1) return absl::InternalError("no ack");
-    return resp.acks(0);
-  }
-
-  // The product (registered by this party itself, registered as the
-  // product's MAH: only a MAH registers a plan, R-PRODUCT-OWNER; cell bank
-  // here, next stage at the receiver), its party and site, the cell bank
-  // lot MCB001 (10 H87) released, and T1 dispatching `shipped` of it to
-  // the downstream site.
+  // MCB001 made and released here (McbSetupRecords), and T1 dispatching
+  // `shipped` of it to the downstream site.
   void ShipMcb(const v1::Quantity& shipped) {
-    const domain::testing::Party& up = chain_.up().party();
-    const domain::testing::Party& down = chain_.down().party();
-    v1::Record product;
-    auto* p = product.mutable_product_registration();
-    *p->mutable_header() = domain::testing::Header(
-        up, domain::testing::T(1), v1::SIGNATURE_MEANING_APPROVED, false);
-    p->set_product_id(domain::testing::kProduct);
-    p->set_name("ADC-1");
-    p->set_pilot_class(v1::PILOT_CLASS_ADC);
-    p->set_mass_balance_tolerance_percent("0.5");
-    *p->add_approvals() = domain::testing::Doc("approval", "NMPA-1");
-    *p->add_stages() = domain::testing::MakeStage(
-        "cell-bank", "mcb", v1::MATERIAL_KIND_CELL_BANK, up.site,
-        domain::testing::Range(-19600, -15000), 0);
-    *p->add_stages() = domain::testing::MakeStage(
-        "upstream", "harvest", v1::MATERIAL_KIND_HARVEST, down.site,
-        domain::testing::Range(200, 800), 48);
-    for (v1::Record r :
-         {chain_.PartyReg(up, v1::PARTY_ROLE_MAH,
-                          domain::testing::Date(2015, 1, 1)),
-          product,
-          chain_.SiteReg(up, {"cell-bank"},
-                         domain::testing::Date(2027, 12, 31)),
-          chain_.Produced(
-              up, Mcb(), "cell-bank", domain::testing::Material("mcb"),
-              domain::testing::Q("10", "H87"), domain::testing::T(10)),
-          chain_.Release(up, Mcb(), v1::RELEASE_KIND_SITE_RELEASE,
-                         domain::testing::T(11))}) {
-      SEG_ASSERT_OK(Append(std::move(r)).status());
-    }
-    SEG_ASSERT_OK_AND_ASSIGN(
-        v1::AppendAck ack,
-        Append(chain_.Ship(up, down, "T1", "C1", Mcb(), shipped,
-                           domain::testing::Range(-19600, -15000),
-                           domain::testing::T(24), domain::testing::T(36))));
-    t1_.set_origin(up.origin);
-    t1_.set_index(ack.index());
-    t1_.set_leaf_hash(ack.leaf_hash());
+    ASSERT_NO_FATAL_FAILURE(ProduceMcb());
+    ASSERT_NO_FATAL_FAILURE(DispatchT1(shipped));
   }
 
   // The receiver's log (its own store, signed with its key) receives T1
@@ -1500,16 +1425,6 @@ class SendingSiteTest : public ::testing::Test {
                              outbox.BuildEvidence(r, 0));
     SEG_ASSERT_OK(node_->peers().peer_store()->AcceptEvidence(ev).status());
   }
-
-  static std::string Mcb() { return domain::testing::Lot("MCB001"); }
-
-  TempDir dir_;
-  domain::testing::AdcChain chain_;
-  std::shared_ptr<const NoteSigner> down_key_;
-  v1::EntryRef t1_;
-  int requests_ = 0;
-  std::unique_ptr<Node> node_;
-  std::unique_ptr<Client> client_;
 };
 
 TEST_F(SendingSiteTest, ReceiptHeldAsEvidenceEndsTransitWithoutFollowing) {

@@ -1239,6 +1239,22 @@ TEST(RebuildTest, RebuiltStateEqualsIncrementalState) {
   }
 }
 
+// The state RebuildState makes from `log`'s entries (no rule runs) is
+// the one its appends left.
+void ExpectRebuildsTheSame(Log& log) {
+  MemoryIndex rebuilt;
+  MemoryIndex::Txn txn(&rebuilt, log.Leaves());
+  SEG_ASSERT_OK(RebuildState(
+      [&](const BodyVisitor& visit) -> absl::Status {
+        for (const auto& e : log.entries())
+          SEG_RETURN_IF_ERROR(visit(e.parsed));
+        return absl::OkStatus();
+      },
+      log.hook(), txn));
+  txn.Commit();
+  EXPECT_EQ(rebuilt.rows(), log.index().rows()) << log.party().origin;
+}
+
 // The rows behind corrections (d/qa, d/qaon, d/made) and what they undo
 // rebuild to the state the appends left.
 TEST(RebuildTest, WithdrawnReleasesAndProductionsRebuildTheSame) {
@@ -1263,19 +1279,7 @@ TEST(RebuildTest, WithdrawnReleasesAndProductionsRebuildTheSame) {
       ->set_value("2");
   SEG_ASSERT_OK(up.Append(made, T(150)));
   EXPECT_EQ(LotRow(up, Lot("MCB002")).on_hand(), "2");
-  for (Log* log : {&down, &up}) {
-    MemoryIndex rebuilt;
-    MemoryIndex::Txn txn(&rebuilt, log->Leaves());
-    SEG_ASSERT_OK(RebuildState(
-        [&](const BodyVisitor& visit) -> absl::Status {
-          for (const auto& e : log->entries())
-            SEG_RETURN_IF_ERROR(visit(e.parsed));
-          return absl::OkStatus();
-        },
-        log->hook(), txn));
-    txn.Commit();
-    EXPECT_EQ(rebuilt.rows(), log->index().rows()) << log->party().origin;
-  }
+  for (Log* log : {&down, &up}) ExpectRebuildsTheSame(*log);
 }
 
 // The rows behind voided dispatches and receipts (d/sent, d/rcvd, d/was,
@@ -1300,19 +1304,7 @@ TEST(RebuildTest, WithdrawnDispatchesAndReceiptsRebuildTheSame) {
       chain.Receive(fill.party(), RefOf(down, DispatchOf(down, "T7")), "T7",
                     "C7", lot, Q("0.5", "KGM"), "SEAL-C7", T(154)),
       T(154)));
-  for (Log* log : {&down, &fill}) {
-    MemoryIndex rebuilt;
-    MemoryIndex::Txn txn(&rebuilt, log->Leaves());
-    SEG_ASSERT_OK(RebuildState(
-        [&](const BodyVisitor& visit) -> absl::Status {
-          for (const auto& e : log->entries())
-            SEG_RETURN_IF_ERROR(visit(e.parsed));
-          return absl::OkStatus();
-        },
-        log->hook(), txn));
-    txn.Commit();
-    EXPECT_EQ(rebuilt.rows(), log->index().rows()) << log->party().origin;
-  }
+  for (Log* log : {&down, &fill}) ExpectRebuildsTheSame(*log);
 }
 
 TEST(RebuildTest, PilotFindingRowsAreRebuiltToo) {
@@ -1327,17 +1319,7 @@ TEST(RebuildTest, PilotFindingRowsAreRebuiltToo) {
                                 testing::Material("mcb"), Q("1", "H87"), T(10)),
                  T(10))
           .status());
-  MemoryIndex rebuilt;
-  MemoryIndex::Txn txn(&rebuilt);
-  SEG_ASSERT_OK(RebuildState(
-      [&](const BodyVisitor& visit) -> absl::Status {
-        for (const auto& e : log.entries())
-          SEG_RETURN_IF_ERROR(visit(e.parsed));
-        return absl::OkStatus();
-      },
-      log.hook(), txn));
-  txn.Commit();
-  EXPECT_EQ(rebuilt.rows(), log.index().rows());
+  ExpectRebuildsTheSame(log);
 }
 
 }  // namespace
