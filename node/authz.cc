@@ -5,13 +5,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/security/auth_context.h"
+#include "node/data_dir.h"
 
 namespace segledger::node {
 
@@ -156,15 +154,10 @@ absl::StatusOr<Authorizer> Authorizer::New(
     std::shared_ptr<Issuer> issuer;
     if (!p.issuer_ca().empty()) {
       const std::string field = absl::StrCat("principals[", i, "].issuer_ca");
-      std::ifstream in(p.issuer_ca());
-      std::stringstream pem;
-      pem << in.rdbuf();
-      if (!in) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ": cannot read \"", p.issuer_ca(), "\""));
-      }
+      absl::StatusOr<std::string> pem = ReadTextFile(field, p.issuer_ca());
+      if (!pem.ok()) return pem.status();
       issuer = std::make_shared<Issuer>();
-      issuer->certs = ParsePem(pem.str());
+      issuer->certs = ParsePem(*pem);
       if (issuer->certs.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
             field, ": \"", p.issuer_ca(), "\" holds no PEM certificate"));
