@@ -35,7 +35,10 @@ grpc::ServerUnaryReactor* Done(ServiceContext* ctx,
 // which Debian builds without TSan, so TSan cannot see it. A reactor calls
 // GrpcHandOff(this) just before starting an operation and GrpcTakeOver(this)
 // first thing in each reaction: a release and an acquire on the reactor,
-// the order gRPC guarantees. No code in other builds.
+// the order gRPC guarantees. A reaction that can return without starting
+// an operation after it touched the reactor (OnCancel, say) also hands off
+// last thing: gRPC runs OnDone only after every other reaction returned.
+// No code in other builds.
 #if defined(__SANITIZE_THREAD__)
 #define SEGLEDGER_TSAN_HANDOFF 1
 #elif defined(__has_feature)

@@ -69,11 +69,18 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent>,
       }
     }
     Pump();
+    // gRPC runs OnDone only after this reaction returns, whichever thread
+    // OnDone is on: a hand-off, as before starting an operation.
+    GrpcHandOff(this);
   }
 
+  // Cancellation comes on its own, possibly after another thread has
+  // already called Finish: nothing orders what it does here before OnDone
+  // (and the destructor) but gRPC, hence the hand-off.
   void OnCancel() override {
     GrpcTakeOver(this);
     Stop(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    GrpcHandOff(this);
   }
 
   void OnDone() override {
