@@ -84,6 +84,45 @@ absl::Status NewLot(RuleContext& ctx, const std::string& id,
   return absl::OkStatus();
 }
 
+// d/was: each lot as it is just before this entry ("" when not held
+// here), once per lot, so that a correction voiding the entry puts it back
+// exactly (RestoreLotsBefore).
+absl::Status RememberLotBefore(RuleContext& ctx, const std::string& lot_id) {
+  const std::string key = WasKey(ctx.body.index(), lot_id);
+  absl::StatusOr<std::string> seen = ctx.txn.Get(key);
+  if (seen.ok()) return absl::OkStatus();  // named twice by the entry
+  if (!absl::IsNotFound(seen.status())) return seen.status();
+  SEG_ASSIGN_OR_RETURN(const v1::LotState* before, RuleLot(ctx, lot_id));
+  ctx.txn.Put(key, before == nullptr ? "" : before->SerializeAsString());
+  return absl::OkStatus();
+}
+
+// Puts every lot of entry `index`'s d/was rows back as it was before the
+// entry (a lot not held here before is forgotten) and drops the rows.
+absl::Status RestoreLotsBefore(RuleContext& ctx, uint64_t index) {
+  std::vector<std::pair<std::string, std::string>> was;
+  const std::string prefix = WasPrefix(index);
+  SEG_RETURN_IF_ERROR(
+      ctx.txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view v) {
+        was.emplace_back(k.substr(prefix.size()), v);
+        return true;
+      }));
+  for (const auto& [lot_id, bytes] : was) {
+    ctx.txn.Delete(WasKey(index, lot_id));
+    if (bytes.empty()) {
+      DeleteLot(ctx, lot_id);
+      continue;
+    }
+    v1::LotState lot;
+    if (!lot.ParseFromString(bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("index row d/was/ of entry ", index, " is corrupt"));
+    }
+    PutLot(ctx, lot_id, std::move(lot));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyLotProduced(RuleContext& ctx) {
   const auto& l = ctx.record.lot_produced();
   ctx.txn.Put(MadeKey(ctx.body.index()), l.lot_id());
@@ -96,6 +135,15 @@ absl::Status ApplyLotProduced(RuleContext& ctx) {
 
 absl::Status ApplyTransformation(RuleContext& ctx) {
   const auto& t = ctx.record.transformation();
+  // d/xf and d/was: the inputs and outputs as they were, so a correction
+  // voiding this transformation puts them back (WithdrawTransformation).
+  ctx.txn.Put(TransformedKey(ctx.body.index()), t.product_id());
+  for (const auto& in : t.inputs()) {
+    SEG_RETURN_IF_ERROR(RememberLotBefore(ctx, in.lot_id()));
+  }
+  for (const auto& o : t.outputs()) {
+    SEG_RETURN_IF_ERROR(RememberLotBefore(ctx, o.lot_id()));
+  }
   for (const auto& in : t.inputs()) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, in.lot_id()));
     SEG_RETURN_IF_ERROR(
@@ -138,15 +186,9 @@ absl::Status ApplyReceipt(RuleContext& ctx) {
   const auto& r = ctx.record.receipt();
   // d/rcvd and d/was: each lot as it was before, so a correction voiding
   // this receipt puts it back exactly (WithdrawReceipt).
-  const uint64_t index = ctx.body.index();
-  ctx.txn.Put(ReceivedKey(index), r.transfer_id());
+  ctx.txn.Put(ReceivedKey(ctx.body.index()), r.transfer_id());
   for (const auto& c : r.containers()) {
-    const std::string key = WasKey(index, c.lot_id());
-    absl::StatusOr<std::string> seen = ctx.txn.Get(key);
-    if (seen.ok()) continue;  // a second container of the lot
-    if (!absl::IsNotFound(seen.status())) return seen.status();
-    SEG_ASSIGN_OR_RETURN(const v1::LotState* before, RuleLot(ctx, c.lot_id()));
-    ctx.txn.Put(key, before == nullptr ? "" : before->SerializeAsString());
+    SEG_RETURN_IF_ERROR(RememberLotBefore(ctx, c.lot_id()));
   }
   for (const auto& c : r.containers()) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
@@ -264,19 +306,19 @@ absl::Status WithdrawRelease(RuleContext& ctx, uint64_t index) {
 }
 
 // A correction saying entry `index` did not occur: if that entry is the
-// lot production that made a lot and no later entry touched the lot, the
-// lot is forgotten, so its id may be produced again (R-LOT-UNIQUE). A lot
-// used since keeps its state.
+// lot production that made a lot and no later entry touched the lot (but
+// entries voided themselves), the lot is forgotten, so its id may be
+// produced again (R-LOT-UNIQUE). A lot used since keeps its state
+// (R-CORRECTION-USED refused the correction at append; a store written
+// before that rule may hold such a correction).
 absl::Status WithdrawProduction(RuleContext& ctx, uint64_t index) {
   absl::StatusOr<std::string> id = ctx.txn.Get(MadeKey(index));
   if (absl::IsNotFound(id.status())) return absl::OkStatus();
   if (!id.ok()) return id.status();
   SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, *id));
   if (lot == nullptr || lot->first_index() != index) return absl::OkStatus();
-  SEG_ASSIGN_OR_RETURN(std::vector<uint64_t> refs, LotRefs(ctx.txn, *id));
-  for (uint64_t ref : refs) {
-    if (ref > index) return absl::OkStatus();
-  }
+  SEG_ASSIGN_OR_RETURN(auto used, LotsUsedSince(ctx.txn, {*id}, index));
+  if (used.has_value()) return absl::OkStatus();
   DeleteLot(ctx, *id);
   return absl::OkStatus();
 }
@@ -316,32 +358,31 @@ absl::Status WithdrawReceipt(RuleContext& ctx, uint64_t index) {
   absl::StatusOr<std::string> transfer = ctx.txn.Get(ReceivedKey(index));
   if (absl::IsNotFound(transfer.status())) return absl::OkStatus();
   if (!transfer.ok()) return transfer.status();
-  SEG_ASSIGN_OR_RETURN(auto used, UsedSinceReceipt(ctx.txn, index));
+  SEG_ASSIGN_OR_RETURN(auto used, UsedSince(ctx.txn, index));
   if (used.has_value()) return absl::OkStatus();
-  std::vector<std::pair<std::string, std::string>> was;
-  const std::string prefix = WasPrefix(index);
-  SEG_RETURN_IF_ERROR(
-      ctx.txn.ScanPrefix(prefix, [&](absl::string_view k, absl::string_view v) {
-        was.emplace_back(k.substr(prefix.size()), v);
-        return true;
-      }));
-  for (const auto& [lot_id, bytes] : was) {
-    ctx.txn.Delete(WasKey(index, lot_id));
-    if (bytes.empty()) {
-      DeleteLot(ctx, lot_id);
-      continue;
-    }
-    v1::LotState lot;
-    if (!lot.ParseFromString(bytes)) {
-      return absl::DataLossError(
-          absl::StrCat("index row d/was/ of entry ", index, " is corrupt"));
-    }
-    PutLot(ctx, lot_id, std::move(lot));
-  }
+  SEG_RETURN_IF_ERROR(RestoreLotsBefore(ctx, index));
   const std::string xin = "d/xin/" + *transfer;
   SEG_ASSIGN_OR_RETURN(auto rt, ReadRow<v1::ReceivedTransfer>(ctx.txn, xin));
   if (rt.has_value() && rt->receipt_index() == index) ctx.txn.Delete(xin);
   ctx.txn.Delete(ReceivedKey(index));
+  return absl::OkStatus();
+}
+
+// A correction saying entry `index` did not occur: if that entry is a
+// transformation and no entry since touched a lot it consumed or made (but
+// entries voided themselves), its inputs get back what it consumed and its
+// outputs are forgotten (each lot exactly as before it), so the
+// transformation that did happen can be recorded, under the same output
+// lot ids. A lot used since keeps its state (R-CORRECTION-USED refused the
+// correction at append).
+absl::Status WithdrawTransformation(RuleContext& ctx, uint64_t index) {
+  absl::StatusOr<std::string> product = ctx.txn.Get(TransformedKey(index));
+  if (absl::IsNotFound(product.status())) return absl::OkStatus();
+  if (!product.ok()) return product.status();
+  SEG_ASSIGN_OR_RETURN(auto used, UsedSince(ctx.txn, index));
+  if (used.has_value()) return absl::OkStatus();
+  SEG_RETURN_IF_ERROR(RestoreLotsBefore(ctx, index));
+  ctx.txn.Delete(TransformedKey(index));
   return absl::OkStatus();
 }
 
@@ -362,6 +403,7 @@ absl::Status WithdrawEntry(RuleContext& ctx, uint64_t index) {
   SEG_RETURN_IF_ERROR(WithdrawRelease(ctx, index));
   SEG_RETURN_IF_ERROR(WithdrawDispatch(ctx, index));
   SEG_RETURN_IF_ERROR(WithdrawReceipt(ctx, index));
+  SEG_RETURN_IF_ERROR(WithdrawTransformation(ctx, index));
   return WithdrawProduction(ctx, index);
 }
 

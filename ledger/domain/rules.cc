@@ -408,7 +408,9 @@ constexpr Rule kRules[] = {
     {"R-CORRECTION-RECEIVED", K::kCorrection, PilotParam::kNone,
      "a dispatch received at its destination did occur", &CorrectionReceived},
     {"R-CORRECTION-USED", K::kCorrection, PilotParam::kNone,
-     "a receipt whose lots were used since did occur", &CorrectionUsed},
+     "a production, receipt or transformation whose lots were used since "
+     "did occur",
+     &CorrectionUsed},
 };
 
 }  // namespace

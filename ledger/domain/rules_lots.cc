@@ -1,6 +1,8 @@
 // Rule checks on lots, transfers, releases and corrections (rules.h).
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -496,23 +498,44 @@ absl::Status CorrectionReceived(RuleContext& ctx) {
       "cannot be said not to have occurred"));
 }
 
-// A receipt said not to have occurred puts its lots back as they were
-// (WithdrawReceipt), which would undo what was recorded since: refused
-// while an entry since, not itself voided, touched a lot it received.
+// A lot production, receipt or transformation said not to have occurred
+// takes its lots away or puts them back as they were (WithdrawProduction,
+// WithdrawReceipt, WithdrawTransformation), which would undo what was
+// recorded since, or leave it standing on a lot that never existed:
+// refused while an entry since, not itself voided, touched a lot it made,
+// received or consumed.
 absl::Status CorrectionUsed(RuleContext& ctx) {
   const v1::Correction& x = ctx.record.correction();
   if (x.reason() != v1::CORRECTION_REASON_DID_NOT_OCCUR) {
     return absl::OkStatus();
   }
   const uint64_t index = x.corrects().index();
+  std::string what;
+  std::optional<std::pair<std::string, uint64_t>> used;
   absl::StatusOr<std::string> transfer = ctx.txn.Get(ReceivedKey(index));
-  if (absl::IsNotFound(transfer.status())) return absl::OkStatus();
-  if (!transfer.ok()) return transfer.status();
-  SEG_ASSIGN_OR_RETURN(auto used, UsedSinceReceipt(ctx.txn, index));
+  absl::StatusOr<std::string> product = ctx.txn.Get(TransformedKey(index));
+  absl::StatusOr<std::string> made = ctx.txn.Get(MadeKey(index));
+  for (const auto* row : {&transfer, &product, &made}) {
+    if (!row->ok() && !absl::IsNotFound(row->status())) return row->status();
+  }
+  if (transfer.ok() || product.ok()) {
+    what = transfer.ok()
+               ? absl::StrCat(" received transfer ", *transfer)
+               : absl::StrCat(" is a transformation of product ", *product);
+    SEG_ASSIGN_OR_RETURN(used, UsedSince(ctx.txn, index));
+  } else if (made.ok()) {
+    // Only while the lot is still the one it made (not forgotten and
+    // produced again since).
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, *made));
+    if (lot == nullptr || lot->first_index() != index) {
+      return absl::OkStatus();
+    }
+    what = absl::StrCat(" produced lot ", *made);
+    SEG_ASSIGN_OR_RETURN(used, LotsUsedSince(ctx.txn, {*made}, index));
+  }
   if (!used.has_value()) return absl::OkStatus();
-  return Refuse(absl::StrCat("entry ", index, " received transfer ", *transfer,
-                             "; lot ", used->first, " was used since by entry ",
-                             used->second,
+  return Refuse(absl::StrCat("entry ", index, what, "; lot ", used->first,
+                             " was used since by entry ", used->second,
                              ": correct that entry as not occurred first"));
 }
 

@@ -82,6 +82,9 @@ std::string SentKey(uint64_t index) {
 std::string ReceivedKey(uint64_t index) {
   return absl::StrCat("d/rcvd/", Be64(index));
 }
+std::string TransformedKey(uint64_t index) {
+  return absl::StrCat("d/xf/", Be64(index));
+}
 std::string WasPrefix(uint64_t index) {
   return absl::StrCat("d/was/", Be64(index));
 }
@@ -142,8 +145,8 @@ absl::StatusOr<bool> Voided(store::IndexTxn& txn, uint64_t index) {
   return VoidedAt(txn, index, 0);
 }
 
-absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>>
-UsedSinceReceipt(store::IndexTxn& txn, uint64_t index) {
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> UsedSince(
+    store::IndexTxn& txn, uint64_t index) {
   std::vector<std::string> lots;
   const std::string prefix = WasPrefix(index);
   absl::Status st =
@@ -152,6 +155,12 @@ UsedSinceReceipt(store::IndexTxn& txn, uint64_t index) {
         return true;
       });
   if (!st.ok()) return st;
+  return LotsUsedSince(txn, lots, index);
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> LotsUsedSince(
+    store::IndexTxn& txn, const std::vector<std::string>& lots,
+    uint64_t index) {
   for (const std::string& lot : lots) {
     absl::StatusOr<std::vector<uint64_t>> refs = LotRefs(txn, lot);
     if (!refs.ok()) return refs.status();

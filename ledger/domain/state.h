@@ -32,10 +32,13 @@
 //                               the quantity taken in the lot's unit (what
 //                               a correction gives back)
 //   d/rcvd/<be64 index>         <transfer>: entry `index` is a receipt
-//   d/was/<be64 index><lot>     LotState of the lot just before receipt
-//                               `index` ("" when not held here), one row
-//                               per lot it received (what a correction
-//                               puts back)
+//   d/xf/<be64 index>           <product>: entry `index` is a
+//                               transformation
+//   d/was/<be64 index><lot>     LotState of the lot just before receipt or
+//                               transformation `index` ("" when not held
+//                               here), one row per lot it received, or
+//                               consumed or made (what a correction puts
+//                               back)
 //   d/void/<be64 index>         be64 indexes of the "did not occur"
 //                               corrections of entry `index` (Voided)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
@@ -82,6 +85,7 @@ std::string QaInEffectKey(absl::string_view lot, char kind);
 std::string MadeKey(uint64_t index);
 std::string SentKey(uint64_t index);
 std::string ReceivedKey(uint64_t index);
+std::string TransformedKey(uint64_t index);
 std::string WasPrefix(uint64_t index);
 std::string WasKey(uint64_t index, absl::string_view lot);
 std::string VoidKey(uint64_t index);
@@ -112,11 +116,15 @@ absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
 // judges the log). False on a store written before d/void.
 absl::StatusOr<bool> Voided(store::IndexTxn& txn, uint64_t index);
 
-// The first entry after receipt `index` that touched a lot it received
-// and is not voided, as (lot, entry index); nullopt when there is none (or
-// `index` is no receipt with d/was rows).
-absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>>
-UsedSinceReceipt(store::IndexTxn& txn, uint64_t index);
+// The first entry after receipt or transformation `index` that touched a
+// lot it received, consumed or made and is not voided, as (lot, entry
+// index); nullopt when there is none (or `index` has no d/was rows).
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> UsedSince(
+    store::IndexTxn& txn, uint64_t index);
+// The same for `lots`: the first entry after `index` that touched one of
+// them and is not voided.
+absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> LotsUsedSince(
+    store::IndexTxn& txn, const std::vector<std::string>& lots, uint64_t index);
 
 // An in-memory index family with transactions, for tests, rebuilds and
 // tools. Not thread-safe.

@@ -135,6 +135,14 @@ uint64_t ReceiptOf(Log& log, const std::string& transfer) {
   });
 }
 
+// The last transformation of `log` that made `out_lot`.
+uint64_t TransformationOf(Log& log, const std::string& out_lot) {
+  return LastEntry(log, [&](const v1::Record& r) {
+    return r.has_transformation() &&
+           r.transformation().outputs(0).lot_id() == out_lot;
+  });
+}
+
 uint64_t DispatchOf(Log& log, const std::string& transfer) {
   return LastEntry(log, [&](const v1::Record& r) {
     return r.has_dispatch() && r.dispatch().transfer_id() == transfer;
@@ -228,7 +236,8 @@ std::vector<RuleCase> Cases() {
                                v1::RELEASE_KIND_MAH_MARKET_RELEASE, t));
                }});
   // A lot production corrected as "did not occur" before anything else
-  // touched the lot frees its id; once the lot was used, it does not.
+  // touched the lot frees its id; once the lot was used, the correction
+  // is refused (void what used it first).
   auto void_last = [](Log& log) {
     MustAppend(log, VoidRec(log, log.entries().size() - 1), T(150));
   };
@@ -239,13 +248,19 @@ std::vector<RuleCase> Cases() {
                  return up_lot(c, "cell-bank", "mcb", "MCB002");
                }});
   v.push_back(
-      {"LotIdOfVoidedProductionOfAUsedLotReused", "R-LOT-UNIQUE",
-       [=](AdcChain& c) {
+      {"VoidProductionOfAUsedLot", "R-CORRECTION-USED", [=](AdcChain& c) {
          MustAppend(c.up(), up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
          const uint64_t made = c.up().entries().size() - 1;
          MustAppend(c.up(), c.Qc(c.up().party(), Lot("MCB002"), t, nullptr), t);
-         MustAppend(c.up(), VoidRec(c.up(), made), t);
-         return up_lot(c, "cell-bank", "mcb", "MCB002");
+         return std::make_pair(&c.up(), VoidRec(c.up(), made));
+       }});
+  v.push_back(
+      {"VoidProductionOfALotUsedByVoidedEntriesOnly", "", [=](AdcChain& c) {
+         MustAppend(c.up(), up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
+         const uint64_t made = c.up().entries().size() - 1;
+         MustAppend(c.up(), c.Qc(c.up().party(), Lot("MCB002"), t, nullptr), t);
+         void_last(c.up());
+         return std::make_pair(&c.up(), VoidRec(c.up(), made));
        }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
@@ -691,6 +706,13 @@ std::vector<RuleCase> Cases() {
                  return std::make_pair(
                      &c.fill(), VoidRec(c.fill(), ReceiptOf(c.fill(), "T3")));
                }});
+  // DP001, made from DS001, was tested and released since.
+  v.push_back(
+      {"VoidTransformationUsedSince", "R-CORRECTION-USED", [=](AdcChain& c) {
+         return std::make_pair(
+             &c.fill(),
+             VoidRec(c.fill(), TransformationOf(c.fill(), Lot("DP001"))));
+       }});
   v.push_back({"CorrectionWrongHash", "R-CORRECTION-REF", [=](AdcChain& c) {
                  return correction(c, 2, std::string(32, 'z'));
                }});
@@ -972,6 +994,53 @@ TEST(VoidTest, VoidedReceiptOfALotHeldBeforeRestoresItsRow) {
   SEG_ASSERT_OK(fill.Append(VoidRec(fill, wrong), T(151)));
   EXPECT_EQ(LotRow(fill, lot).SerializeAsString(), before.SerializeAsString());
   EXPECT_EQ(fill.index().rows().count("d/xin/T7"), 0u);
+}
+
+void ExpectRebuildsTheSame(Log& log);  // below, with the rebuild tests
+
+// A transformation recorded with the wrong quantities, corrected as "did
+// not occur", gives its input back what it consumed and forgets its
+// output, so the real one is recorded under the same output lot id. While
+// an entry since uses the output, the correction is refused; once that
+// entry is voided too, it is accepted. A second correction changes
+// nothing.
+TEST(VoidTest, VoidedTransformationGivesItsInputsBackAndForgetsItsOutputs) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  Log& up = c.up();
+  const std::string in = Lot("MCB001");
+  const std::string out = Lot("HV002");
+  const v1::LotState before = LotRow(up, in);
+  ASSERT_EQ(before.on_hand(), "9");
+  auto culture = [&](const std::string& vials, const std::string& litres) {
+    return c.Transform(up.party(), "upstream", {{in, Q(vials, "H87")}}, out,
+                       testing::Material("harvest"), Q(litres, "LTR"), T(149),
+                       T(150));
+  };
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef wrong,
+                           up.Append(culture("5", "1000"), T(150)));
+  ASSERT_EQ(LotRow(up, in).on_hand(), "4");
+  ASSERT_EQ(LotRow(up, out).on_hand(), "1000");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef tested,
+      up.Append(c.Qc(up.party(), out, T(150), nullptr), T(150)));
+  const auto rows = up.index().rows();
+  EXPECT_THAT(
+      up.AppendCommitAlways(VoidRec(up, wrong.index()), T(151)),
+      ::segledger::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     "rule R-CORRECTION-USED"));
+  EXPECT_EQ(up.index().rows(), rows);
+  SEG_ASSERT_OK(up.Append(VoidRec(up, tested.index()), T(151)));
+  SEG_ASSERT_OK(up.Append(VoidRec(up, wrong.index()), T(151)));
+  EXPECT_EQ(LotRow(up, in).SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(up.index().rows().count(LotKey(out)), 0u);
+  SEG_ASSERT_OK(up.Append(culture("1", "200"), T(152)));
+  EXPECT_EQ(LotRow(up, in).on_hand(), "8");
+  EXPECT_EQ(LotRow(up, out).on_hand(), "200");
+  SEG_ASSERT_OK(up.Append(VoidRec(up, wrong.index()), T(153)));
+  EXPECT_EQ(LotRow(up, in).on_hand(), "8");
+  EXPECT_EQ(LotRow(up, out).on_hand(), "200");
+  ExpectRebuildsTheSame(up);
 }
 
 // The log without the voided records is judged as before: the voided
