@@ -135,21 +135,25 @@ absl::Status ApplyLotProduced(RuleContext& ctx) {
 
 absl::Status ApplyTransformation(RuleContext& ctx) {
   const auto& t = ctx.record.transformation();
-  // d/xf and d/was: the inputs and outputs as they were, so a correction
-  // voiding this transformation puts them back (WithdrawTransformation).
-  ctx.txn.Put(TransformedKey(ctx.body.index()), t.product_id());
-  for (const auto& in : t.inputs()) {
-    SEG_RETURN_IF_ERROR(RememberLotBefore(ctx, in.lot_id()));
-  }
-  for (const auto& o : t.outputs()) {
-    SEG_RETURN_IF_ERROR(RememberLotBefore(ctx, o.lot_id()));
-  }
+  // d/xf: what a correction voiding this transformation gives back (each
+  // input's quantity in the lot's unit as taken now, as d/sent for a
+  // dispatch) and which lots it forgets (the outputs, all made here).
+  v1::Transformation done;
+  done.set_product_id(t.product_id());
   for (const auto& in : t.inputs()) {
     SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, in.lot_id()));
+    if (lot.unit().empty()) lot.set_unit(in.quantity().unit());
+    SEG_ASSIGN_OR_RETURN(Decimal taken, InLotUnit(ctx, lot, in.quantity()));
+    auto* d = done.add_inputs();
+    d->set_lot_id(in.lot_id());
+    d->mutable_quantity()->set_value(taken.ToString());
+    d->mutable_quantity()->set_unit(lot.unit());
     SEG_RETURN_IF_ERROR(
         Move(ctx, lot, in.quantity(), lot.mutable_consumed(), -1));
     PutLot(ctx, in.lot_id(), std::move(lot));
   }
+  for (const auto& o : t.outputs()) done.add_outputs()->set_lot_id(o.lot_id());
+  WriteRow(ctx.txn, TransformedKey(ctx.body.index()), done);
   absl::Time ready = FromProtoTime(t.period().has_until() ? t.period().until()
                                                           : t.period().from());
   for (const auto& o : t.outputs()) {
@@ -369,19 +373,36 @@ absl::Status WithdrawReceipt(RuleContext& ctx, uint64_t index) {
 }
 
 // A correction saying entry `index` did not occur: if that entry is a
-// transformation and no entry since touched a lot it consumed or made (but
-// entries voided themselves), its inputs get back what it consumed and its
-// outputs are forgotten (each lot exactly as before it), so the
-// transformation that did happen can be recorded, under the same output
-// lot ids. A lot used since keeps its state (R-CORRECTION-USED refused the
-// correction at append).
+// transformation and no entry since touched a lot it made (but entries
+// voided themselves), its outputs are forgotten and each input gets back
+// what it consumed (on hand up, consumed down), whatever happened to the
+// input since, as for a voided dispatch; so the transformation that did
+// happen can be recorded, under the same output lot ids. With an output
+// used since nothing changes (R-CORRECTION-USED refused the correction at
+// append).
 absl::Status WithdrawTransformation(RuleContext& ctx, uint64_t index) {
-  absl::StatusOr<std::string> product = ctx.txn.Get(TransformedKey(index));
-  if (absl::IsNotFound(product.status())) return absl::OkStatus();
-  if (!product.ok()) return product.status();
-  SEG_ASSIGN_OR_RETURN(auto used, UsedSince(ctx.txn, index));
+  SEG_ASSIGN_OR_RETURN(
+      auto done, ReadRow<v1::Transformation>(ctx.txn, TransformedKey(index)));
+  if (!done.has_value()) return absl::OkStatus();
+  SEG_ASSIGN_OR_RETURN(auto used,
+                       LotsUsedSince(ctx.txn, OutputLots(*done), index));
   if (used.has_value()) return absl::OkStatus();
-  SEG_RETURN_IF_ERROR(RestoreLotsBefore(ctx, index));
+  for (const auto& o : done->outputs()) {
+    SEG_ASSIGN_OR_RETURN(const v1::LotState* lot, RuleLot(ctx, o.lot_id()));
+    if (lot != nullptr && lot->first_index() == index) {
+      DeleteLot(ctx, o.lot_id());
+    }
+  }
+  for (const auto& in : done->inputs()) {
+    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, in.lot_id()));
+    if (!lot.has_value()) continue;
+    const Decimal back = Dec(in.quantity().value());
+    SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
+    SEG_RETURN_IF_ERROR(
+        AddTo(lot->mutable_consumed(), Decimal::FromMicros(-back.micros())));
+    PutLot(ctx, in.lot_id(), *std::move(lot));
+  }
+  // Given back once: a second correction of the entry finds no row.
   ctx.txn.Delete(TransformedKey(index));
   return absl::OkStatus();
 }

@@ -235,12 +235,14 @@ const v1::SiteRegistration* DomainGraph::Site(absl::string_view id) const {
 
 const v1::ProductRegistration* DomainGraph::ProductOfLot(
     absl::string_view lot) const {
+  // Not from a record said not to have occurred: a lot made again under
+  // its id, with the right facts, may be of another product.
   for (const GraphEntry* e : OfLot(lot)) {
     const v1::Record& r = e->body.record();
     std::string product;
     if (r.has_lot_produced()) product = r.lot_produced().product_id();
     if (r.has_transformation()) product = r.transformation().product_id();
-    if (product.empty()) continue;
+    if (product.empty() || DidNotOccur(*e)) continue;
     return Product(product);
   }
   return nullptr;

@@ -499,11 +499,12 @@ absl::Status CorrectionReceived(RuleContext& ctx) {
 }
 
 // A lot production, receipt or transformation said not to have occurred
-// takes its lots away or puts them back as they were (WithdrawProduction,
-// WithdrawReceipt, WithdrawTransformation), which would undo what was
-// recorded since, or leave it standing on a lot that never existed:
-// refused while an entry since, not itself voided, touched a lot it made,
-// received or consumed.
+// forgets the lots it made or puts the lots it received back as they were
+// (WithdrawProduction, WithdrawReceipt, WithdrawTransformation), which
+// would undo what was recorded since, or leave it standing on a lot that
+// never existed: refused while an entry since, not itself voided, touched
+// a lot it made or received. (A transformation's inputs get back what it
+// consumed, whatever happened to them since, as for a dispatch.)
 absl::Status CorrectionUsed(RuleContext& ctx) {
   const v1::Correction& x = ctx.record.correction();
   if (x.reason() != v1::CORRECTION_REASON_DID_NOT_OCCUR) {
@@ -513,16 +514,19 @@ absl::Status CorrectionUsed(RuleContext& ctx) {
   std::string what;
   std::optional<std::pair<std::string, uint64_t>> used;
   absl::StatusOr<std::string> transfer = ctx.txn.Get(ReceivedKey(index));
-  absl::StatusOr<std::string> product = ctx.txn.Get(TransformedKey(index));
   absl::StatusOr<std::string> made = ctx.txn.Get(MadeKey(index));
-  for (const auto* row : {&transfer, &product, &made}) {
+  for (const auto* row : {&transfer, &made}) {
     if (!row->ok() && !absl::IsNotFound(row->status())) return row->status();
   }
-  if (transfer.ok() || product.ok()) {
-    what = transfer.ok()
-               ? absl::StrCat(" received transfer ", *transfer)
-               : absl::StrCat(" is a transformation of product ", *product);
+  SEG_ASSIGN_OR_RETURN(
+      auto done, ReadRow<v1::Transformation>(ctx.txn, TransformedKey(index)));
+  if (transfer.ok()) {
+    what = absl::StrCat(" received transfer ", *transfer);
     SEG_ASSIGN_OR_RETURN(used, UsedSince(ctx.txn, index));
+  } else if (done.has_value()) {
+    what = absl::StrCat(" is a transformation of product ", done->product_id());
+    SEG_ASSIGN_OR_RETURN(used,
+                         LotsUsedSince(ctx.txn, OutputLots(*done), index));
   } else if (made.ok()) {
     // Only while the lot is still the one it made (not forgotten and
     // produced again since).

@@ -158,6 +158,12 @@ absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> UsedSince(
   return LotsUsedSince(txn, lots, index);
 }
 
+std::vector<std::string> OutputLots(const v1::Transformation& t) {
+  std::vector<std::string> out;
+  for (const auto& o : t.outputs()) out.push_back(o.lot_id());
+  return out;
+}
+
 absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> LotsUsedSince(
     store::IndexTxn& txn, const std::vector<std::string>& lots,
     uint64_t index) {

@@ -32,13 +32,15 @@
 //                               the quantity taken in the lot's unit (what
 //                               a correction gives back)
 //   d/rcvd/<be64 index>         <transfer>: entry `index` is a receipt
-//   d/xf/<be64 index>           <product>: entry `index` is a
-//                               transformation
-//   d/was/<be64 index><lot>     LotState of the lot just before receipt or
-//                               transformation `index` ("" when not held
-//                               here), one row per lot it received, or
-//                               consumed or made (what a correction puts
-//                               back)
+//   d/xf/<be64 index>           Transformation: entry `index` is a
+//                               transformation; its product, per input the
+//                               lot and the quantity consumed in the lot's
+//                               unit (what a correction gives back), and
+//                               its output lots (what it forgets)
+//   d/was/<be64 index><lot>     LotState of the lot just before receipt
+//                               `index` ("" when not held here), one row
+//                               per lot it received (what a correction
+//                               puts back)
 //   d/void/<be64 index>         be64 indexes of the "did not occur"
 //                               corrections of entry `index` (Voided)
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
@@ -116,15 +118,17 @@ absl::StatusOr<std::vector<uint64_t>> LotRefs(store::IndexTxn& txn,
 // judges the log). False on a store written before d/void.
 absl::StatusOr<bool> Voided(store::IndexTxn& txn, uint64_t index);
 
-// The first entry after receipt or transformation `index` that touched a
-// lot it received, consumed or made and is not voided, as (lot, entry
-// index); nullopt when there is none (or `index` has no d/was rows).
+// The first entry after receipt `index` that touched a lot it received
+// and is not voided, as (lot, entry index); nullopt when there is none (or
+// `index` has no d/was rows).
 absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> UsedSince(
     store::IndexTxn& txn, uint64_t index);
 // The same for `lots`: the first entry after `index` that touched one of
 // them and is not voided.
 absl::StatusOr<std::optional<std::pair<std::string, uint64_t>>> LotsUsedSince(
     store::IndexTxn& txn, const std::vector<std::string>& lots, uint64_t index);
+// The output lot ids of a transformation (a d/xf row).
+std::vector<std::string> OutputLots(const v1::Transformation& t);
 
 // An in-memory index family with transactions, for tests, rebuilds and
 // tools. Not thread-safe.

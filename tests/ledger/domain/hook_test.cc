@@ -255,12 +255,15 @@ std::vector<RuleCase> Cases() {
          return std::make_pair(&c.up(), VoidRec(c.up(), made));
        }});
   v.push_back(
-      {"VoidProductionOfALotUsedByVoidedEntriesOnly", "", [=](AdcChain& c) {
+      {"LotIdOfVoidedProductionUsedByVoidedEntriesOnlyReused", "",
+       [=](AdcChain& c) {
+         // ... and accepted once what used it is voided: the id is free.
          MustAppend(c.up(), up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
          const uint64_t made = c.up().entries().size() - 1;
          MustAppend(c.up(), c.Qc(c.up().party(), Lot("MCB002"), t, nullptr), t);
          void_last(c.up());
-         return std::make_pair(&c.up(), VoidRec(c.up(), made));
+         MustAppend(c.up(), VoidRec(c.up(), made), t);
+         return up_lot(c, "cell-bank", "mcb", "MCB002");
        }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
@@ -998,6 +1001,15 @@ TEST(VoidTest, VoidedReceiptOfALotHeldBeforeRestoresItsRow) {
 
 void ExpectRebuildsTheSame(Log& log);  // below, with the rebuild tests
 
+// The upstream site cultures `vials` of MCB001 into `litres` of HV002.
+v1::Record Culture(AdcChain& c, const std::string& vials,
+                   const std::string& litres) {
+  return c.Transform(c.up().party(), "upstream",
+                     {{Lot("MCB001"), Q(vials, "H87")}}, Lot("HV002"),
+                     testing::Material("harvest"), Q(litres, "LTR"), T(149),
+                     T(150));
+}
+
 // A transformation recorded with the wrong quantities, corrected as "did
 // not occur", gives its input back what it consumed and forgets its
 // output, so the real one is recorded under the same output lot id. While
@@ -1013,9 +1025,7 @@ TEST(VoidTest, VoidedTransformationGivesItsInputsBackAndForgetsItsOutputs) {
   const v1::LotState before = LotRow(up, in);
   ASSERT_EQ(before.on_hand(), "9");
   auto culture = [&](const std::string& vials, const std::string& litres) {
-    return c.Transform(up.party(), "upstream", {{in, Q(vials, "H87")}}, out,
-                       testing::Material("harvest"), Q(litres, "LTR"), T(149),
-                       T(150));
+    return Culture(c, vials, litres);
   };
   SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef wrong,
                            up.Append(culture("5", "1000"), T(150)));
@@ -1040,6 +1050,34 @@ TEST(VoidTest, VoidedTransformationGivesItsInputsBackAndForgetsItsOutputs) {
   SEG_ASSERT_OK(up.Append(VoidRec(up, wrong.index()), T(153)));
   EXPECT_EQ(LotRow(up, in).on_hand(), "8");
   EXPECT_EQ(LotRow(up, out).on_hand(), "200");
+  ExpectRebuildsTheSame(up);
+}
+
+// Voiding a transformation gives its inputs back only what it consumed:
+// what happened to them since stays, here a site release given before
+// the transformation and voided after it. The input's use since does not
+// stop the correction (as for a voided dispatch).
+TEST(VoidTest, VoidedTransformationGivesBackOnlyWhatItConsumed) {
+  AdcChain c;
+  SEG_ASSERT_OK(c.Build());
+  Log& up = c.up();
+  const std::string in = Lot("MCB001");
+  SEG_ASSERT_OK_AND_ASSIGN(
+      v1::EntryRef released,
+      up.Append(
+          c.Release(up.party(), in, v1::RELEASE_KIND_SITE_RELEASE, T(149)),
+          T(149)));
+  ASSERT_TRUE(LotRow(up, in).site_released());
+  SEG_ASSERT_OK_AND_ASSIGN(v1::EntryRef wrong,
+                           up.Append(Culture(c, "5", "1000"), T(150)));
+  SEG_ASSERT_OK(up.Append(VoidRec(up, released.index()), T(151)));
+  ASSERT_FALSE(LotRow(up, in).site_released());
+  SEG_ASSERT_OK(up.Append(VoidRec(up, wrong.index()), T(151)));
+  const v1::LotState after = LotRow(up, in);
+  EXPECT_FALSE(after.site_released());
+  EXPECT_EQ(after.on_hand(), "9");
+  EXPECT_EQ(after.consumed(), "1");
+  EXPECT_EQ(up.index().rows().count(LotKey(Lot("HV002"))), 0u);
   ExpectRebuildsTheSame(up);
 }
 
