@@ -327,6 +327,22 @@ absl::Status WithdrawProduction(RuleContext& ctx, uint64_t index) {
   return absl::OkStatus();
 }
 
+// Gives a lot back `q` (already in the lot's unit) that an entry took into
+// `field` (dispatched, consumed): on hand up, that field down. A lot no
+// longer held here gets nothing.
+absl::Status GiveBack(RuleContext& ctx, const std::string& lot_id,
+                      const v1::Quantity& q,
+                      std::string* (v1::LotState::*field)()) {
+  SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, lot_id));
+  if (!lot.has_value()) return absl::OkStatus();
+  const Decimal back = Dec(q.value());
+  SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
+  SEG_RETURN_IF_ERROR(
+      AddTo(((*lot).*field)(), Decimal::FromMicros(-back.micros())));
+  PutLot(ctx, lot_id, *std::move(lot));
+  return absl::OkStatus();
+}
+
 // A correction saying entry `index` did not occur: if that entry is a
 // dispatch, each lot it took from gets the quantity back (on hand up,
 // dispatched down), whatever happened to the lot since: a lot dispatched
@@ -339,13 +355,8 @@ absl::Status WithdrawDispatch(RuleContext& ctx, uint64_t index) {
                        ReadRow<v1::Dispatch>(ctx.txn, SentKey(index)));
   if (!sent.has_value()) return absl::OkStatus();
   for (const auto& c : sent->containers()) {
-    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, c.lot_id()));
-    if (!lot.has_value()) continue;
-    const Decimal back = Dec(c.quantity().value());
-    SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
-    SEG_RETURN_IF_ERROR(
-        AddTo(lot->mutable_dispatched(), Decimal::FromMicros(-back.micros())));
-    PutLot(ctx, c.lot_id(), *std::move(lot));
+    SEG_RETURN_IF_ERROR(GiveBack(ctx, c.lot_id(), c.quantity(),
+                                 &v1::LotState::mutable_dispatched));
   }
   // Given back once: a second correction of the entry finds no row.
   ctx.txn.Delete(SentKey(index));
@@ -394,13 +405,8 @@ absl::Status WithdrawTransformation(RuleContext& ctx, uint64_t index) {
     }
   }
   for (const auto& in : done->inputs()) {
-    SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, in.lot_id()));
-    if (!lot.has_value()) continue;
-    const Decimal back = Dec(in.quantity().value());
-    SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
-    SEG_RETURN_IF_ERROR(
-        AddTo(lot->mutable_consumed(), Decimal::FromMicros(-back.micros())));
-    PutLot(ctx, in.lot_id(), *std::move(lot));
+    SEG_RETURN_IF_ERROR(GiveBack(ctx, in.lot_id(), in.quantity(),
+                                 &v1::LotState::mutable_consumed));
   }
   // Given back once: a second correction of the entry finds no row.
   ctx.txn.Delete(TransformedKey(index));
