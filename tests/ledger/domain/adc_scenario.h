@@ -626,6 +626,20 @@ inline DomainGraph AdcChain::Graph() {
   return g;
 }
 
+// A correction on `log`, at `t`, saying its entry `index` did not occur.
+inline v1::Record VoidRec(Log& log, uint64_t index, absl::Time t = T(150)) {
+  v1::Record r;
+  auto* x = r.mutable_correction();
+  *x->mutable_header() = Header(log.party(), t);
+  x->mutable_corrects()->set_origin(log.party().origin);
+  x->mutable_corrects()->set_index(index);
+  x->mutable_corrects()->set_leaf_hash(
+      std::string(HashBytes(log.entries()[index].leaf)));
+  x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
+  x->set_explanation("recorded in error");
+  return r;
+}
+
 // A chain of `n` transformations L0 -> L1 -> ... -> Ln in one log, each
 // lot Li (i < n) also dispatched in transfer Ti that nobody received.
 inline DomainGraph LongChain(int n) {

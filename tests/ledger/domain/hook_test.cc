@@ -73,19 +73,7 @@ uint64_t LastRelease(Log& log, const std::string& lot, v1::ReleaseKind kind) {
   std::abort();
 }
 
-// A correction on `log` saying its entry `index` did not occur.
-v1::Record VoidRec(Log& log, uint64_t index) {
-  v1::Record r;
-  auto* x = r.mutable_correction();
-  *x->mutable_header() = Header(log.party(), T(150));
-  x->mutable_corrects()->set_origin(log.party().origin);
-  x->mutable_corrects()->set_index(index);
-  x->mutable_corrects()->set_leaf_hash(
-      std::string(HashBytes(log.entries()[index].leaf)));
-  x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
-  x->set_explanation("recorded in error");
-  return r;
-}
+using testing::VoidRec;
 
 // As ShipAndReceive, failing the test with the refusal instead.
 absl::Status Ship7AndReceive(AdcChain& c, Log& from, Log& to,

@@ -13,7 +13,6 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "ledger/hash.h"
 #include "tests/ledger/domain/adc_scenario.h"
 #include "tests/support/test_util.h"
 
@@ -112,16 +111,7 @@ class RandomOps {
   v1::Record Void(absl::Time t) {
     const uint64_t index = voidable_[std::uniform_int_distribution<size_t>(
         0, voidable_.size() - 1)(rng_)];
-    v1::Record r;
-    auto* x = r.mutable_correction();
-    *x->mutable_header() = testing::Header(log_.party(), t);
-    x->mutable_corrects()->set_origin(log_.party().origin);
-    x->mutable_corrects()->set_index(index);
-    x->mutable_corrects()->set_leaf_hash(
-        std::string(HashBytes(log_.entries()[index].leaf)));
-    x->set_reason(v1::CORRECTION_REASON_DID_NOT_OCCUR);
-    x->set_explanation("random");
-    return r;
+    return testing::VoidRec(log_, index, t);
   }
 
   v1::Record Pick(int i, absl::Time t) {
