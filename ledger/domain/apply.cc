@@ -327,19 +327,40 @@ absl::Status WithdrawProduction(RuleContext& ctx, uint64_t index) {
   return absl::OkStatus();
 }
 
-// Gives a lot back `q` (already in the lot's unit) that an entry took into
-// `field` (dispatched, consumed): on hand up, that field down. A lot no
-// longer held here gets nothing.
-absl::Status GiveBack(RuleContext& ctx, const std::string& lot_id,
-                      const v1::Quantity& q,
+// Gives a lot back `q` (already in the lot's unit) that entry `index` took
+// into `field` (dispatched, consumed): on hand up, that field down. A lot
+// no longer held here gets nothing. The lot's d/was rows of receipts after
+// `index` get the same: each is the lot as it was before its receipt,
+// which entry `index` had already changed, so that voiding such a receipt
+// later does not take back what this gives.
+absl::Status GiveBack(RuleContext& ctx, uint64_t index,
+                      const std::string& lot_id, const v1::Quantity& q,
                       std::string* (v1::LotState::*field)()) {
   SEG_ASSIGN_OR_RETURN(auto lot, LotCopy(ctx, lot_id));
   if (!lot.has_value()) return absl::OkStatus();
   const Decimal back = Dec(q.value());
-  SEG_RETURN_IF_ERROR(AddTo(lot->mutable_on_hand(), back));
-  SEG_RETURN_IF_ERROR(
-      AddTo(((*lot).*field)(), Decimal::FromMicros(-back.micros())));
+  auto give = [&](v1::LotState& s) -> absl::Status {
+    SEG_RETURN_IF_ERROR(AddTo(s.mutable_on_hand(), back));
+    return AddTo((s.*field)(), Decimal::FromMicros(-back.micros()));
+  };
+  SEG_RETURN_IF_ERROR(give(*lot));
   PutLot(ctx, lot_id, *std::move(lot));
+  SEG_ASSIGN_OR_RETURN(std::vector<uint64_t> refs, LotRefs(ctx.txn, lot_id));
+  for (uint64_t r : refs) {
+    if (r <= index) continue;
+    const std::string key = WasKey(r, lot_id);
+    absl::StatusOr<std::string> was = ctx.txn.Get(key);
+    if (absl::IsNotFound(was.status())) continue;  // no receipt
+    if (!was.ok()) return was.status();
+    if (was->empty()) continue;  // not held before that receipt
+    v1::LotState before;
+    if (!before.ParseFromString(*was)) {
+      return absl::DataLossError(
+          absl::StrCat("index row d/was/ of entry ", r, " is corrupt"));
+    }
+    SEG_RETURN_IF_ERROR(give(before));
+    ctx.txn.Put(key, before.SerializeAsString());
+  }
   return absl::OkStatus();
 }
 
@@ -355,7 +376,7 @@ absl::Status WithdrawDispatch(RuleContext& ctx, uint64_t index) {
                        ReadRow<v1::Dispatch>(ctx.txn, SentKey(index)));
   if (!sent.has_value()) return absl::OkStatus();
   for (const auto& c : sent->containers()) {
-    SEG_RETURN_IF_ERROR(GiveBack(ctx, c.lot_id(), c.quantity(),
+    SEG_RETURN_IF_ERROR(GiveBack(ctx, index, c.lot_id(), c.quantity(),
                                  &v1::LotState::mutable_dispatched));
   }
   // Given back once: a second correction of the entry finds no row.
@@ -405,7 +426,7 @@ absl::Status WithdrawTransformation(RuleContext& ctx, uint64_t index) {
     }
   }
   for (const auto& in : done->inputs()) {
-    SEG_RETURN_IF_ERROR(GiveBack(ctx, in.lot_id(), in.quantity(),
+    SEG_RETURN_IF_ERROR(GiveBack(ctx, index, in.lot_id(), in.quantity(),
                                  &v1::LotState::mutable_consumed));
   }
   // Given back once: a second correction of the entry finds no row.

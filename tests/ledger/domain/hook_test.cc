@@ -1069,6 +1069,45 @@ TEST(VoidTest, VoidedTransformationGivesBackOnlyWhatItConsumed) {
   ExpectRebuildsTheSame(up);
 }
 
+// What a voided transformation gives back stays when a receipt of the
+// same lot recorded after the transformation is voided in turn: the
+// receipt's record of the lot as it was before it (d/was) gets it too.
+// Either order of the two corrections leaves the lot as it was before
+// both entries.
+TEST(VoidTest, VoidedReceiptKeepsWhatAnEarlierVoidedTransformationGaveBack) {
+  for (bool transformation_first : {true, false}) {
+    AdcChain c;
+    SEG_ASSERT_OK(c.Build());
+    Log& fill = c.fill();
+    const std::string lot = Lot("DS001");
+    ShipAndReceive(c, c.down(), fill, "T6", "DS001", Q("0.5", "KGM"), T(150));
+    SEG_ASSERT_OK(
+        fill.Append(c.Release(fill.party(), lot,
+                              v1::RELEASE_KIND_INCOMING_ACCEPTANCE, T(150)),
+                    T(150)));
+    const v1::LotState accepted = LotRow(fill, lot);
+    SEG_ASSERT_OK_AND_ASSIGN(
+        v1::EntryRef wrong,
+        fill.Append(c.Transform(fill.party(), "fill", {{lot, Q("0.25", "KGM")}},
+                                Lot("DP002"), testing::Material("dp"),
+                                Q("10", "H87"), T(150), T(151)),
+                    T(151)));
+    ShipAndReceive(c, c.down(), fill, "T7", "DS001", Q("0.5", "KGM"), T(152));
+    const uint64_t second = ReceiptOf(fill, "T7");
+    if (transformation_first) {
+      SEG_ASSERT_OK(fill.Append(VoidRec(fill, wrong.index(), T(153)), T(153)));
+      SEG_ASSERT_OK(fill.Append(VoidRec(fill, second, T(153)), T(153)));
+    } else {
+      SEG_ASSERT_OK(fill.Append(VoidRec(fill, second, T(153)), T(153)));
+      SEG_ASSERT_OK(fill.Append(VoidRec(fill, wrong.index(), T(153)), T(153)));
+    }
+    EXPECT_EQ(LotRow(fill, lot).SerializeAsString(),
+              accepted.SerializeAsString())
+        << (transformation_first ? "transformation first" : "receipt first");
+    ExpectRebuildsTheSame(fill);
+  }
+}
+
 // The log without the voided records is judged as before: the voided
 // dispatch and the real one under its transfer id make one shipment,
 // received in full, and no new finding.
