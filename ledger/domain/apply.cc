@@ -448,6 +448,7 @@ absl::Status WithdrawEntry(RuleContext& ctx, uint64_t index) {
   }
   absl::StrAppend(&list, Be64(ctx.body.index()));
   ctx.txn.Put(key, list);
+  ctx.txn.Put(VoidsKey(ctx.body.index()), Be64(index));  // R-CORRECTION-UNDO
   SEG_RETURN_IF_ERROR(WithdrawRelease(ctx, index));
   SEG_RETURN_IF_ERROR(WithdrawDispatch(ctx, index));
   SEG_RETURN_IF_ERROR(WithdrawReceipt(ctx, index));

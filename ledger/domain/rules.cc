@@ -411,6 +411,9 @@ constexpr Rule kRules[] = {
      "a production, receipt or transformation whose lots were used since "
      "did occur",
      &CorrectionUsed},
+    {"R-CORRECTION-UNDO", K::kCorrection, PilotParam::kNone,
+     "a \"did not occur\" correction is not itself said not to have occurred",
+     &CorrectionUndo},
 };
 
 }  // namespace

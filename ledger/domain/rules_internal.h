@@ -61,6 +61,7 @@ absl::Status SampleQuantity(RuleContext& ctx);
 absl::Status CorrectionRef(RuleContext& ctx);
 absl::Status CorrectionReceived(RuleContext& ctx);
 absl::Status CorrectionUsed(RuleContext& ctx);
+absl::Status CorrectionUndo(RuleContext& ctx);
 
 }  // namespace segledger::domain
 

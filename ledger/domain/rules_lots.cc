@@ -543,4 +543,30 @@ absl::Status CorrectionUsed(RuleContext& ctx) {
                              ": correct that entry as not occurred first"));
 }
 
+// A "did not occur" correction withdrew what the entry it names did to
+// the state; saying that correction did not occur in turn would bring the
+// entry back for the findings (DomainGraph counts it again) but not its
+// effect on the state, which nothing here can redo. Refused: record the
+// entry's facts again as a new entry instead. (A store written before
+// d/voids has no row to find.)
+absl::Status CorrectionUndo(RuleContext& ctx) {
+  const v1::Correction& x = ctx.record.correction();
+  if (x.reason() != v1::CORRECTION_REASON_DID_NOT_OCCUR) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> voided =
+      ctx.txn.Get(VoidsKey(x.corrects().index()));
+  if (absl::IsNotFound(voided.status())) return absl::OkStatus();
+  if (!voided.ok()) return voided.status();
+  if (voided->size() != 8) {
+    return absl::DataLossError(absl::StrCat(
+        "index row d/voids/ of entry ", x.corrects().index(), " is corrupt"));
+  }
+  return Refuse(absl::StrCat(
+      "entry ", x.corrects().index(), " says entry ", FromBe64(*voided),
+      " did not occur and withdrew it; a correction cannot bring it back: "
+      "record entry ",
+      FromBe64(*voided), "'s facts again as a new entry"));
+}
+
 }  // namespace segledger::domain

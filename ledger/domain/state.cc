@@ -91,6 +91,9 @@ std::string WasPrefix(uint64_t index) {
 std::string WasKey(uint64_t index, absl::string_view lot) {
   return absl::StrCat(WasPrefix(index), lot);
 }
+std::string VoidsKey(uint64_t correction) {
+  return absl::StrCat("d/voids/", Be64(correction));
+}
 std::string VoidKey(uint64_t index) {
   return absl::StrCat("d/void/", Be64(index));
 }

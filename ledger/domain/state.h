@@ -43,6 +43,8 @@
 //                               puts back)
 //   d/void/<be64 index>         be64 indexes of the "did not occur"
 //                               corrections of entry `index` (Voided)
+//   d/voids/<be64 index>        be64 index: entry `index` is a "did not
+//                               occur" correction of that entry
 //   d/find/<be64 index>/<rule>  RuleFinding (pilot rules in finding mode)
 // Thread-compatible: functions operate on the caller's IndexTxn.
 #ifndef SEGLEDGER_LEDGER_DOMAIN_STATE_H_
@@ -91,6 +93,7 @@ std::string TransformedKey(uint64_t index);
 std::string WasPrefix(uint64_t index);
 std::string WasKey(uint64_t index, absl::string_view lot);
 std::string VoidKey(uint64_t index);
+std::string VoidsKey(uint64_t correction);
 
 // Reads a proto row; nullopt when absent; DATA_LOSS when it does not parse.
 template <typename T>

@@ -253,6 +253,15 @@ std::vector<RuleCase> Cases() {
          MustAppend(c.up(), VoidRec(c.up(), made), t);
          return up_lot(c, "cell-bank", "mcb", "MCB002");
        }});
+  // A "did not occur" correction is final: saying it did not occur in
+  // turn is refused (record the production again instead).
+  v.push_back(
+      {"VoidOfAVoidingCorrection", "R-CORRECTION-UNDO", [=](AdcChain& c) {
+         MustAppend(c.up(), up_lot(c, "cell-bank", "mcb", "MCB002").second, t);
+         void_last(c.up());
+         return std::make_pair(&c.up(),
+                               VoidRec(c.up(), c.up().entries().size() - 1));
+       }});
   auto down_ship = [t](AdcChain& c, const std::string& lot, v1::Quantity q) {
     return std::make_pair(
         &c.down(),

@@ -97,10 +97,16 @@ TEST_F(StoreQueriesTest, CorrectionsNameEntriesByTheirStoredLeafHash) {
   EXPECT_THAT(
       Append(*s, correction(2, appended[1].leaf_hash)),
       StatusIs(absl::StatusCode::kFailedPrecondition, "rule R-CORRECTION-REF"));
-  // The entry just before: its leaf is the body's prev_hash.
+  // The entry just before: its leaf is the body's prev_hash. (Data of a
+  // correction corrected: saying it did not occur is R-CORRECTION-UNDO.)
   SEG_ASSERT_OK_AND_ASSIGN(auto r,
                            Append(*s, correction(0, appended[0].leaf_hash)));
-  SEG_EXPECT_OK(Append(*s, correction(r.index, r.leaf_hash)).status());
+  v1::Record data = correction(r.index, r.leaf_hash);
+  data.mutable_correction()->set_reason(v1::CORRECTION_REASON_INCORRECT_DATA);
+  SEG_EXPECT_OK(Append(*s, data).status());
+  EXPECT_THAT(Append(*s, correction(r.index, r.leaf_hash)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "rule R-CORRECTION-UNDO"));
 }
 
 TEST_F(StoreQueriesTest, RulesStateRestartRebuildAndQueries) {
