@@ -163,6 +163,13 @@ BENCHMARK(BM_Timeline)->Unit(benchmark::kMicrosecond);
 // follows no log holds once its shipments arrived. The receipts name the
 // dispatch by a placeholder reference (the peer store checks the
 // receipt's own log, not what it cites).
+// When block k's shipment arrives: after its dispatch (DomainBlock's
+// events of block k run from T(200) + 60 k s to 40 s later), so that the
+// receipt ends the lot's timeline.
+absl::Time ReceivedAt(size_t k) {
+  return testing::T(200) + absl::Seconds(60 * static_cast<double>(k) + 50);
+}
+
 struct HeldReceipts {
   store::MemoryKv kv;
   std::unique_ptr<peers::PeerStore> peers;
@@ -183,7 +190,7 @@ struct HeldReceipts {
                *site->log,
                f.chain.Receive(down, dispatch, absl::StrCat("X", tag), "C",
                                bench::HarvestLot(tag), Q("50", "LTR"), "SEAL-C",
-                               testing::T(300)))
+                               ReceivedAt(k)))
                .ok()) {
         std::abort();
       }
