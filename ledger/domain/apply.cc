@@ -133,6 +133,24 @@ absl::Status ApplyLotProduced(RuleContext& ctx) {
                 l.quantity(), ready, &l, nullptr);
 }
 
+// Takes `q` of a lot into `field` (dispatched, consumed): on hand down,
+// that field up. Returns what was taken in the lot's unit as of now (what
+// a correction voiding the entry gives back: GiveBack).
+absl::StatusOr<v1::Quantity> TakeFrom(RuleContext& ctx,
+                                      const std::string& lot_id,
+                                      const v1::Quantity& q,
+                                      std::string* (v1::LotState::*field)()) {
+  SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, lot_id));
+  if (lot.unit().empty()) lot.set_unit(q.unit());
+  SEG_ASSIGN_OR_RETURN(Decimal taken, InLotUnit(ctx, lot, q));
+  v1::Quantity out;
+  out.set_value(taken.ToString());
+  out.set_unit(lot.unit());
+  SEG_RETURN_IF_ERROR(Move(ctx, lot, q, (lot.*field)(), -1));
+  PutLot(ctx, lot_id, std::move(lot));
+  return out;
+}
+
 absl::Status ApplyTransformation(RuleContext& ctx) {
   const auto& t = ctx.record.transformation();
   // d/xf: what a correction voiding this transformation gives back (each
@@ -141,16 +159,11 @@ absl::Status ApplyTransformation(RuleContext& ctx) {
   v1::Transformation done;
   done.set_product_id(t.product_id());
   for (const auto& in : t.inputs()) {
-    SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, in.lot_id()));
-    if (lot.unit().empty()) lot.set_unit(in.quantity().unit());
-    SEG_ASSIGN_OR_RETURN(Decimal taken, InLotUnit(ctx, lot, in.quantity()));
     auto* d = done.add_inputs();
     d->set_lot_id(in.lot_id());
-    d->mutable_quantity()->set_value(taken.ToString());
-    d->mutable_quantity()->set_unit(lot.unit());
-    SEG_RETURN_IF_ERROR(
-        Move(ctx, lot, in.quantity(), lot.mutable_consumed(), -1));
-    PutLot(ctx, in.lot_id(), std::move(lot));
+    SEG_ASSIGN_OR_RETURN(*d->mutable_quantity(),
+                         TakeFrom(ctx, in.lot_id(), in.quantity(),
+                                  &v1::LotState::mutable_consumed));
   }
   for (const auto& o : t.outputs()) done.add_outputs()->set_lot_id(o.lot_id());
   WriteRow(ctx.txn, TransformedKey(ctx.body.index()), done);
@@ -171,16 +184,11 @@ absl::Status ApplyDispatch(RuleContext& ctx) {
   v1::Dispatch sent;
   sent.set_transfer_id(d.transfer_id());
   for (const auto& c : d.containers()) {
-    SEG_ASSIGN_OR_RETURN(v1::LotState lot, LoadLot(ctx, c.lot_id()));
-    if (lot.unit().empty()) lot.set_unit(c.quantity().unit());
-    SEG_ASSIGN_OR_RETURN(Decimal taken, InLotUnit(ctx, lot, c.quantity()));
     auto* s = sent.add_containers();
     s->set_lot_id(c.lot_id());
-    s->mutable_quantity()->set_value(taken.ToString());
-    s->mutable_quantity()->set_unit(lot.unit());
-    SEG_RETURN_IF_ERROR(
-        Move(ctx, lot, c.quantity(), lot.mutable_dispatched(), -1));
-    PutLot(ctx, c.lot_id(), std::move(lot));
+    SEG_ASSIGN_OR_RETURN(*s->mutable_quantity(),
+                         TakeFrom(ctx, c.lot_id(), c.quantity(),
+                                  &v1::LotState::mutable_dispatched));
   }
   WriteRow(ctx.txn, SentKey(ctx.body.index()), sent);
   return absl::OkStatus();
