@@ -1246,12 +1246,7 @@ class PilotRulesTest : public ::testing::Test {
     const domain::testing::Party& up = chain_.up().party();
     const std::string data = dir_.Sub(absl::StrCat("n", ++nodes_));
     SEG_RETURN_IF_ERROR(InitDataDir(data, up.origin, up.origin).status());
-    v1::NodeConfig config;
-    config.set_data_dir(data);
-    config.set_listen("127.0.0.1:0");
-    config.set_insecure(true);
-    config.set_party(up.party);
-    config.set_site_id(up.site);
+    v1::NodeConfig config = InsecureSiteConfig(data, up);
     *config.mutable_pilot_rules() = pilot;
     NodeOptions options;
     options.evidence = &chain_.evidence();

@@ -62,6 +62,18 @@ inline std::vector<v1::Record> McbSetupRecords(domain::testing::AdcChain& c) {
 
 namespace segledger::node {
 
+// A plaintext node on 127.0.0.1:0 for party `p`'s site, on `data_dir`.
+inline v1::NodeConfig InsecureSiteConfig(const std::string& data_dir,
+                                         const domain::testing::Party& p) {
+  v1::NodeConfig config;
+  config.set_data_dir(data_dir);
+  config.set_listen("127.0.0.1:0");
+  config.set_insecure(true);
+  config.set_party(p.party);
+  config.set_site_id(p.site);
+  return config;
+}
+
 class UpSiteNodeTest : public ::testing::Test {
  protected:
   // Starts the upstream party's node (insecure, its party and site) with
@@ -76,12 +88,7 @@ class UpSiteNodeTest : public ::testing::Test {
     down_key_ = peers::testing::NewKey("down-k1");
     const std::string data = dir_.Sub("up");
     SEG_ASSERT_OK(InitDataDir(data, up.origin, up.origin).status());
-    v1::NodeConfig config;
-    config.set_data_dir(data);
-    config.set_listen("127.0.0.1:0");
-    config.set_insecure(true);
-    config.set_party(up.party);
-    config.set_site_id(up.site);
+    v1::NodeConfig config = InsecureSiteConfig(data, up);
     config.set_cosign_interval_ms(3600 * 1000);
     v1::PeerNode* peer = config.add_peers();
     peer->set_origin(down.origin);
