@@ -386,7 +386,10 @@ a = res.get("audit", {})
 row("audit", f"offline audit of a {num(a.get('entries'))}-entry bundle",
     "entries/s", "Ed25519 verifies/s on all cores",
     f"{num(a.get('seconds'), 1)} s total, {a.get('findings', 'n/a')} findings;"
-    f" bundle {num((a.get('bundle_bytes') or 0) / 2**20)} MiB"
+    f" bundle {num((a.get('bundle_bytes') or 0) / 2**20)} MiB; ceiling is the"
+    f" mean of {num(a.get('ceiling_before_records_per_s'))}/s before and"
+    f" {num(a.get('ceiling_after_records_per_s'))}/s after the audit; its"
+    f" verifications alone take {num(a.get('ceiling_seconds'), 1)} s at it"
     if a and "error" not in a else "")
 w("")
 
@@ -561,11 +564,17 @@ goal("gRPC unary, 64 concurrent", "≥ 70% of empty-RPC rate, p99 ≤ 10 ms",
      f"{pct(r)}, p99 {num(p99)} µs",
      None if r is None else (r >= 0.70 and p99 <= 10000))
 r, s, e = g("audit", "ratio"), g("audit", "seconds"), g("audit", "entries")
+floor = g("audit", "ceiling_seconds")
+floor_1m = None if floor is None else floor * 1e6 / max(e, 1)
 goal("offline audit of a 1M-entry bundle", "≥ 90% of Ed25519 verify ceiling;"
      " < 60 s", f"{pct(r)}, {num(s, 1)} s for {num(e)} entries",
      None if r is None else (r >= 0.90 and s * 1e6 / max(e, 1) < 60),
-     "" if e == 1000000 else "measured at this size; time scaled "
-     "linearly to 1M for the < 60 s check")
+     ("" if e == 1000000 else "measured at this size; time scaled "
+      "linearly to 1M for the < 60 s check. ") +
+     ("" if floor_1m is None else
+      f"The 1M verifications alone take {num(floor_1m, 1)} s at the same-run"
+      " ceiling" + (", so < 60 s cannot be met on this machine"
+                    if floor_1m >= 60 else "")))
 pi, pg = p.get("both_p50_us"), pg_.get("grpc_both_p50_us")
 goal("inclusion + consistency proof, 10M entries",
      "p50 < 50 µs in-process, < 300 µs over gRPC",

@@ -17,7 +17,8 @@
 namespace segledger::bench {
 
 // Verifies the bundle at `dir`; returns the JSON line (entries_per_s,
-// ceiling = raw verifies per second, findings). Findings do not fail the
+// ceiling = raw verifies per second measured for `ceiling_duration` before
+// and again after the audit, their mean; findings). Findings do not fail the
 // run; a missing bundle does (INVALID_ARGUMENT).
 absl::StatusOr<std::string> RunAuditBench(const std::string& dir,
                                           absl::Duration ceiling_duration,
