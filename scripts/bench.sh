@@ -437,7 +437,11 @@ if p and "error" not in p:
           f"{num(p.get(k + '_p99_us'), 1)} µs | one random leaf-hash read "
           f"p50 {num(p.get('one_read_p50_us'), 1)} µs | "
           f"{num(p.get('samples'))} samples, "
-          f"{num(p.get('mean_proof_hashes'), 1)} hashes per proof pair |")
+          f"{num(p.get('mean_proof_hashes'), 1)} hashes per proof pair; the "
+          f"store's SST files read once before ("
+          f"{num((p.get('page_cache_read_bytes') or 0) / 2**20)} MiB in "
+          f"{num(p.get('page_cache_read_seconds'), 1)} s), as a serving "
+          "node's page cache holds them |")
 pg_ = res.get("proof_grpc", {})
 if pg_ and "error" not in pg_:
     for k, label in (("inclusion", "inclusion proof"),
