@@ -1,16 +1,24 @@
 #include "ledger/thread_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
+#include <string>
 
 #include "absl/synchronization/blocking_counter.h"
 
 namespace segledger {
 
-ThreadPool::ThreadPool(size_t workers) {
+ThreadPool::ThreadPool(size_t workers, std::string name) {
   threads_.reserve(workers);
+  // Linux keeps 15 bytes of a thread's name.
+  if (name.size() > 15) name.resize(15);
   for (size_t i = 0; i < workers; ++i) {
-    threads_.emplace_back([this] { WorkerLoop(); });
+    threads_.emplace_back([this, name] {
+      if (!name.empty()) pthread_setname_np(pthread_self(), name.c_str());
+      WorkerLoop();
+    });
   }
 }
 

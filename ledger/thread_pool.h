@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,10 @@ namespace segledger {
 
 class ThreadPool {
  public:
-  // `workers` background threads (0 runs everything on the caller).
-  explicit ThreadPool(size_t workers);
+  // `workers` background threads (0 runs everything on the caller), named
+  // `name` (at most 15 bytes are kept; as top, perf and gdb show them) when
+  // not empty.
+  explicit ThreadPool(size_t workers, std::string name = "");
   // Joins the workers after finishing queued work.
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
