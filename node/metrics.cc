@@ -57,6 +57,10 @@ std::string Metrics::Render(uint64_t log_size) const {
           "Graphs of every verified log built for queries (reused while no "
           "log grew).",
           query_graph_builds_total.load());
+  counter("queries_pending",
+          "QueryService calls queued or running on the query threads "
+          "(NodeOptions.max_queries caps them).",
+          queries_pending.load(), "gauge");
   absl::StrAppend(&out,
                   "# HELP segledger_append_latency_seconds Append request "
                   "latency to durable ack.\n"

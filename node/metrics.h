@@ -38,6 +38,7 @@ class Metrics {
   std::atomic<uint64_t> watch_streams{0};
   std::atomic<uint64_t> append_stream_read_holds_total{0};
   std::atomic<uint64_t> query_graph_builds_total{0};
+  std::atomic<uint64_t> queries_pending{0};  // queued or running (gauge)
 
   void ObserveAppendLatencyUs(uint64_t us);
 

@@ -169,13 +169,16 @@ absl::Status Node::Open(const v1::NodeConfig& in, NodeOptions options) {
                                         ? config.max_watch_streams()
                                         : kDefaultMaxWatchStreams,
                                     &metrics_.watch_streams);
-  blocking_ = std::make_unique<ThreadPool>(1);
+  blocking_ = std::make_unique<ThreadPool>(1, "seg-admin");
+  queries_ = std::make_unique<ThreadPool>(options.query_threads, "seg-query");
   ctx_.store = store_.get();
   ctx_.authz = authz_.get();
   ctx_.metrics = &metrics_;
   ctx_.hub = hub_.get();
   ctx_.peers = peers_.get();
   ctx_.blocking = blocking_.get();
+  ctx_.queries = queries_.get();
+  ctx_.max_queries = options.max_queries;
   ctx_.data_dir = config.data_dir();
   ctx_.key_dir = KeyDir(config.data_dir());
   // Default window: room for the next commit group to queue while one is
@@ -273,6 +276,7 @@ absl::Status Node::Shutdown() {
     server_->Wait();
   }
   blocking_.reset();  // runs queued admin calls to completion
+  queries_.reset();   // idle: the server finished every query call
   if (store_) {
     close_status_ = store_->Close();
     // Pairs with "serving": a failed start is reported once, by its caller.

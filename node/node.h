@@ -53,6 +53,14 @@ struct NodeOptions {
   // Checkpoints ListCheckpoints reads from the store per chunk (its
   // memory per call); tests lower it to cross chunk boundaries.
   uint32_t checkpoints_per_read = 1024;
+  // QueryService calls (graph loads, traces, findings over every log the
+  // node holds) run on this many threads of their own, never on gRPC's:
+  // a findings call over a million entries takes seconds, and gRPC's
+  // threads also serve appends. 0: on the calling gRPC thread (tests).
+  uint32_t query_threads = 2;
+  // Queries queued or running at once; the next one is refused with
+  // RESOURCE_EXHAUSTED. 0: no limit.
+  uint32_t max_queries = 64;
   // Fault injection (tests): when set, the store runs over what this
   // returns for the opened RocksDB kv (a decorator owning it).
   std::function<std::unique_ptr<store::KvStore>(
@@ -100,6 +108,7 @@ class Node {
   Metrics metrics_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ThreadPool> blocking_;
+  std::unique_ptr<ThreadPool> queries_;  // QueryService calls
   ServiceContext ctx_;
   std::unique_ptr<AppendServiceImpl> append_;
   std::unique_ptr<ReadServiceImpl> read_;

@@ -2,7 +2,9 @@
 // ledger/domain/store_queries.h (which reads only the rows a lot needs),
 // or, on a node that follows other logs and for findings, over the graph
 // of every verified log, shared by the calls while no log grew
-// (graph_cache.h). Reads only; thread-safe.
+// (graph_cache.h). Calls run on the node's query threads, at most
+// NodeOptions.max_queries queued or running (RESOURCE_EXHAUSTED beyond).
+// Reads only; thread-safe.
 #ifndef SEGLEDGER_NODE_QUERY_SERVICE_H_
 #define SEGLEDGER_NODE_QUERY_SERVICE_H_
 
@@ -44,9 +46,18 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
                                      v1::FindingsResponse* response) override;
 
  private:
+  // The calls' work, on the query threads (query_service.cc RunQuery).
+  absl::Status DoTimeline(const v1::LotQueryRequest& request,
+                          v1::TimelineResponse* response);
+  absl::Status DoTrace(const v1::TraceRequest& request,
+                       v1::TraceResponse* response);
+  absl::Status DoMassBalance(const v1::LotQueryRequest& request,
+                             v1::MassBalanceResponse* response);
+  absl::Status DoFindings(const v1::FindingsRequest& request,
+                          v1::FindingsResponse* response);
+
   absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> Load(
-      const grpc::ServerContextBase& context, const std::string& lot_id,
-      domain::LoadScope scope);
+      const std::string& lot_id, domain::LoadScope scope);
   absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> All();
 
   ServiceContext* const ctx_;

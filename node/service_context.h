@@ -1,5 +1,6 @@
 // What the node's services share: the store, the authoriser, metrics, the
-// watch hub, a worker pool for the few blocking admin calls, and the
+// watch hub, worker pools for the few blocking admin calls and for
+// queries, and the
 // draining flag set at shutdown. Owned by Node; every pointer outlives the
 // gRPC server. Thread-safe (members are thread-safe or immutable).
 #ifndef SEGLEDGER_NODE_SERVICE_CONTEXT_H_
@@ -29,6 +30,8 @@ struct ServiceContext {
   WatchHub* hub = nullptr;
   PeerLayer* peers = nullptr;      // cross-site layer (always set by Node)
   ThreadPool* blocking = nullptr;  // runs RotateKey, Backup, CheckpointNow
+  ThreadPool* queries = nullptr;   // runs QueryService calls
+  uint32_t max_queries = 0;        // queued or running at once (0: no cap)
   std::string data_dir;            // the node's data directory
   std::string key_dir;             // where RotateKey writes new key files
   uint32_t stream_window = 1024;   // unacked records per append stream

@@ -1,12 +1,17 @@
 // segledgerd's resource limits, in-process over real gRPC and RocksDB:
 // the query graph cache (rebuilt only when a log grew, once for queries
-// arriving together), the cap on watch streams, streams per connection,
+// arriving together), queries on their own threads up to max_queries, the
+// cap on watch streams, streams per connection,
 // and the append stream's window over acks a client does not read.
+#include <pthread.h>
+
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -292,6 +297,130 @@ TEST_F(LimitsTest, DefaultMaxWatchStreamsIs64) {
   EXPECT_EQ(over->reader->Finish().error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   for (auto& w : open) w->ctx.TryCancel();
+}
+
+// Holds every scan of the entries family (a query loading the node's log)
+// while closed; everything else passes through.
+struct ScanGate {
+  absl::Mutex mu;
+  bool closed ABSL_GUARDED_BY(mu) = false;
+  int held ABSL_GUARDED_BY(mu) = 0;                   // scans waiting now
+  std::set<std::string> threads ABSL_GUARDED_BY(mu);  // names of scanners
+
+  void Close() {
+    absl::MutexLock lock(&mu);
+    closed = true;
+  }
+  void Open() {
+    absl::MutexLock lock(&mu);
+    closed = false;
+  }
+  int Held() {
+    absl::MutexLock lock(&mu);
+    return held;
+  }
+  std::set<std::string> Threads() {
+    absl::MutexLock lock(&mu);
+    return threads;
+  }
+  void Pass() {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    absl::MutexLock lock(&mu);
+    threads.insert(name);
+    ++held;
+    mu.Await(absl::Condition(
+        +[](bool* c) { return !*c; }, &closed));
+    --held;
+  }
+};
+
+class GatedKv final : public store::KvStore {
+ public:
+  GatedKv(std::unique_ptr<store::KvStore> base, std::shared_ptr<ScanGate> gate)
+      : base_(std::move(base)), gate_(std::move(gate)) {}
+  absl::StatusOr<std::string> Get(store::Family f,
+                                  absl::string_view k) override {
+    return base_->Get(f, k);
+  }
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      store::Family f, absl::Span<const std::string> keys) override {
+    return base_->MultiGet(f, keys);
+  }
+  absl::Status Write(const store::KvBatch& batch, bool sync) override {
+    return base_->Write(batch, sync);
+  }
+  absl::Status Scan(store::Family f, absl::string_view b, absl::string_view e,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& fn) override {
+    if (f == store::Family::kEntries) gate_->Pass();
+    return base_->Scan(f, b, e, fn);
+  }
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
+      store::Family f) override {
+    return base_->Last(f);
+  }
+  absl::Status Backup(const std::string& dir) override {
+    return base_->Backup(dir);
+  }
+
+ private:
+  std::unique_ptr<store::KvStore> base_;
+  std::shared_ptr<ScanGate> gate_;
+};
+
+// Queries run on the node's query threads ("seg-query"), not on gRPC's:
+// while every query waits (here on a held store read) the node still
+// serves reads and appends, and a query beyond max_queries is refused at
+// once, as is an invalid one, without waiting behind the others.
+TEST_F(LimitsTest, QueriesRunOffGrpcThreadsUpToMaxQueries) {
+  constexpr int kMax = 6;
+  auto gate = std::make_shared<ScanGate>();
+  NodeOptions options;
+  options.query_threads = 1;
+  options.max_queries = kMax;
+  options.wrap_kv = [gate](std::unique_ptr<store::KvStore> kv) {
+    return std::make_unique<GatedKv>(std::move(kv), gate);
+  };
+  ASSERT_NO_FATAL_FAILURE(Start(v1::NodeConfig(), std::move(options)));
+  gate->Close();
+  std::vector<absl::Status> results(kMax);
+  std::vector<std::thread> calls;
+  // Also when an assertion below returns early: the held calls end.
+  absl::Cleanup release = [&] {
+    gate->Open();
+    for (std::thread& t : calls) {
+      if (t.joinable()) t.join();
+    }
+  };
+  for (int i = 0; i < kMax; ++i) {
+    calls.emplace_back([&, i] { results[i] = client_->Findings("").status(); });
+  }
+  // One query holds the query thread in its store read; the others queue.
+  ASSERT_TRUE(Eventually([&] {
+    return gate->Held() == 1 &&
+           node_->metrics().queries_pending.load() == uint64_t{kMax};
+  }));
+  SEG_EXPECT_OK(client_->GetEntry(0).status());
+  v1::AppendRequest req;
+  *req.add_records() = TestRecord("while-queries-wait");
+  SEG_EXPECT_OK(client_->Append(req).status());
+  EXPECT_THAT(client_->Findings("").status(),
+              ::segledger::testing::StatusIs(
+                  absl::StatusCode::kResourceExhausted,
+                  absl::StrCat("max_queries: ", kMax, " queries")));
+  EXPECT_THAT(client_->Findings("severe").status(),
+              ::segledger::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                             "min_severity"));
+  EXPECT_THAT(client_->Timeline("").status(),
+              ::segledger::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                             "lot_id: empty"));
+  std::move(release).Invoke();
+  for (const absl::Status& r : results) SEG_EXPECT_OK(r);
+  EXPECT_EQ(gate->Threads(), std::set<std::string>{"seg-query"});
+  EXPECT_EQ(node_->metrics().queries_pending.load(), 0u);
+  // The query slots are free again.
+  SEG_EXPECT_OK(client_->Findings("").status());
 }
 
 // One connection's calls beyond max_concurrent_streams wait for a slot
