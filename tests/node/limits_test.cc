@@ -30,6 +30,7 @@
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/node/node_test_util.h"
 #include "tests/node/up_site_fixture.h"
+#include "tests/support/forwarding_kv.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::node {
@@ -335,37 +336,18 @@ struct ScanGate {
   }
 };
 
-class GatedKv final : public store::KvStore {
+class GatedKv final : public ::segledger::testing::ForwardingKv {
  public:
   GatedKv(std::unique_ptr<store::KvStore> base, std::shared_ptr<ScanGate> gate)
-      : base_(std::move(base)), gate_(std::move(gate)) {}
-  absl::StatusOr<std::string> Get(store::Family f,
-                                  absl::string_view k) override {
-    return base_->Get(f, k);
-  }
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      store::Family f, absl::Span<const std::string> keys) override {
-    return base_->MultiGet(f, keys);
-  }
-  absl::Status Write(const store::KvBatch& batch, bool sync) override {
-    return base_->Write(batch, sync);
-  }
+      : ForwardingKv(std::move(base)), gate_(std::move(gate)) {}
   absl::Status Scan(store::Family f, absl::string_view b, absl::string_view e,
                     const std::function<bool(absl::string_view,
                                              absl::string_view)>& fn) override {
     if (f == store::Family::kEntries) gate_->Pass();
-    return base_->Scan(f, b, e, fn);
-  }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
-      store::Family f) override {
-    return base_->Last(f);
-  }
-  absl::Status Backup(const std::string& dir) override {
-    return base_->Backup(dir);
+    return ForwardingKv::Scan(f, b, e, fn);
   }
 
  private:
-  std::unique_ptr<store::KvStore> base_;
   std::shared_ptr<ScanGate> gate_;
 };
 

@@ -41,6 +41,7 @@
 #include "tests/ledger/peers/peer_fixture.h"
 #include "tests/node/node_test_util.h"
 #include "tests/node/up_site_fixture.h"
+#include "tests/support/forwarding_kv.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::node {
@@ -129,44 +130,23 @@ struct WriteFault {
   }
 };
 
-class FaultyKv final : public store::KvStore {
+class FaultyKv final : public ::segledger::testing::ForwardingKv {
  public:
   FaultyKv(std::unique_ptr<store::KvStore> base,
            std::shared_ptr<WriteFault> fault)
-      : base_(std::move(base)), fault_(std::move(fault)) {}
-  absl::StatusOr<std::string> Get(store::Family f,
-                                  absl::string_view k) override {
-    return base_->Get(f, k);
-  }
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      store::Family f, absl::Span<const std::string> keys) override {
-    return base_->MultiGet(f, keys);
-  }
+      : ForwardingKv(std::move(base)), fault_(std::move(fault)) {}
   absl::Status Write(const store::KvBatch& batch, bool sync) override {
     absl::MutexLock lock(&fault_->mu);
-    if (!fault_->armed) return base_->Write(batch, sync);
+    if (!fault_->armed) return base().Write(batch, sync);
     if (fault_->apply) {
-      absl::Status applied = base_->Write(batch, sync);
+      absl::Status applied = base().Write(batch, sync);
       if (!applied.ok()) return applied;
       fault_->apply = false;  // the first failed write only
     }
     return fault_->error;
   }
-  absl::Status Scan(store::Family f, absl::string_view b, absl::string_view e,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    return base_->Scan(f, b, e, fn);
-  }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
-      store::Family f) override {
-    return base_->Last(f);
-  }
-  absl::Status Backup(const std::string& dir) override {
-    return base_->Backup(dir);
-  }
 
  private:
-  std::unique_ptr<store::KvStore> base_;
   std::shared_ptr<WriteFault> fault_;
 };
 

@@ -26,6 +26,7 @@
 #include "ledger/store/log_store.h"
 #include "ledger/store/rocksdb_kv.h"
 #include "ledger/store/store_verify.h"
+#include "tests/support/forwarding_kv.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::store {
@@ -47,40 +48,20 @@ std::shared_ptr<const NoteSigner> Key() {
 
 // Fallback fault injection: RESOURCE_EXHAUSTED once `budget` batch bytes
 // have been written, then sticky (kv.h rule after a failed synced write).
-class FullAfterKv final : public KvStore {
+class FullAfterKv final : public ::segledger::testing::ForwardingKv {
  public:
   FullAfterKv(std::unique_ptr<KvStore> base, size_t budget)
-      : base_(std::move(base)), budget_(budget) {}
-  absl::StatusOr<std::string> Get(Family f, absl::string_view k) override {
-    return base_->Get(f, k);
-  }
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      Family f, absl::Span<const std::string> keys) override {
-    return base_->MultiGet(f, keys);
-  }
+      : ForwardingKv(std::move(base)), budget_(budget) {}
   absl::Status Write(const KvBatch& batch, bool sync) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (used_ + batch.bytes() > budget_) {
       return absl::ResourceExhaustedError("injected: no space left on device");
     }
     used_ += batch.bytes();
-    return base_->Write(batch, sync);
-  }
-  absl::Status Scan(Family f, absl::string_view b, absl::string_view e,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    return base_->Scan(f, b, e, fn);
-  }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
-      Family f) override {
-    return base_->Last(f);
-  }
-  absl::Status Backup(const std::string& dir) override {
-    return base_->Backup(dir);
+    return base().Write(batch, sync);
   }
 
  private:
-  std::unique_ptr<KvStore> base_;
   std::mutex mu_;
   size_t used_ = 0;
   const size_t budget_;

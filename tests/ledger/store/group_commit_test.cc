@@ -19,6 +19,7 @@
 #include "ledger/store/index_txn.h"
 #include "ledger/store/log_store.h"
 #include "ledger/store/memory_kv.h"
+#include "tests/support/forwarding_kv.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::store {
@@ -30,15 +31,9 @@ using ::segledger::testing::StatusIs;
 constexpr char kOrigin[] = "cmo-up.example/segledger";
 
 // A MemoryKv whose Writes wait until the test allows them, one by one.
-class HeldKv final : public KvStore {
+class HeldKv final : public ::segledger::testing::ForwardingKv {
  public:
-  absl::StatusOr<std::string> Get(Family f, absl::string_view key) override {
-    return kv_.Get(f, key);
-  }
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      Family f, absl::Span<const std::string> keys) override {
-    return kv_.MultiGet(f, keys);
-  }
+  HeldKv() : ForwardingKv(std::make_unique<MemoryKv>()) {}
   absl::Status Write(const KvBatch& batch, bool sync) override {
     {
       absl::MutexLock lock(&mu_);
@@ -49,19 +44,7 @@ class HeldKv final : public KvStore {
       mu_.Await(absl::Condition(&allowed));
       --allowed_;
     }
-    return kv_.Write(batch, sync);
-  }
-  absl::Status Scan(Family f, absl::string_view begin, absl::string_view end,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    return kv_.Scan(f, begin, end, fn);
-  }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
-      Family f) override {
-    return kv_.Last(f);
-  }
-  absl::Status Backup(const std::string& dir) override {
-    return kv_.Backup(dir);
+    return base().Write(batch, sync);
   }
 
   // From now on each Write waits for Allow; AwaitEntered counts from here.
@@ -82,14 +65,13 @@ class HeldKv final : public KvStore {
     };
     mu_.Await(absl::Condition(&entered));
   }
-  MemoryKv& inner() { return kv_; }
+  MemoryKv& inner() { return static_cast<MemoryKv&>(base()); }
   int entered() {
     absl::MutexLock lock(&mu_);
     return entered_;
   }
 
  private:
-  MemoryKv kv_;
   absl::Mutex mu_;
   int allowed_ ABSL_GUARDED_BY(mu_) = 1 << 30;  // until Hold()
   int entered_ ABSL_GUARDED_BY(mu_) = 0;

@@ -24,6 +24,7 @@
 #include "ledger/store/log_store.h"
 #include "ledger/store/rocksdb_kv.h"
 #include "ledger/store/store_verify.h"
+#include "tests/support/forwarding_kv.h"
 #include "tests/support/test_util.h"
 
 namespace segledger::store {
@@ -49,35 +50,7 @@ std::shared_ptr<const NoteSigner> Key() {
 
 // Forwards to a RocksDbKv the test keeps open across mutations, so one
 // RocksDB instance serves every mutation (it is reverted after each).
-class BorrowedKv final : public KvStore {
- public:
-  explicit BorrowedKv(KvStore* base) : base_(base) {}
-  absl::StatusOr<std::string> Get(Family f, absl::string_view k) override {
-    return base_->Get(f, k);
-  }
-  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
-      Family f, absl::Span<const std::string> keys) override {
-    return base_->MultiGet(f, keys);
-  }
-  absl::Status Write(const KvBatch& batch, bool sync) override {
-    return base_->Write(batch, sync);
-  }
-  absl::Status Scan(Family f, absl::string_view b, absl::string_view e,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    return base_->Scan(f, b, e, fn);
-  }
-  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
-      Family f) override {
-    return base_->Last(f);
-  }
-  absl::Status Backup(const std::string& dir) override {
-    return base_->Backup(dir);
-  }
-
- private:
-  KvStore* base_;
-};
+using BorrowedKv = ::segledger::testing::ForwardingKv;
 
 absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(
     std::unique_ptr<KvStore> kv, LogStoreOptions::OpenCheck check) {
