@@ -86,12 +86,12 @@ grpc::ServerUnaryReactor* RunQuery(ServiceContext* ctx,
 
 }  // namespace
 
-// The graph a lot query needs: on a node that
-// follows other logs, the cached graph of all of them (every lot's custody
-// may cross them); else the lot's own entries from the
-// DomainHook's indexes plus the hand-off evidence held of their transfers
-// (the receiver's receipt of our dispatch, the sender's dispatch of our
-// receipt), so a shipment delivered is not shown in transit.
+// The graph a lot query needs: on a node that follows other logs, the
+// cached graph of all of them (every lot's custody may cross them); else
+// the lot's own entries from the DomainHook's indexes plus the hand-off
+// evidence held of their transfers (the receiver's receipt of our
+// dispatch, the sender's dispatch of our receipt), so a shipment delivered
+// is not shown in transit.
 absl::StatusOr<std::shared_ptr<const domain::DomainGraph>>
 QueryServiceImpl::Load(const std::string& lot_id, domain::LoadScope scope) {
   if (ctx_->peers != nullptr && ctx_->peers->follows_any()) return All();
