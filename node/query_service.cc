@@ -156,9 +156,13 @@ grpc::ServerUnaryReactor* QueryServiceImpl::MassBalance(
 grpc::ServerUnaryReactor* QueryServiceImpl::Findings(
     grpc::CallbackServerContext* context, const v1::FindingsRequest* request,
     v1::FindingsResponse* response) {
-  return RunQuery(
-      ctx_, context, ParseSeverity(request->min_severity()).status(),
-      [this, request, response] { return DoFindings(*request, response); });
+  absl::StatusOr<domain::FindingSeverity> min =
+      ParseSeverity(request->min_severity());
+  const domain::FindingSeverity severity =
+      min.value_or(domain::FindingSeverity::kWarning);  // used when ok
+  return RunQuery(ctx_, context, min.status(), [this, severity, response] {
+    return DoFindings(severity, response);
+  });
 }
 
 absl::Status QueryServiceImpl::DoTimeline(const v1::LotQueryRequest& request,
@@ -250,10 +254,8 @@ absl::Status QueryServiceImpl::DoMassBalance(
   return absl::OkStatus();
 }
 
-absl::Status QueryServiceImpl::DoFindings(const v1::FindingsRequest& request,
+absl::Status QueryServiceImpl::DoFindings(domain::FindingSeverity min,
                                           v1::FindingsResponse* response) {
-  SEG_ASSIGN_OR_RETURN(domain::FindingSeverity min,
-                       ParseSeverity(request.min_severity()));
   SEG_ASSIGN_OR_RETURN(std::shared_ptr<const domain::DomainGraph> loaded,
                        All());
   const domain::DomainGraph& graph = *loaded;

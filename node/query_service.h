@@ -53,7 +53,8 @@ class QueryServiceImpl final : public v1::QueryService::CallbackService {
                        v1::TraceResponse* response);
   absl::Status DoMassBalance(const v1::LotQueryRequest& request,
                              v1::MassBalanceResponse* response);
-  absl::Status DoFindings(const v1::FindingsRequest& request,
+  // Findings of at least `min` severity.
+  absl::Status DoFindings(domain::FindingSeverity min,
                           v1::FindingsResponse* response);
 
   absl::StatusOr<std::shared_ptr<const domain::DomainGraph>> Load(
