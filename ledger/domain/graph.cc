@@ -27,9 +27,9 @@ absl::Time GraphEntry::EventTime() const {
 
 void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
                       v1::EntryBody body) {
-  auto pos = std::make_pair(origin, index);
-  auto it = by_pos_.find(pos);
-  if (it != by_pos_.end()) {
+  LogEntries& log = by_pos_[origin];
+  auto it = log.lower_bound(index);
+  if (it != log.end() && it->first == index) {
     if (it->second->leaf_hash == leaf_hash) return;  // same entry again
     GraphEntry other{origin, index, leaf_hash, {}};
     add_findings_.push_back(DomainFinding{
@@ -44,7 +44,7 @@ void DomainGraph::Add(std::string origin, uint64_t index, const Hash& leaf_hash,
       GraphEntry{std::move(origin), index, leaf_hash, std::move(body)});
   const GraphEntry* p = e.get();
   entries_.push_back(std::move(e));
-  by_pos_[pos] = p;
+  log.emplace_hint(it, index, p);
   const v1::Record& r = p->body.record();
   RecordLinks links = LinksOf(r);
   for (const auto& lot : links.lots) by_lot_[lot].push_back(p);
@@ -117,8 +117,10 @@ absl::Status DomainGraph::AddSigned(absl::string_view origin,
 
 const GraphEntry* DomainGraph::Find(absl::string_view origin,
                                     uint64_t index) const {
-  auto it = by_pos_.find({std::string(origin), index});
-  return it == by_pos_.end() ? nullptr : it->second;
+  auto log = by_pos_.find(origin);
+  if (log == by_pos_.end()) return nullptr;
+  auto it = log->second.find(index);
+  return it == log->second.end() ? nullptr : it->second;
 }
 
 const GraphEntry* DomainGraph::ByRef(const v1::EntryRef& ref) const {

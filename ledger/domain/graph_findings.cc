@@ -85,9 +85,7 @@ class FindingScanner {
   // key signed before the revocation was recorded are findings too) and
   // for entries after the rotation that retired it.
   void ChainAndKeys() {
-    std::map<std::string, std::map<uint64_t, const E*>> logs;
-    for (const auto& [pos, e] : g_.by_pos_) logs[pos.first][pos.second] = e;
-    for (const auto& [origin, log] : logs) {
+    for (const auto& [origin, log] : g_.by_pos_) {
       std::map<std::string, absl::Time> retired;  // key -> first invalid time
       // key -> index of its first revocation: it signs nothing after that
       // entry, whatever recorded_at a thief writes (verifier.cc agrees).
