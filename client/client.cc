@@ -256,6 +256,21 @@ absl::StatusOr<v1::ConsistencyProofResponse> Client::ConsistencyProof(
   return resp;
 }
 
+absl::StatusOr<v1::ProofsResponse> Client::Proofs(uint64_t index,
+                                                  uint64_t old_size,
+                                                  uint64_t size) {
+  v1::ProofsRequest req;
+  req.set_index(index);
+  req.set_old_size(old_size);
+  req.set_tree_size(size);
+  v1::ProofsResponse resp;
+  absl::Status s = Retry(true, [&](grpc::ClientContext& ctx) {
+    return proof_->GetProofs(&ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp;
+}
+
 absl::Status Client::Watch(
     const v1::WatchRequest& request,
     const std::function<bool(const v1::WatchEvent&)>& fn) {

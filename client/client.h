@@ -83,6 +83,11 @@ class Client {
                                                             uint64_t size);
   absl::StatusOr<v1::ConsistencyProofResponse> ConsistencyProof(
       uint64_t old_size, uint64_t size);
+  // Both proofs and the signed checkpoint of one tree in one call
+  // (ProofsRequest: old_size 0 asks no consistency proof, size 0 the
+  // latest checkpoint's tree).
+  absl::StatusOr<v1::ProofsResponse> Proofs(uint64_t index, uint64_t old_size,
+                                            uint64_t size);
 
   // Calls fn per event until it returns false (then cancels) or the stream
   // ends. Not retried.

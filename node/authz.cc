@@ -83,6 +83,7 @@ constexpr Row kTable[] = {
     {Rpc::kGetCheckpoint, "GetCheckpoint", kAll, false},
     {Rpc::kInclusionProof, "GetInclusionProof", kAll, false},
     {Rpc::kConsistencyProof, "GetConsistencyProof", kAll, false},
+    {Rpc::kProofs, "GetProofs", kAll, false},
     {Rpc::kWatch, "Watch", kAll, false},
     {Rpc::kQuery, "Query", kHumans, false},
     {Rpc::kStatus, "GetStatus", kAll, false},

@@ -34,6 +34,7 @@ enum class Rpc {
   kGetCheckpoint,
   kInclusionProof,
   kConsistencyProof,
+  kProofs,
   kWatch,
   kQuery,
   kStatus,

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -311,6 +314,43 @@ ReadServiceImpl::ListCheckpoints(grpc::CallbackServerContext* context,
       });
 }
 
+namespace {
+
+// The inclusion proof of `index` in the tree of `size` (a size the store
+// holds), or why there is none; errors name the request field.
+absl::Status FillInclusion(const store::LogStore& store, uint64_t index,
+                           uint64_t size, v1::InclusionProofResponse* out) {
+  if (index >= size) {
+    return absl::OutOfRangeError(
+        absl::StrCat("index: ", index, " not below tree_size ", size));
+  }
+  SEG_ASSIGN_OR_RETURN(Hash leaf, store.LeafHashAt(index));
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                       store.InclusionProof(index, size));
+  out->set_index(index);
+  out->set_tree_size(size);
+  out->set_leaf_hash(std::string(HashBytes(leaf)));
+  AddHashes(proof, out->mutable_proof());
+  return absl::OkStatus();
+}
+
+// The consistency proof from `old_size` to `size`, as FillInclusion.
+absl::Status FillConsistency(const store::LogStore& store, uint64_t old_size,
+                             uint64_t size, v1::ConsistencyProofResponse* out) {
+  if (old_size == 0 || old_size > size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "old_size: ", old_size, " must be in [1, tree_size ", size, "]"));
+  }
+  SEG_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                       store.ConsistencyProof(old_size, size));
+  out->set_old_size(old_size);
+  out->set_tree_size(size);
+  AddHashes(proof, out->mutable_proof());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(
     grpc::CallbackServerContext* context,
     const v1::InclusionProofRequest* request,
@@ -321,22 +361,8 @@ grpc::ServerUnaryReactor* ProofServiceImpl::GetInclusionProof(
   absl::StatusOr<uint64_t> size =
       ResolveTreeSize(*ctx_->store, request->tree_size());
   if (!size.ok()) return Done(ctx_, reactor, size.status());
-  if (request->index() >= *size) {
-    return Done(
-        ctx_, reactor,
-        absl::OutOfRangeError(absl::StrCat("index: ", request->index(),
-                                           " not below tree_size ", *size)));
-  }
-  absl::StatusOr<Hash> leaf = ctx_->store->LeafHashAt(request->index());
-  if (!leaf.ok()) return Done(ctx_, reactor, leaf.status());
-  absl::StatusOr<std::vector<Hash>> proof =
-      ctx_->store->InclusionProof(request->index(), *size);
-  if (!proof.ok()) return Done(ctx_, reactor, proof.status());
-  response->set_index(request->index());
-  response->set_tree_size(*size);
-  response->set_leaf_hash(std::string(HashBytes(*leaf)));
-  AddHashes(*proof, response->mutable_proof());
-  return Done(ctx_, reactor, absl::OkStatus());
+  return Done(ctx_, reactor,
+              FillInclusion(*ctx_->store, request->index(), *size, response));
 }
 
 grpc::ServerUnaryReactor* ProofServiceImpl::GetConsistencyProof(
@@ -349,19 +375,55 @@ grpc::ServerUnaryReactor* ProofServiceImpl::GetConsistencyProof(
   absl::StatusOr<uint64_t> size =
       ResolveTreeSize(*ctx_->store, request->tree_size());
   if (!size.ok()) return Done(ctx_, reactor, size.status());
-  if (request->old_size() == 0 || request->old_size() > *size) {
+  return Done(
+      ctx_, reactor,
+      FillConsistency(*ctx_->store, request->old_size(), *size, response));
+}
+
+grpc::ServerUnaryReactor* ProofServiceImpl::GetProofs(
+    grpc::CallbackServerContext* context, const v1::ProofsRequest* request,
+    v1::ProofsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status s = ctx_->Admit(*context, Rpc::kProofs).status();
+  if (!s.ok()) return Done(ctx_, reactor, s);
+  const store::LogStore& store = *ctx_->store;
+  // The latest note is in memory: it answers tree_size 0 and, when it is
+  // of the size asked, saves reading the checkpoint row.
+  absl::StatusOr<std::string> latest = store.LatestCheckpoint();
+  absl::StatusOr<Checkpoint> latest_cp =
+      latest.ok() ? PeekCheckpoint(*latest) : latest.status();
+  uint64_t size = request->tree_size();
+  std::optional<std::string> note;
+  if (size == 0) {
+    if (!latest_cp.ok()) return Done(ctx_, reactor, latest_cp.status());
+    size = latest_cp->size;
+    note = *std::move(latest);
+  } else if (size > store.Size()) {
     return Done(ctx_, reactor,
-                absl::InvalidArgumentError(
-                    absl::StrCat("old_size: ", request->old_size(),
-                                 " must be in [1, tree_size ", *size, "]")));
+                absl::OutOfRangeError(absl::StrCat(
+                    "tree_size: ", size, " beyond log size ", store.Size())));
+  } else if (latest_cp.ok() && latest_cp->size == size) {
+    note = *std::move(latest);
+  } else {
+    absl::StatusOr<std::string> at = store.CheckpointAt(size);
+    if (at.ok()) {
+      note = *std::move(at);
+    } else if (!absl::IsNotFound(at.status())) {
+      return Done(ctx_, reactor, at.status());
+    }
   }
-  absl::StatusOr<std::vector<Hash>> proof =
-      ctx_->store->ConsistencyProof(request->old_size(), *size);
-  if (!proof.ok()) return Done(ctx_, reactor, proof.status());
-  response->set_old_size(request->old_size());
-  response->set_tree_size(*size);
-  AddHashes(*proof, response->mutable_proof());
-  return Done(ctx_, reactor, absl::OkStatus());
+  response->set_tree_size(size);
+  if (note.has_value()) {
+    response->mutable_checkpoint()->set_size(size);
+    response->mutable_checkpoint()->set_note(*std::move(note));
+  }
+  s = FillInclusion(store, request->index(), size,
+                    response->mutable_inclusion());
+  if (s.ok() && request->old_size() != 0) {
+    s = FillConsistency(store, request->old_size(), size,
+                        response->mutable_consistency());
+  }
+  return Done(ctx_, reactor, s);
 }
 
 }  // namespace segledger::node

@@ -43,6 +43,9 @@ class ProofServiceImpl final : public v1::ProofService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ConsistencyProofRequest* request,
       v1::ConsistencyProofResponse* response) override;
+  grpc::ServerUnaryReactor* GetProofs(grpc::CallbackServerContext* context,
+                                      const v1::ProofsRequest* request,
+                                      v1::ProofsResponse* response) override;
 
  private:
   ServiceContext* const ctx_;

@@ -1,6 +1,6 @@
 // libFuzzer target: the request handling of every RPC of every service of
 // segledgerd (Append, AppendStream, GetEntry, GetEntries, GetCheckpoint,
-// ListCheckpoints, GetInclusionProof, GetConsistencyProof, Watch,
+// ListCheckpoints, GetInclusionProof, GetConsistencyProof, GetProofs, Watch,
 // GetStatus, CheckpointNow, RotateKey, Backup, GetHeldSize,
 // DeliverEvidence, Cosign, GetPeerData, Findings, Timeline, Trace,
 // MassBalance).
@@ -354,6 +354,8 @@ void Dispatch(RpcMethod m, const uint8_t* d, size_t n) {
     case RpcMethod::kGetConsistencyProof:
       return Unary(m, d, n, h->proof.get(),
                    &v1::ProofService::Stub::GetConsistencyProof);
+    case RpcMethod::kGetProofs:
+      return Unary(m, d, n, h->proof.get(), &v1::ProofService::Stub::GetProofs);
     case RpcMethod::kWatch:
       return Watch(d, n);
     case RpcMethod::kGetStatus:

@@ -30,6 +30,7 @@ enum class RpcMethod : uint8_t {
   kTimeline,
   kTrace,
   kMassBalance,
+  kGetProofs,
   kCount,  // not a method
 };
 
@@ -54,7 +55,8 @@ inline const char* RpcMethodName(RpcMethod m) {
                                        "Findings",
                                        "Timeline",
                                        "Trace",
-                                       "MassBalance"};
+                                       "MassBalance",
+                                       "GetProofs"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) ==
                 static_cast<int>(RpcMethod::kCount));
   return m < RpcMethod::kCount ? kNames[static_cast<int>(m)] : "?";

@@ -285,6 +285,11 @@ std::vector<std::string> RpcSeeds() {
   trace.set_lot_id("lot-1");
   trace.set_forward(true);
   out.push_back(Rpc(RpcMethod::kTrace, trace));
+  v1::ProofsRequest proofs;
+  proofs.set_index(1);
+  proofs.set_old_size(1);
+  proofs.set_tree_size(3);
+  out.push_back(Rpc(RpcMethod::kGetProofs, proofs));
   return out;
 }
 

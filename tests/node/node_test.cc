@@ -275,6 +275,61 @@ TEST_F(NodeTest, EveryRpcValidCall) {
   EXPECT_EQ(body.key_name(), "test.example-key-2");
 }
 
+// GetProofs answers what GetCheckpoint, GetInclusionProof and
+// GetConsistencyProof answer for the same tree, in one call, and the
+// client can check all of it against the signed note it carries.
+TEST_F(NodeTest, ProofsInOneCallMatchTheSeparateCalls) {
+  StartInsecure();
+  AppendN("a", 5);
+  SEG_ASSERT_OK(client_->CheckpointNow().status());
+  const Checkpoint cp5 = LatestCheckpoint();
+  AppendN("b", 6);
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointNowResponse now11,
+                           client_->CheckpointNow());
+  ASSERT_EQ(now11.size(), 11u);
+  AppendN("c", 2);  // past the latest checkpoint: size 13
+
+  // tree_size 0: the latest checkpoint's tree, its note included.
+  SEG_ASSERT_OK_AND_ASSIGN(v1::ProofsResponse p, client_->Proofs(3, 5, 0));
+  EXPECT_EQ(p.tree_size(), 11u);
+  ASSERT_TRUE(p.has_checkpoint());
+  EXPECT_EQ(p.checkpoint().size(), 11u);
+  EXPECT_EQ(p.checkpoint().note(), now11.note());
+  SEG_ASSERT_OK_AND_ASSIGN(SignedCheckpoint opened,
+                           OpenCheckpoint(p.checkpoint().note(),
+                                          std::vector<NoteVerifier>{*verifier_},
+                                          segledger::testing::kTestOrigin));
+  SEG_EXPECT_OK(VerifyInclusion(3, 11, ToHash(p.inclusion().leaf_hash()),
+                                ToHashes(p.inclusion().proof()),
+                                opened.checkpoint.root));
+  ASSERT_TRUE(p.has_consistency());
+  SEG_EXPECT_OK(VerifyConsistency(5, 11, ToHashes(p.consistency().proof()),
+                                  cp5.root, opened.checkpoint.root));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::InclusionProofResponse inc,
+                           client_->InclusionProof(3, 11));
+  SEG_ASSERT_OK_AND_ASSIGN(v1::ConsistencyProofResponse con,
+                           client_->ConsistencyProof(5, 11));
+  EXPECT_EQ(p.inclusion().SerializeAsString(), inc.SerializeAsString());
+  EXPECT_EQ(p.consistency().SerializeAsString(), con.SerializeAsString());
+
+  // An explicit size with a checkpoint signed there, one without, and no
+  // consistency proof asked.
+  SEG_ASSERT_OK_AND_ASSIGN(p, client_->Proofs(4, 0, 5));
+  EXPECT_EQ(p.tree_size(), 5u);
+  ASSERT_TRUE(p.has_checkpoint());
+  EXPECT_EQ(p.checkpoint().size(), 5u);
+  EXPECT_FALSE(p.has_consistency());
+  SEG_EXPECT_OK(VerifyInclusion(4, 5, ToHash(p.inclusion().leaf_hash()),
+                                ToHashes(p.inclusion().proof()), cp5.root));
+  SEG_ASSERT_OK_AND_ASSIGN(p, client_->Proofs(12, 11, 13));
+  EXPECT_EQ(p.tree_size(), 13u);
+  EXPECT_FALSE(p.has_checkpoint());
+  SEG_ASSERT_OK_AND_ASSIGN(inc, client_->InclusionProof(12, 13));
+  SEG_ASSERT_OK_AND_ASSIGN(con, client_->ConsistencyProof(11, 13));
+  EXPECT_EQ(p.inclusion().SerializeAsString(), inc.SerializeAsString());
+  EXPECT_EQ(p.consistency().SerializeAsString(), con.SerializeAsString());
+}
+
 TEST_F(NodeTest, IdempotentRetryReturnsTheOriginalResult) {
   StartInsecure();
   std::vector<v1::AppendAck> first = AppendN("same", 3);
@@ -384,6 +439,12 @@ TEST_F(NodeTest, MalformedFieldsAreNamedAndChangeNothing) {
               StatusIs(absl::StatusCode::kInvalidArgument, "old_size"));
   EXPECT_THAT(client_->ConsistencyProof(1, 9),
               StatusIs(absl::StatusCode::kOutOfRange, "tree_size"));
+  EXPECT_THAT(client_->Proofs(4, 0, 4),
+              StatusIs(absl::StatusCode::kOutOfRange, "index"));
+  EXPECT_THAT(client_->Proofs(0, 0, 9),
+              StatusIs(absl::StatusCode::kOutOfRange, "tree_size"));
+  EXPECT_THAT(client_->Proofs(0, 5, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, "old_size"));
   v1::RotateKeyRequest rk;
   *rk.mutable_actor() = TestRecord("x").actor();
   EXPECT_THAT(client_->RotateKey(rk),
@@ -672,6 +733,8 @@ class AuthzTest : public NodeTest {
         return c.InclusionProof(0, 1).status();
       case Rpc::kConsistencyProof:
         return c.ConsistencyProof(1, 1).status();
+      case Rpc::kProofs:
+        return c.Proofs(0, 1, 1).status();
       case Rpc::kWatch: {
         v1::WatchRequest w;
         w.set_checkpoints(true);
