@@ -393,15 +393,16 @@ grpc::ServerUnaryReactor* ProofServiceImpl::GetProofs(
   absl::StatusOr<Checkpoint> latest_cp =
       latest.ok() ? PeekCheckpoint(*latest) : latest.status();
   uint64_t size = request->tree_size();
+  const uint64_t log_size = store.Size();
   std::optional<std::string> note;
   if (size == 0) {
     if (!latest_cp.ok()) return Done(ctx_, reactor, latest_cp.status());
     size = latest_cp->size;
     note = *std::move(latest);
-  } else if (size > store.Size()) {
+  } else if (size > log_size) {
     return Done(ctx_, reactor,
                 absl::OutOfRangeError(absl::StrCat(
-                    "tree_size: ", size, " beyond log size ", store.Size())));
+                    "tree_size: ", size, " beyond log size ", log_size)));
   } else if (latest_cp.ok() && latest_cp->size == size) {
     note = *std::move(latest);
   } else {
@@ -409,7 +410,10 @@ grpc::ServerUnaryReactor* ProofServiceImpl::GetProofs(
     if (at.ok()) {
       note = *std::move(at);
     } else if (!absl::IsNotFound(at.status())) {
-      return Done(ctx_, reactor, at.status());
+      return Done(ctx_, reactor,
+                  absl::Status(at.status().code(),
+                               absl::StrCat("tree_size: checkpoint at ", size,
+                                            ": ", at.status().message())));
     }
   }
   response->set_tree_size(size);

@@ -219,9 +219,10 @@ class DomainGraph {
   bool DidNotOccur(const GraphEntry& e, int depth) const;
 
   std::vector<std::unique_ptr<GraphEntry>> entries_;
-  // origin -> index -> entry. A B-tree per log: a million entries cost a
-  // few thousand nodes rather than a million (and no copy of the origin
-  // each), and a log's entries iterate in index order (Findings).
+  // origin -> index -> entry. A B-tree per log: a node holds a dozen or
+  // more entries (a million cost tens of thousands of nodes, not a million,
+  // and no copy of the origin each), and a log's entries iterate in index
+  // order (Findings).
   using LogEntries = absl::btree_map<uint64_t, const GraphEntry*>;
   std::map<std::string, LogEntries, std::less<>> by_pos_;
   std::map<std::string, std::vector<const GraphEntry*>> by_lot_;

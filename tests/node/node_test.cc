@@ -281,6 +281,11 @@ TEST_F(NodeTest, EveryRpcValidCall) {
 TEST_F(NodeTest, ProofsInOneCallMatchTheSeparateCalls) {
   StartInsecure();
   AppendN("a", 5);
+  // tree_size 0 is the latest checkpoint's tree (the empty one the node
+  // signed at start), not the log's size.
+  EXPECT_THAT(client_->Proofs(0, 0, 0),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       "index: 0 not below tree_size 0"));
   SEG_ASSERT_OK(client_->CheckpointNow().status());
   const Checkpoint cp5 = LatestCheckpoint();
   AppendN("b", 6);
@@ -314,13 +319,20 @@ TEST_F(NodeTest, ProofsInOneCallMatchTheSeparateCalls) {
 
   // An explicit size with a checkpoint signed there, one without, and no
   // consistency proof asked.
+  SEG_ASSERT_OK_AND_ASSIGN(v1::CheckpointResponse at5,
+                           client_->GetCheckpoint(5));
   SEG_ASSERT_OK_AND_ASSIGN(p, client_->Proofs(4, 0, 5));
   EXPECT_EQ(p.tree_size(), 5u);
   ASSERT_TRUE(p.has_checkpoint());
   EXPECT_EQ(p.checkpoint().size(), 5u);
+  EXPECT_EQ(p.checkpoint().note(), at5.note());
   EXPECT_FALSE(p.has_consistency());
   SEG_EXPECT_OK(VerifyInclusion(4, 5, ToHash(p.inclusion().leaf_hash()),
                                 ToHashes(p.inclusion().proof()), cp5.root));
+  SEG_ASSERT_OK_AND_ASSIGN(p, client_->Proofs(10, 5, 11));  // the latest's
+  EXPECT_EQ(p.checkpoint().note(), now11.note());
+  SEG_ASSERT_OK_AND_ASSIGN(inc, client_->InclusionProof(10, 11));
+  EXPECT_EQ(p.inclusion().SerializeAsString(), inc.SerializeAsString());
   SEG_ASSERT_OK_AND_ASSIGN(p, client_->Proofs(12, 11, 13));
   EXPECT_EQ(p.tree_size(), 13u);
   EXPECT_FALSE(p.has_checkpoint());
