@@ -240,8 +240,8 @@ void LogVerifier::Report(FindingKind kind, int64_t index, std::string detail) {
                               index, std::move(detail)});
 }
 
-void LogVerifier::AddEntry(uint64_t index, std::string body,
-                           std::string signature) {
+void LogVerifier::AddEntry(uint64_t index, absl::string_view body,
+                           absl::string_view signature) {
   if (finished_) return;
   // Reports made here follow those of every batch filled before (as if
   // each batch were checked when it filled).
@@ -265,8 +265,8 @@ void LogVerifier::AddEntry(uint64_t index, std::string body,
   if (batch.items.size() <= batch.count) batch.items.emplace_back();
   Pending& p = batch.items[batch.count++];
   p.index = index;
-  p.body = std::move(body);
-  p.signature = std::move(signature);
+  p.body.assign(body.data(), body.size());
+  p.signature.assign(signature.data(), signature.size());
   p.key = nullptr;
   p.key_valid = p.sig_checked = p.sig_ok = false;
   next_index_ = index + 1;

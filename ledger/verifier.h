@@ -102,8 +102,10 @@ class LogVerifier {
   // index is checked against it). Entries must come in increasing index
   // order starting at 0: a gap is reported as kMissingEntries (no root is
   // computed past it), an index already passed as kWrongIndex (the entry is
-  // ignored). Work happens in batches of options.batch_size.
-  void AddEntry(uint64_t index, std::string body, std::string signature);
+  // ignored). Work happens in batches of options.batch_size. The bytes are
+  // copied into a slot of the batch, whose buffers are reused.
+  void AddEntry(uint64_t index, absl::string_view body,
+                absl::string_view signature);
 
   // Feeds a signed checkpoint of this log, in any order, but before the
   // entries fed pass its size: its root is taken when the entries reach its

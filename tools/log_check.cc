@@ -204,11 +204,14 @@ void LogChecker::LoadEntryTile(const TileId& t, LogVerifier& v) {
   // Before the verifier sees them: it reports leaves through on_entry.
   Grow(first + bodies.size());
   for (size_t i = 0; i < bodies.size(); ++i) {
-    std::string sig = sigs.has_value() ? sigs->substr(i * 64, 64) : "";
+    const absl::string_view sig =
+        sigs.has_value() ? absl::string_view(*sigs).substr(
+                               i * kEd25519SignatureSize, kEd25519SignatureSize)
+                         : absl::string_view();
     known_[first + i] = true;  // leaves_ come from the verifier (on_entry)
     if (in_.keep_entries)
       out_.entries.bodies[first + i] = std::string(bodies[i]);
-    v.AddEntry(first + i, std::string(bodies[i]), std::move(sig));
+    v.AddEntry(first + i, bodies[i], sig);
   }
   if (keep_raw_.count(t.index) && entries.has_value() && sigs.has_value()) {
     raw_[t.index] = {*std::move(entries), *std::move(sigs)};

@@ -133,7 +133,8 @@ const GraphEntry* DomainGraph::ByRef(const v1::EntryRef& ref) const {
 std::vector<const GraphEntry*> DomainGraph::CorrectionsOf(
     const GraphEntry& e) const {
   std::vector<const GraphEntry*> out;
-  auto it = corrections_.find({e.origin, e.index});
+  auto it =
+      corrections_.find(std::make_pair(absl::string_view(e.origin), e.index));
   if (it == corrections_.end()) return out;
   const std::string leaf(HashBytes(e.leaf_hash));
   for (const GraphEntry* c : it->second) {

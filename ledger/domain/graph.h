@@ -227,7 +227,18 @@ class DomainGraph {
   std::map<std::string, LogEntries, std::less<>> by_pos_;
   std::map<std::string, std::vector<const GraphEntry*>> by_lot_;
   std::map<std::string, std::vector<const GraphEntry*>> by_transfer_;
-  std::map<std::pair<std::string, uint64_t>, std::vector<const GraphEntry*>>
+  // (origin, index) pairs, looked up by (string_view, index) without
+  // copying the origin (every entry's DidNotOccur asks).
+  struct PosLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const absl::string_view ao = a.first, bo = b.first;
+      return ao < bo || (ao == bo && a.second < b.second);
+    }
+  };
+  std::map<std::pair<std::string, uint64_t>, std::vector<const GraphEntry*>,
+           PosLess>
       corrections_;  // corrected (origin, index) -> same-log corrections
   // Every registration of each product, in the order added (Product()).
   std::map<std::string, std::vector<const GraphEntry*>> products_;

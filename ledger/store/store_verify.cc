@@ -173,8 +173,7 @@ absl::Status FeedEntries(Run& run) {
         }
         tree_ok = tree_ok && index == run.tree.size();
         if (tree_ok) tree_status = run.tree.AddEntry(entry.body());
-        run.verifier.AddEntry(index, std::move(*entry.mutable_body()),
-                              std::move(*entry.mutable_signature()));
+        run.verifier.AddEntry(index, entry.body(), entry.signature());
         return tree_status.ok();
       });
   SEG_RETURN_IF_ERROR(scan);

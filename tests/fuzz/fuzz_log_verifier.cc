@@ -56,7 +56,7 @@ void FeedEntry(FuzzedDataProvider& in, State& st, int op) {
       st.clean = st.clean && index == st.next;
       break;
   }
-  st.verifier.AddEntry(index, std::move(body), std::move(sig));
+  st.verifier.AddEntry(index, body, sig);
   if (index >= st.next) st.next = index + 1;
 }
 
